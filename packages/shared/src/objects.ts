@@ -1,0 +1,78 @@
+// The contract's objects (CONTRACT.md), and the records the database layer hands to serializers.
+
+export const MESSAGE_TYPES = ['sent', 'received'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+// sending and sent are the original's; delivered, read and failed are ours.
+export const MESSAGE_STATUSES = ['sending', 'sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface MessageJson {
+  created_at: string;
+  updated_at: string;
+  uuid: string;
+  message: string;
+  file: string | null;
+  type: MessageType;
+  status: MessageStatus;
+  help_desk: string;
+}
+
+export interface ClientJson {
+  uuid: string;
+  created_at: string;
+  updated_at: string;
+  name: string;
+  phone: string;
+}
+
+export interface HelpDeskJson {
+  created_at: string;
+  updated_at: string;
+  uuid: string;
+  client: ClientJson;
+  last_message: MessageJson | null;
+}
+
+export interface OrganizationJson {
+  uuid: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Timestamps are Postgres timestamptz text (see timestamps.ts). */
+export interface MessageRecord {
+  uuid: string;
+  created_at: string;
+  updated_at: string;
+  message: string;
+  file_key: string | null;
+  file_name: string | null;
+  type: MessageType;
+  status: MessageStatus;
+  help_desk_uuid: string;
+}
+
+export interface ClientRecord {
+  uuid: string;
+  created_at: string;
+  updated_at: string;
+  name: string;
+  phone: string;
+}
+
+export interface HelpDeskRecord {
+  uuid: string;
+  created_at: string;
+  updated_at: string;
+  client: ClientRecord;
+  last_message: MessageRecord | null;
+}
+
+export interface OrganizationRecord {
+  uuid: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}

@@ -1,0 +1,120 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { EVENT_TYPES, type EventType } from './events.js';
+import { MESSAGE_STATUSES, MESSAGE_TYPES } from './objects.js';
+import { ORGANIZATION_NAME_PATTERN } from './organizations.js';
+
+// Request and response schemas of the REST API. The api registers them on its routes (validation,
+// response serialization, OpenAPI); tests and the bench read them too. Every list of literals comes
+// from the one definition in objects.ts / events.ts.
+
+const Timestamp = Type.String({
+  description: 'ISO 8601 with microseconds and UTC offset',
+  examples: ['2021-06-14T22:10:39.551836-03:00'],
+});
+const Uuid = Type.String({ format: 'uuid' });
+
+export const OrganizationName = Type.String({
+  pattern: ORGANIZATION_NAME_PATTERN,
+  description: 'Letters, digits, "_" and "-", at most 64 characters',
+});
+
+export const MessageSchema = Type.Object(
+  {
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    uuid: Uuid,
+    message: Type.String(),
+    file: Type.Union([Type.String({ description: 'absolute URL of the stored file' }), Type.Null()]),
+    type: Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t))),
+    status: Type.Union(MESSAGE_STATUSES.map((s) => Type.Literal(s))),
+    help_desk: Uuid,
+  },
+  { $id: 'Message' },
+);
+
+export const ClientSchema = Type.Object(
+  {
+    uuid: Uuid,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    name: Type.String(),
+    phone: Type.String(),
+  },
+  { $id: 'Client' },
+);
+
+export const HelpDeskSchema = Type.Object(
+  {
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    uuid: Uuid,
+    client: Type.Ref(ClientSchema),
+    last_message: Type.Union([Type.Ref(MessageSchema), Type.Null()]),
+  },
+  { $id: 'HelpDesk' },
+);
+
+export const OrganizationSchema = Type.Object(
+  {
+    uuid: Uuid,
+    name: Type.String(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Organization' },
+);
+
+export const DetailErrorSchema = Type.Object({ detail: Type.String() }, { $id: 'DetailError' });
+export const FieldErrorsSchema = Type.Record(Type.String(), Type.Array(Type.String()), {
+  $id: 'FieldErrors',
+  description: 'Django REST Framework field errors: {"<field>": ["<what is wrong>"]}',
+});
+
+/** Schemas referenced by `$ref` from route schemas; the api adds them once with `addSchema`. */
+export const SHARED_SCHEMAS = [
+  MessageSchema,
+  ClientSchema,
+  HelpDeskSchema,
+  OrganizationSchema,
+  DetailErrorSchema,
+  FieldErrorsSchema,
+];
+
+// ---- requests ----
+
+export const OrganizationQuery = Type.Object({ organization: OrganizationName });
+export type OrganizationQuery = Static<typeof OrganizationQuery>;
+
+export const UuidParams = Type.Object({ uuid: Uuid });
+export type UuidParams = Static<typeof UuidParams>;
+
+export const CreateOrganizationBody = Type.Object({ name: OrganizationName }, { additionalProperties: false });
+export type CreateOrganizationBody = Static<typeof CreateOrganizationBody>;
+
+export const CreateClientBody = Type.Object(
+  {
+    organization: OrganizationName,
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    phone: Type.String({ minLength: 1, maxLength: 32 }),
+  },
+  { additionalProperties: false },
+);
+export type CreateClientBody = Static<typeof CreateClientBody>;
+
+export const CreateHelpDeskBody = Type.Object(
+  { organization: OrganizationName, client: Uuid },
+  { additionalProperties: false },
+);
+export type CreateHelpDeskBody = Static<typeof CreateHelpDeskBody>;
+
+/**
+ * The text fields of POST /api/send-message/ (JSON, form-urlencoded or multipart). `file` is only
+ * ever a multipart file part. The message length limit is configured in the api and checked there.
+ */
+export const SendMessageFields = Type.Object({
+  message: Type.Optional(Type.String()),
+  help_desk: Uuid,
+});
+export type SendMessageFields = Static<typeof SendMessageFields>;
+
+export const EVENT_TYPE_SCHEMA = Type.Union(EVENT_TYPES.map((t) => Type.Literal<EventType>(t)));

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // Workspace packages export their TypeScript source under the "source" condition, so tests run
+  // against src/ without a build. Processes that tests spawn run the built dist/ (pnpm test builds).
+  resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] },
+  ssr: { resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/test/**/*.test.ts', 'bench/src/**/*.test.ts'],
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
