@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   // Workspace packages export their TypeScript source under the "source" condition, so tests run
   // against src/ without a build. Processes that tests spawn run the built dist/ (pnpm test builds).
-  resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] } },
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/test/**/*.test.ts', 'bench/src/**/*.test.ts'],
     globalSetup: ['./test/global-setup.ts'],

@@ -1,0 +1,68 @@
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import { SHARED_SCHEMAS, type EventPublisher } from '@helpdesk/shared';
+import type { ApiConfig } from './config.js';
+import type { DB } from './db/tables.js';
+import { installErrorHandling } from './http/error-handler.js';
+import databasePlugin from './plugins/database.plugin.js';
+import eventsPlugin from './plugins/events.plugin.js';
+import storagePlugin from './plugins/storage.plugin.js';
+import clientsRoute from './routes/clients.route.js';
+import filesRoute from './routes/files.route.js';
+import helpDesksRoute from './routes/help-desks.route.js';
+import healthRoute from './routes/health.route.js';
+import organizationsRoute from './routes/organizations.route.js';
+import sendMessageRoute from './routes/send-message.route.js';
+import type { FileStore } from './storage/file-store.js';
+
+export interface AppOptions {
+  config: ApiConfig;
+  db: Kysely<DB>;
+  files: FileStore;
+  publisher: EventPublisher;
+}
+
+/** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
+const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files, publisher }) => {
+  installErrorHandling(fastify, config.limits);
+  for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
+
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'helpdesk-chat',
+        description: 'REST api of helpdesk-chat. Events arrive over the WebSocket at /ws/chat/<organization>/.',
+        version: '0.1.0',
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/api/schema/docs' });
+  fastify.get('/api/schema/', { schema: { hide: true } }, () => fastify.swagger());
+
+  await fastify.register(formbody, { bodyLimit: config.limits.bodyBytes });
+  await fastify.register(multipart, { limits: { fileSize: config.limits.fileBytes, files: 1 } });
+
+  await fastify.register(databasePlugin, { db });
+  await fastify.register(storagePlugin, { files });
+  await fastify.register(eventsPlugin, { publisher, channelPrefix: config.events.prefix });
+
+  await fastify.register(healthRoute, { db });
+  await fastify.register(organizationsRoute);
+  await fastify.register(clientsRoute);
+  await fastify.register(helpDesksRoute, { publicBaseUrl: config.publicBaseUrl });
+  await fastify.register(sendMessageRoute, {
+    publicBaseUrl: config.publicBaseUrl,
+    uploadSpoolDir: config.uploadSpoolDir,
+    limits: config.limits,
+  });
+  await fastify.register(filesRoute);
+};
+
+export default fp(app, { name: 'helpdesk-api' });

@@ -1,0 +1,113 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigReader, type Env } from '@helpdesk/shared';
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Absolute origin file URLs start with; unset: built from each request's host, as DRF does. */
+  publicBaseUrl: string | undefined;
+  /** Time zone of the timestamps' offsets in every answer and event (CONTRACT.md). */
+  timeZone: string;
+  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  events: { kind: 'redis'; url: string; prefix: string } | { kind: 'in-process'; prefix: string };
+  storage:
+    | { kind: 's3'; endPoint: string; port: number | undefined; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean }
+    | { kind: 'disk'; dir: string };
+  /** Uploads are spooled here while their size limit is checked, then moved into the store. */
+  uploadSpoolDir: string;
+  /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy): addresses, CIDRs or names. */
+  trustProxy: string;
+  /** Run migrations at start (default: on with PGlite, off with Postgres where a Job runs them). */
+  autoMigrate: boolean;
+  limits: {
+    /** Largest JSON or form body, in bytes (multipart bodies are bounded by the file limit). */
+    bodyBytes: number;
+    /** Largest uploaded file, in bytes. */
+    fileBytes: number;
+    /** Longest message text, in characters. */
+    messageChars: number;
+  };
+  shutdownGraceSeconds: number;
+}
+
+/** Reads and validates the api's environment once; throws ConfigError naming every bad variable. */
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const read = new ConfigReader(env);
+  const dataDir = read.string('DATA_DIR', './.data');
+
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']);
+  const redisPrefix = read.string('REDIS_PREFIX', 'helpdesk:');
+  const s3Endpoint = read.url('S3_ENDPOINT', ['http:', 'https:']);
+
+  let storage: ApiConfig['storage'] = { kind: 'disk', dir: read.string('FILES_DIR', `${dataDir}/files`) };
+  if (s3Endpoint !== undefined) {
+    const endpoint = safeUrl(s3Endpoint);
+    const accessKey = read.optionalString('S3_ACCESS_KEY');
+    const secretKey = read.optionalString('S3_SECRET_KEY');
+    if (accessKey === undefined) read.problem('S3_ACCESS_KEY is required when S3_ENDPOINT is set');
+    if (secretKey === undefined) read.problem('S3_SECRET_KEY is required when S3_ENDPOINT is set');
+    storage = {
+      kind: 's3',
+      endPoint: endpoint?.hostname ?? '',
+      port: endpoint?.port ? Number(endpoint.port) : undefined,
+      useSSL: endpoint?.protocol === 'https:',
+      accessKey: accessKey ?? '',
+      secretKey: secretKey ?? '',
+      bucket: read.string('S3_BUCKET', 'helpdesk-files'),
+      region: read.string('S3_REGION', 'us-east-1'),
+      pathStyle: read.bool('S3_PATH_STYLE', true),
+    };
+  }
+
+  const publicBaseUrl = read.url('PUBLIC_BASE_URL', ['http:', 'https:']);
+  const timeZone = read.string('TIME_ZONE', 'UTC');
+  if (!isKnownTimeZone(timeZone)) read.problem(`TIME_ZONE=${JSON.stringify(timeZone)} is not an IANA time zone`);
+
+  const config: ApiConfig = {
+    host: read.string('HOST', '0.0.0.0'),
+    port: read.int('PORT', 8000, 0, 65535),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    publicBaseUrl: publicBaseUrl?.replace(/\/+$/, ''),
+    timeZone,
+    database:
+      databaseUrl !== undefined
+        ? { kind: 'postgres', url: databaseUrl, poolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 1000) }
+        : { kind: 'pglite', dataDir: `${dataDir}/pglite` },
+    events:
+      redisUrl !== undefined
+        ? { kind: 'redis', url: redisUrl, prefix: redisPrefix }
+        : { kind: 'in-process', prefix: redisPrefix },
+    storage,
+    uploadSpoolDir: read.string('UPLOAD_SPOOL_DIR', join(tmpdir(), 'helpdesk-uploads')),
+    trustProxy: read.string('TRUST_PROXY', 'loopback,uniquelocal'),
+    autoMigrate: read.bool('AUTO_MIGRATE', databaseUrl === undefined),
+    limits: {
+      bodyBytes: read.int('MAX_BODY_BYTES', 1024 * 1024, 1024),
+      fileBytes: read.int('MAX_FILE_BYTES', 25 * 1024 * 1024, 1),
+      messageChars: read.int('MAX_MESSAGE_CHARS', 10_000, 1),
+    },
+    shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
+  };
+  read.done();
+  return config;
+}
+
+function safeUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { EventPublisher } from '@helpdesk/shared';
+import app from './app.js';
+import type { ApiConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrator.js';
+import { createFileStore } from './storage/create-file-store.js';
+
+export interface ApiDependencies {
+  /** Where events go: Redis in distributed mode, the in-process bus in embedded mode. Closed with the app. */
+  publisher: EventPublisher;
+  logger: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Builds a ready (not listening) api: database opened and migrated if configured, store ready. */
+export async function createApi(config: ApiConfig, deps: ApiDependencies): Promise<FastifyInstance> {
+  const fastify = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: config.limits.bodyBytes,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+    // A proxy's or client's request id is kept (when sane) so one id follows a request across services.
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const db = await openDatabase(config.database, config.timeZone);
+  try {
+    if (config.autoMigrate) {
+      const { applied } = await migrateToLatest(db);
+      if (applied.length > 0) deps.logger.info({ applied }, 'database migrated');
+    }
+    await fastify.register(app, { config, db, files: createFileStore(config.storage), publisher: deps.publisher });
+    await fastify.ready();
+  } catch (error) {
+    await fastify.close().catch(() => undefined);
+    await db.destroy().catch(() => undefined);
+    throw error;
+  }
+  return fastify;
+}

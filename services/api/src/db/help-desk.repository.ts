@@ -1,0 +1,112 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { HelpDeskRecord, MessageStatus, MessageType } from '@helpdesk/shared';
+import type { DB } from './tables.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+export interface HelpDeskRef {
+  id: string;
+  uuid: string;
+  organizationId: string;
+  organizationName: string;
+}
+
+function selectHelpDeskRecords(db: Executor) {
+  return db
+    .selectFrom('help_desks as h')
+    .innerJoin('clients as c', 'c.id', 'h.client_id')
+    .leftJoin('messages as m', 'm.id', 'h.last_message_id')
+    .select([
+      'h.uuid',
+      'h.created_at',
+      'h.updated_at',
+      'c.uuid as client_uuid',
+      'c.created_at as client_created_at',
+      'c.updated_at as client_updated_at',
+      'c.name as client_name',
+      'c.phone as client_phone',
+      'm.uuid as message_uuid',
+      'm.created_at as message_created_at',
+      'm.updated_at as message_updated_at',
+      'm.message as message_message',
+      'm.file_key as message_file_key',
+      'm.file_name as message_file_name',
+      'm.type as message_type',
+      'm.status as message_status',
+    ]);
+}
+
+type HelpDeskRow = Awaited<ReturnType<ReturnType<typeof selectHelpDeskRecords>['executeTakeFirstOrThrow']>>;
+
+function toRecord(row: HelpDeskRow): HelpDeskRecord {
+  return {
+    uuid: row.uuid,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    client: {
+      uuid: row.client_uuid,
+      created_at: row.client_created_at,
+      updated_at: row.client_updated_at,
+      name: row.client_name,
+      phone: row.client_phone,
+    },
+    last_message:
+      row.message_uuid === null
+        ? null
+        : {
+            uuid: row.message_uuid,
+            created_at: row.message_created_at as string,
+            updated_at: row.message_updated_at as string,
+            message: row.message_message as string,
+            file_key: row.message_file_key,
+            file_name: row.message_file_name,
+            type: row.message_type as MessageType,
+            status: row.message_status as MessageStatus,
+            help_desk_uuid: row.uuid,
+          },
+  };
+}
+
+/** The organization's help desks, most recent activity first. */
+export async function listHelpDesks(db: Executor, organizationId: string): Promise<HelpDeskRecord[]> {
+  const rows = await selectHelpDeskRecords(db)
+    .where('h.organization_id', '=', organizationId)
+    .orderBy('h.updated_at', 'desc')
+    .orderBy('h.id', 'desc')
+    .execute();
+  return rows.map(toRecord);
+}
+
+export async function getHelpDeskRecord(db: Executor, helpDeskId: string): Promise<HelpDeskRecord> {
+  return toRecord(await selectHelpDeskRecords(db).where('h.id', '=', helpDeskId).executeTakeFirstOrThrow());
+}
+
+export async function createHelpDesk(
+  db: Executor,
+  helpDesk: { uuid: string; organizationId: string; clientId: string },
+): Promise<string> {
+  const row = await db
+    .insertInto('help_desks')
+    .values({ uuid: helpDesk.uuid, organization_id: helpDesk.organizationId, client_id: helpDesk.clientId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function findHelpDesk(db: Executor, uuid: string): Promise<HelpDeskRef | undefined> {
+  return db
+    .selectFrom('help_desks as h')
+    .innerJoin('organizations as o', 'o.id', 'h.organization_id')
+    .select(['h.id', 'h.uuid', 'h.organization_id as organizationId', 'o.name as organizationName'])
+    .where('h.uuid', '=', uuid)
+    .executeTakeFirst();
+}
+
+/** A new message moves the help desk's last_message and updated_at. */
+export async function setLastMessage(db: Executor, helpDeskId: string, messageId: string): Promise<void> {
+  await db
+    .updateTable('help_desks')
+    .set({ last_message_id: messageId, updated_at: sql<string>`now()` })
+    .where('id', '=', helpDeskId)
+    .execute();
+}

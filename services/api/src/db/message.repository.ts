@@ -1,0 +1,100 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { MessageRecord, MessageStatus, MessageType } from '@helpdesk/shared';
+import type { DB } from './tables.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+export const MESSAGE_COLUMNS = [
+  'messages.uuid',
+  'messages.created_at',
+  'messages.updated_at',
+  'messages.message',
+  'messages.file_key',
+  'messages.file_name',
+  'messages.type',
+  'messages.status',
+] as const;
+
+export interface StoredFileInfo {
+  key: string;
+  name: string;
+  contentType: string;
+  size: number;
+}
+
+export interface NewMessageInput {
+  uuid: string;
+  organizationId: string;
+  helpDesk: { id: string; uuid: string };
+  message: string;
+  file: StoredFileInfo | null;
+  type: MessageType;
+  status: MessageStatus;
+}
+
+export interface InsertedMessage {
+  id: string;
+  record: MessageRecord;
+}
+
+export async function insertMessage(db: Executor, input: NewMessageInput): Promise<InsertedMessage> {
+  const row = await db
+    .insertInto('messages')
+    .values({
+      uuid: input.uuid,
+      organization_id: input.organizationId,
+      help_desk_id: input.helpDesk.id,
+      message: input.message,
+      file_key: input.file?.key ?? null,
+      file_name: input.file?.name ?? null,
+      file_content_type: input.file?.contentType ?? null,
+      file_size: input.file === null ? null : String(input.file.size),
+      type: input.type,
+      status: input.status,
+    })
+    .returning(['messages.id', ...MESSAGE_COLUMNS])
+    .executeTakeFirstOrThrow();
+  const { id, ...rest } = row;
+  return { id, record: { ...rest, help_desk_uuid: input.helpDesk.uuid } };
+}
+
+export async function updateMessageStatus(
+  db: Executor,
+  messageId: string,
+  helpDeskUuid: string,
+  status: MessageStatus,
+): Promise<MessageRecord> {
+  const row = await db
+    .updateTable('messages')
+    .set({ status, updated_at: sql<string>`now()` })
+    .where('id', '=', messageId)
+    .returning(MESSAGE_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return { ...row, help_desk_uuid: helpDeskUuid };
+}
+
+/** A help desk's messages, oldest first. */
+export async function listMessages(db: Executor, helpDeskId: string, helpDeskUuid: string): Promise<MessageRecord[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(MESSAGE_COLUMNS)
+    .where('help_desk_id', '=', helpDeskId)
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ ...row, help_desk_uuid: helpDeskUuid }));
+}
+
+export async function findFileByKey(db: Executor, key: string): Promise<StoredFileInfo | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .select(['file_key', 'file_name', 'file_content_type', 'file_size'])
+    .where('file_key', '=', key)
+    .executeTakeFirst();
+  if (!row || row.file_key === null) return undefined;
+  return {
+    key: row.file_key,
+    name: row.file_name ?? 'file',
+    contentType: row.file_content_type ?? 'application/octet-stream',
+    size: Number(row.file_size ?? 0),
+  };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initialSchema from './2026-11-25T0800-initial-schema.js';
+
+/**
+ * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
+ * code runs from src/ under vitest, from dist/, and in a bundled image.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-25T0800-initial-schema': initialSchema,
+};

@@ -1,0 +1,28 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { OrganizationRecord } from '@helpdesk/shared';
+import type { DB } from './tables.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+export interface OrganizationRef {
+  id: string;
+  name: string;
+}
+
+/** Creates the organization; undefined when the name is taken. */
+export async function createOrganization(db: Executor, uuid: string, name: string): Promise<OrganizationRecord | undefined> {
+  return db
+    .insertInto('organizations')
+    .values({ uuid, name })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returning(['uuid', 'name', 'created_at', 'updated_at'])
+    .executeTakeFirst();
+}
+
+export async function listOrganizations(db: Executor): Promise<OrganizationRecord[]> {
+  return db.selectFrom('organizations').select(['uuid', 'name', 'created_at', 'updated_at']).orderBy('id').execute();
+}
+
+export async function findOrganizationByName(db: Executor, name: string): Promise<OrganizationRef | undefined> {
+  return db.selectFrom('organizations').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
+}

@@ -1,0 +1,61 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { MessageStatus, MessageType } from '@helpdesk/shared';
+
+// timestamptz columns are read as Postgres text (see database.ts) so microseconds survive.
+type Timestamp = ColumnType<string, string | undefined, string>;
+// bigserial ids come back from pg as strings; they never leave the api.
+type Id = ColumnType<string, never, never>;
+
+export interface OrganizationTable {
+  id: Generated<string> & Id;
+  uuid: string;
+  name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ClientTable {
+  id: Generated<string> & Id;
+  uuid: string;
+  organization_id: string;
+  name: string;
+  phone: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface HelpDeskTable {
+  id: Generated<string> & Id;
+  uuid: string;
+  organization_id: string;
+  client_id: string;
+  last_message_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MessageTable {
+  id: Generated<string> & Id;
+  uuid: string;
+  organization_id: string;
+  help_desk_id: string;
+  message: string;
+  file_key: string | null;
+  file_name: string | null;
+  file_content_type: string | null;
+  file_size: string | null;
+  type: MessageType;
+  status: MessageStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  organizations: OrganizationTable;
+  clients: ClientTable;
+  help_desks: HelpDeskTable;
+  messages: MessageTable;
+}
+
+export type OrganizationRow = Selectable<OrganizationTable>;
+export type NewMessage = Insertable<MessageTable>;

@@ -1,0 +1,5 @@
+export { createApi, type ApiDependencies } from './create-api.js';
+export { loadApiConfig, type ApiConfig } from './config.js';
+export { createLogger } from './logger.js';
+export { openDatabase } from './db/database.js';
+export { migrateToLatest } from './db/migrator.js';

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  CreateHelpDeskBody,
+  ERROR_MESSAGES,
+  OrganizationQuery,
+  UuidParams,
+  serializeHelpDesk,
+  serializeMessage,
+} from '@helpdesk/shared';
+import { findClientId } from '../db/client.repository.js';
+import { createHelpDesk, findHelpDesk, getHelpDeskRecord, listHelpDesks } from '../db/help-desk.repository.js';
+import { listMessages } from '../db/message.repository.js';
+import { fieldError, notFound } from '../http/api-error.js';
+import { fileBaseUrl } from '../http/base-url.js';
+import { methodNotAllowed } from '../http/error-handler.js';
+import { errorResponses } from './error-responses.js';
+import { requireOrganization } from './organization-lookup.js';
+
+const helpDesksRoute: FastifyPluginAsyncTypebox<{ publicBaseUrl: string | undefined }> = async (app, { publicBaseUrl }) => {
+  app.get(
+    '/api/help-desks/',
+    {
+      schema: {
+        tags: ['contract'],
+        summary: "An organization's help desks, most recent activity first",
+        querystring: OrganizationQuery,
+        response: { 200: Type.Array(Type.Ref('HelpDesk')), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const organization = await requireOrganization(app, request.query.organization);
+      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      return (await listHelpDesks(app.db, organization.id)).map((record) => serializeHelpDesk(record, baseUrl));
+    },
+  );
+
+  app.post(
+    '/api/help-desks/',
+    {
+      schema: {
+        tags: ['administration'],
+        summary: 'Open a help desk between an organization and one of its clients',
+        body: CreateHelpDeskBody,
+        response: { 201: Type.Ref('HelpDesk'), ...errorResponses(400, 404, 415) },
+      },
+    },
+    async (request, reply) => {
+      const organization = await requireOrganization(app, request.body.organization);
+      const clientId = await findClientId(app.db, organization.id, request.body.client);
+      if (clientId === undefined) throw fieldError('client', ERROR_MESSAGES.doesNotExist(request.body.client));
+      const id = await createHelpDesk(app.db, { uuid: randomUUID(), organizationId: organization.id, clientId });
+      const record = await getHelpDeskRecord(app.db, id);
+      return reply.code(201).send(serializeHelpDesk(record, fileBaseUrl(request, publicBaseUrl)));
+    },
+  );
+  methodNotAllowed(app, '/api/help-desks/', ['GET', 'POST']);
+
+  app.get(
+    '/api/help-desks/:uuid/history/',
+    {
+      schema: {
+        tags: ['contract'],
+        summary: "A help desk's messages, oldest first",
+        params: UuidParams,
+        response: { 200: Type.Array(Type.Ref('Message')), ...errorResponses(404) },
+      },
+      // A malformed uuid is simply not found, as Django's URL resolver would answer.
+      attachValidation: true,
+    },
+    async (request) => {
+      if (request.validationError) throw notFound();
+      const helpDesk = await findHelpDesk(app.db, request.params.uuid);
+      if (!helpDesk) throw notFound();
+      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) => serializeMessage(record, baseUrl));
+    },
+  );
+  methodNotAllowed(app, '/api/help-desks/:uuid/history/', ['GET']);
+};
+
+export default helpDesksRoute;

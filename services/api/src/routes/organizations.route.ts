@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CreateOrganizationBody, serializeOrganization } from '@helpdesk/shared';
+import { createOrganization, listOrganizations } from '../db/organization.repository.js';
+import { fieldError } from '../http/api-error.js';
+import { methodNotAllowed } from '../http/error-handler.js';
+import { errorResponses } from './error-responses.js';
+
+/** Administration (ours): create and list organizations. */
+const organizationsRoute: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/api/organizations/',
+    {
+      schema: {
+        tags: ['administration'],
+        summary: 'Create an organization',
+        body: CreateOrganizationBody,
+        response: { 201: Type.Ref('Organization'), ...errorResponses(400, 415) },
+      },
+    },
+    async (request, reply) => {
+      const record = await createOrganization(app.db, randomUUID(), request.body.name);
+      if (!record) throw fieldError('name', 'organization with this name already exists.');
+      return reply.code(201).send(serializeOrganization(record));
+    },
+  );
+
+  app.get(
+    '/api/organizations/',
+    {
+      schema: {
+        tags: ['administration'],
+        summary: 'List organizations',
+        response: { 200: Type.Array(Type.Ref('Organization')) },
+      },
+    },
+    async () => (await listOrganizations(app.db)).map(serializeOrganization),
+  );
+  methodNotAllowed(app, '/api/organizations/', ['GET', 'POST']);
+};
+
+export default organizationsRoute;

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISO_MICROS, UUID, createClient, createHelpDesk, createOrganization, startApi, type ApiHarness } from './api-harness.js';
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('REST contract on Postgres and Redis', () => {
+  it('sends a message and answers it, keys in contract order, then lists it everywhere', async () => {
+    const { app, prefix } = api;
+    await createOrganization(app, 'acme');
+    const client = await createClient(app, 'acme', 'Ana', '5511999');
+    const helpDesk = await createHelpDesk(app, 'acme', client.uuid);
+
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/send-message/',
+      payload: { message: 'teste', help_desk: helpDesk.uuid },
+    });
+    expect(res.statusCode).toBe(201);
+    const message = res.json<Record<string, unknown>>();
+    expect(Object.keys(message)).toEqual(['created_at', 'updated_at', 'uuid', 'message', 'file', 'type', 'status', 'help_desk']);
+    expect(message).toMatchObject({ message: 'teste', file: null, type: 'sent', status: 'sent', help_desk: helpDesk.uuid });
+    expect(message.uuid).toMatch(UUID);
+    expect(message.created_at).toMatch(ISO_MICROS);
+    expect(message.updated_at).toMatch(ISO_MICROS);
+    expect(String(message.created_at).endsWith('+00:00')).toBe(true);
+
+    const history = await app.inject({ method: 'GET', url: `/api/help-desks/${helpDesk.uuid}/history/` });
+    expect(history.statusCode).toBe(200);
+    expect(history.json()).toEqual([message]);
+
+    const list = await app.inject({ method: 'GET', url: '/api/help-desks/?organization=acme' });
+    expect(list.statusCode).toBe(200);
+    const [desk] = list.json<Array<Record<string, unknown>>>();
+    expect(Object.keys(desk!)).toEqual(['created_at', 'updated_at', 'uuid', 'client', 'last_message']);
+    expect(Object.keys(desk!.client as object)).toEqual(['uuid', 'created_at', 'updated_at', 'name', 'phone']);
+    expect(desk!.client).toEqual(client);
+    expect(desk!.last_message).toEqual(message);
+
+    // Events: new_message (sending), update_helpdesk, update_message (sent) — on acme's channel only.
+    const events = await api.waitForPublished(3);
+    expect(events.map(([channel]) => channel)).toEqual([`${prefix}org:acme`, `${prefix}org:acme`, `${prefix}org:acme`]);
+    const frames = events.map(([, payload]) => JSON.parse(payload) as { type: string; data: string });
+    expect(frames.map((f) => f.type)).toEqual(['new_message', 'update_helpdesk', 'update_message']);
+    for (const frame of frames) expect(typeof frame.data).toBe('string');
+    const [created, helpDeskUpdate, updated] = frames.map((f) => JSON.parse(f.data) as Record<string, unknown>);
+    expect(created).toEqual({ ...message, status: 'sending', updated_at: created!.created_at });
+    expect((helpDeskUpdate!.last_message as Record<string, unknown>).uuid).toBe(message.uuid);
+    expect(helpDeskUpdate!.uuid).toBe(helpDesk.uuid);
+    expect(updated).toEqual(message);
+  });
+
+  it('lists help desks by most recent activity', async () => {
+    const { app } = api;
+    await createOrganization(app, 'order-co');
+    const client = await createClient(app, 'order-co');
+    const first = await createHelpDesk(app, 'order-co', client.uuid);
+    const second = await createHelpDesk(app, 'order-co', client.uuid);
+    let list = (await app.inject({ url: '/api/help-desks/?organization=order-co' })).json<Array<{ uuid: string }>>();
+    expect(list.map((d) => d.uuid)).toEqual([second.uuid, first.uuid]);
+    await app.inject({ method: 'POST', url: '/api/send-message/', payload: { message: 'hi', help_desk: first.uuid } });
+    list = (await app.inject({ url: '/api/help-desks/?organization=order-co' })).json<Array<{ uuid: string }>>();
+    expect(list.map((d) => d.uuid)).toEqual([first.uuid, second.uuid]);
+  });
+});
