@@ -1,0 +1,34 @@
+import { loadApiConfig, type ApiConfig } from '@helpdesk/api';
+import { loadGatewayConfig, type GatewayConfig } from '@helpdesk/gateway';
+import { ConfigError, type Env } from '@helpdesk/shared';
+
+export interface StandaloneConfig {
+  /** The one public port: REST and /ws/chat/… (PORT, default 8000). */
+  port: number;
+  host: string;
+  api: ApiConfig;
+  gateway: GatewayConfig;
+}
+
+/**
+ * The embedded mode reads the api's and the gateway's variables from one environment: both
+ * services' loaders validate their own, and every problem is reported together.
+ */
+export function loadStandaloneConfig(env: Env = process.env): StandaloneConfig {
+  const problems: string[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const api = attempt(() => loadApiConfig(env));
+  // The gateway's PORT default (8001) is for distributed mode; here PORT is the api's (8000).
+  const gateway = attempt(() => loadGatewayConfig({ ...env, PORT: env.PORT ?? '8000' }));
+  const unique = [...new Set(problems)];
+  if (unique.length > 0 || !api || !gateway) throw new ConfigError(unique);
+  return { port: api.port, host: api.host, api, gateway };
+}

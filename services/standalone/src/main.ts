@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { createApi, createLogger } from '@helpdesk/api';
+import { startGateway } from '@helpdesk/gateway';
+import { ConfigError, InProcessBus, RedisBus, type EventBus } from '@helpdesk/shared';
+import { loadStandaloneConfig } from './config.js';
+
+// `pnpm start`: the whole system in one process. The api listens on a private loopback port; the
+// gateway owns the public PORT, serves /ws/chat/… itself and proxies every other request to the api.
+async function main(): Promise<void> {
+  const config = loadStandaloneConfig();
+  const logger = createLogger(config.api.logLevel, 'helpdesk');
+  const bus: EventBus =
+    config.api.events.kind === 'redis'
+      ? new RedisBus({ url: config.api.events.url, connectionName: 'helpdesk-standalone' })
+      : new InProcessBus();
+
+  const api = await createApi(config.api, { publisher: bus.publisher(), logger });
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  const apiAddress = api.server.address();
+  if (apiAddress === null || typeof apiAddress === 'string') throw new Error('api did not bind a TCP port');
+
+  const gateway = await startGateway({
+    config: { ...config.gateway, port: config.port, host: config.host },
+    bus,
+    logger,
+    proxyHttpTo: { host: '127.0.0.1', port: apiAddress.port },
+  });
+
+  const origin = `localhost:${gateway.port}`;
+  logger.info(
+    {
+      rest: `http://${origin}/api/`,
+      docs: `http://${origin}/api/schema/docs`,
+      websocket: `ws://${origin}/ws/chat/<organization>/`,
+      database: config.api.database.kind === 'pglite' ? resolve(config.api.database.dataDir) : 'postgres',
+      events: config.api.events.kind,
+      files: config.api.storage.kind === 'disk' ? resolve(config.api.storage.dir) : 's3',
+    },
+    `helpdesk-chat is up on http://${origin}`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown grace period over; exiting');
+      process.exit(1);
+    }, config.api.shutdownGraceSeconds * 1000);
+    timer.unref();
+    gateway
+      .close()
+      .then(() => api.close())
+      .then(() => bus.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

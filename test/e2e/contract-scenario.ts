@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import { RecordingSocket } from '../ws-client.js';
+
+type Json = Record<string, unknown>;
+
+const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
+
+async function post(base: string, path: string, body: unknown): Promise<Json> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as Json;
+}
+
+/** The exact frame the contract promises: `data` is the object as a JSON string. */
+function frame(type: string, object: Json): string {
+  return JSON.stringify({ type, data: JSON.stringify(object) });
+}
+
+interface Tenant {
+  name: string;
+  client: Json;
+  helpDesk: Json;
+}
+
+async function createTenant(base: string, label: string): Promise<Tenant> {
+  const name = `${label}-${randomBytes(4).toString('hex')}`;
+  await post(base, '/api/organizations/', { name });
+  const client = await post(base, '/api/clients/', { organization: name, name: `Client of ${label}`, phone: '5511900000000' });
+  const helpDesk = await post(base, '/api/help-desks/', { organization: name, client: client.uuid });
+  return { name, client, helpDesk };
+}
+
+/**
+ * What an agent app written against the original contract does, end to end: sockets for two
+ * organizations, messages posted with and without a file, every frame compared byte for byte with
+ * what the REST answers say it must be, and nothing crossing to the other organization.
+ */
+export async function runContractScenario(httpBase: string, wsBase: string): Promise<void> {
+  const a = await createTenant(httpBase, 'org-a');
+  const b = await createTenant(httpBase, 'org-b');
+  expect(a.helpDesk.last_message).toBeNull();
+
+  const sockets = {
+    aWithSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}/`),
+    aWithoutSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}`),
+    b: await RecordingSocket.open(`${wsBase}/ws/chat/${b.name}/`),
+  };
+  try {
+    // 1. A text message, as JSON.
+    const sent = await post(httpBase, '/api/send-message/', { message: 'teste', help_desk: a.helpDesk.uuid });
+    expect(Object.keys(sent)).toEqual(['created_at', 'updated_at', 'uuid', 'message', 'file', 'type', 'status', 'help_desk']);
+    expect(sent).toMatchObject({ message: 'teste', file: null, type: 'sent', status: 'sent', help_desk: a.helpDesk.uuid });
+    expect(sent.created_at).toMatch(ISO_MICROS);
+    expect(sent.updated_at).toMatch(ISO_MICROS);
+
+    const sending = { ...sent, updated_at: sent.created_at, status: 'sending' };
+    const expectedFrames = [
+      frame('new_message', sending),
+      frame('update_helpdesk', {
+        created_at: a.helpDesk.created_at,
+        updated_at: sent.created_at,
+        uuid: a.helpDesk.uuid,
+        client: a.client,
+        last_message: sending,
+      }),
+      frame('update_message', sent),
+    ];
+    expect(await sockets.aWithSlash.waitForFrames(3)).toEqual(expectedFrames);
+    expect(await sockets.aWithoutSlash.waitForFrames(3)).toEqual(expectedFrames);
+
+    // 2. A message with a file, as multipart; the file URL serves the bytes back.
+    const bytes = randomBytes(200_000);
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type: 'image/png' }), 'photo.png');
+    form.append('help_desk', String(a.helpDesk.uuid));
+    form.append('message', 'com arquivo');
+    const res = await fetch(`${httpBase}/api/send-message/`, { method: 'POST', body: form });
+    expect(res.status).toBe(201);
+    const withFile = (await res.json()) as Json;
+    expect(withFile).toMatchObject({ message: 'com arquivo', type: 'sent', status: 'sent' });
+    expect(withFile.file).toMatch(new RegExp(`^${httpBase}/api/files/[0-9a-f]{32}/photo\\.png$`));
+    const download = await fetch(String(withFile.file));
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+
+    const fileFrames = (await sockets.aWithSlash.waitForFrames(6)).slice(3);
+    expect(fileFrames[0]).toBe(frame('new_message', { ...withFile, updated_at: withFile.created_at, status: 'sending' }));
+    expect(fileFrames[2]).toBe(frame('update_message', withFile));
+
+    // 3. REST reads agree with what the sockets saw.
+    const history = (await (await fetch(`${httpBase}/api/help-desks/${String(a.helpDesk.uuid)}/history/`)).json()) as Json[];
+    expect(history).toEqual([sent, withFile]);
+    const list = (await (await fetch(`${httpBase}/api/help-desks/?organization=${a.name}`)).json()) as Json[];
+    expect(list).toEqual([{ ...a.helpDesk, updated_at: withFile.created_at, last_message: withFile }]);
+
+    // 4. Organization B got nothing of A's: its first frames are its own message's.
+    const bSent = await post(httpBase, '/api/send-message/', { message: 'only b', help_desk: b.helpDesk.uuid });
+    const bFrames = await sockets.b.waitForFrames(3);
+    expect(bFrames[2]).toBe(frame('update_message', bSent));
+    for (const f of bFrames) expect(f).not.toContain(String(a.helpDesk.uuid));
+    expect(sockets.aWithSlash.frames).toHaveLength(6);
+    expect(sockets.aWithoutSlash.frames).toHaveLength(6);
+  } finally {
+    for (const socket of Object.values(sockets)) socket.close();
+  }
+}

@@ -1,0 +1,43 @@
+import WebSocket from 'ws';
+
+/** A test socket that records every text frame, and can wait for a count of them. */
+export class RecordingSocket {
+  readonly frames: string[] = [];
+  closeCode: number | undefined;
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) throw new Error('the server sent a binary frame; the contract sends text');
+      this.frames.push(data.toString());
+      this.waiters = this.waiters.filter((w) => (this.frames.length >= w.count ? (w.resolve(), false) : true));
+    });
+    ws.on('close', (code) => (this.closeCode = code));
+  }
+
+  static async open(url: string): Promise<RecordingSocket> {
+    const ws = new WebSocket(url);
+    const socket = new RecordingSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    return socket;
+  }
+
+  waitForFrames(count: number, timeoutMs = 5000): Promise<string[]> {
+    if (this.frames.length >= count) return Promise.resolve(this.frames.slice(0, count));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`got ${this.frames.length} of ${count} frames: ${this.frames.join('\n')}`)),
+        timeoutMs,
+      );
+      this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve(this.frames.slice(0, count))) });
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
