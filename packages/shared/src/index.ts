@@ -10,3 +10,4 @@ export * from './config-reader.js';
 export * from './bus/event-bus.js';
 export * from './bus/in-process-bus.js';
 export * from './bus/redis-bus.js';
+export * from './tickets.js';
