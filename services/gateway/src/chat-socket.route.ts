@@ -1,0 +1,142 @@
+import { ERROR_MESSAGES, isValidOrganizationName, organizationChannel } from '@helpdesk/shared';
+import type { Logger } from 'pino';
+import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
+import { hardBackpressureLimit } from './backpressure-guard.js';
+import type { GatewayConfig } from './config.js';
+import { sendDetail } from './http-response.js';
+import type { OrganizationTopics } from './organization-topics.js';
+import { uWS } from './uws-native.js';
+import type { SocketRegistry } from './socket-registry.js';
+
+// `/ws/chat/<organization_name>/` (CONTRACT.md, WebSocket), with or without the trailing slash.
+// Everything that can refuse a socket happens in `upgrade`, before the handshake, so a refused
+// client gets an HTTP status and a DRF-shaped body instead of an opened-then-closed socket.
+// Authentication (a signed ticket in the query string) will be checked here too.
+
+export const CHAT_SOCKET_PATTERN = '/ws/chat/*';
+const PATH_PREFIX = '/ws/chat/';
+
+/** Per-socket state, kept in uWS's typed user data. */
+export interface ChatSocketData {
+  organization: string;
+  /** The organization's uWS topic, which is also its bus channel. */
+  topic: string;
+}
+
+export type ChatSocket = WebSocket<ChatSocketData>;
+
+export interface ChatSocketRouteOptions {
+  config: GatewayConfig;
+  topics: OrganizationTopics;
+  registry: SocketRegistry<ChatSocket>;
+  logger: Logger;
+  isDraining(): boolean;
+}
+
+const DETAILS = {
+  draining: 'The server is shutting down; reconnect.',
+  gatewayFull: 'Too many connections on this server.',
+  organizationFull: 'Too many connections for this organization.',
+  eventsUnavailable: 'Events are unavailable right now; reconnect.',
+} as const;
+
+/** The organization named by the path, or undefined if the path names none validly. */
+export function organizationFromPath(path: string): string | undefined {
+  if (!path.startsWith(PATH_PREFIX)) return undefined;
+  let name = path.slice(PATH_PREFIX.length);
+  if (name.endsWith('/')) name = name.slice(0, -1);
+  return isValidOrganizationName(name) ? name : undefined;
+}
+
+export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
+  const { config, topics, registry, logger } = options;
+
+  const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+    // Registered before anything else: the client may vanish while we wait for the bus.
+    const handshake = { aborted: false };
+    res.onAborted(() => {
+      handshake.aborted = true;
+    });
+    // req is only valid during this call; copy what the handshake needs now.
+    const organization = organizationFromPath(req.getUrl());
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+
+    if (organization === undefined) {
+      sendDetail(res, 404, ERROR_MESSAGES.notFound);
+      return;
+    }
+    if (options.isDraining()) {
+      sendDetail(res, 503, DETAILS.draining);
+      return;
+    }
+    const refusal = registry.reserve(organization);
+    if (refusal === 'gateway-full') {
+      logger.warn({ organization, ...registry.counts() }, 'socket refused: gateway full');
+      sendDetail(res, 503, DETAILS.gatewayFull);
+      return;
+    }
+    if (refusal === 'organization-full') {
+      logger.warn({ organization }, 'socket refused: organization full');
+      sendDetail(res, 429, DETAILS.organizationFull);
+      return;
+    }
+
+    const userData: ChatSocketData = { organization, topic: organizationChannel(config.redisPrefix, organization) };
+    // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
+    // topic hold (given back in `close`).
+    const accept = (): void => {
+      res.cork(() => res.upgrade(userData, key, protocol, extensions, context));
+    };
+    if (topics.holdIfSubscribed(userData.topic)) {
+      accept();
+      return;
+    }
+    // First socket of the organization here: open only once the bus delivers its events, so a
+    // client that sees `open` does not miss an event published right after.
+    topics.acquire(userData.topic).then(
+      () => {
+        if (!handshake.aborted && !options.isDraining()) {
+          accept();
+          return;
+        }
+        topics.release(userData.topic);
+        registry.unreserve(organization);
+        if (!handshake.aborted) sendDetail(res, 503, DETAILS.draining);
+      },
+      (error: unknown) => {
+        registry.unreserve(organization);
+        logger.error({ err: error, organization }, 'socket refused: subscription failed');
+        if (!handshake.aborted) sendDetail(res, 503, DETAILS.eventsUnavailable);
+      },
+    );
+  };
+
+  return {
+    compression: uWS.DISABLED,
+    maxPayloadLength: config.maxPayloadLength,
+    idleTimeout: config.idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+    // The hard ceiling; BackpressureGuard closes slow consumers well before it, with a reason.
+    maxBackpressure: hardBackpressureLimit(config.maxBackpressureBytes),
+    // Typed as a number in this package's typings (uWebSockets.js#1037); read as a boolean.
+    closeOnBackpressureLimit: 1,
+    upgrade,
+    open: (ws) => {
+      const { organization, topic } = ws.getUserData();
+      ws.subscribe(topic);
+      registry.add(topic, ws);
+      logger.debug({ organization }, 'socket opened');
+    },
+    // Clients have nothing to say on this socket (events flow one way); pings and pongs are
+    // handled by uWS, and frames over maxPayloadLength close the socket with 1009.
+    message: () => undefined,
+    close: (ws, code) => {
+      const { organization, topic } = ws.getUserData();
+      registry.remove(organization, topic, ws);
+      topics.release(topic);
+      logger.debug({ organization, code }, 'socket closed');
+    },
+  };
+}

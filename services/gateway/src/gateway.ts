@@ -1,0 +1,110 @@
+import { ERROR_MESSAGES, type BusPayload, type EventBus } from '@helpdesk/shared';
+import type { Logger } from 'pino';
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { BackpressureGuard } from './backpressure-guard.js';
+import { CHAT_SOCKET_PATTERN, chatSocketBehavior, type ChatSocket, type ChatSocketData } from './chat-socket.route.js';
+import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
+import type { GatewayConfig } from './config.js';
+import { registerHealthRoutes } from './health.route.js';
+import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
+import { sendDetail } from './http-response.js';
+import { OrganizationTopics } from './organization-topics.js';
+import { SocketRegistry } from './socket-registry.js';
+import { assertNativeUws, uWS } from './uws-native.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Where events come from; the gateway opens one subscriber on it and closes that on close(). */
+  bus: EventBus;
+  logger: Logger;
+  /** Embedded mode: every HTTP request that is not a chat socket goes to the api there. */
+  proxyHttpTo?: ProxyTarget;
+}
+
+export interface RunningGateway {
+  /** The port listened on (the ephemeral one when config.port is 0). */
+  port: number;
+  /**
+   * Graceful stop: readiness fails at once, the port stops accepting, open sockets are closed
+   * with 1012 (Service Restart), every bus subscription is dropped, proxied requests in flight
+   * finish. Resolves when all of that is done; calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  assertNativeUws();
+  const { config, bus, logger } = options;
+  let draining = false;
+
+  const app = uWS.App();
+  const registry = new SocketRegistry<ChatSocket>(config);
+  const guard = new BackpressureGuard<ChatSocket>({
+    limitBytes: config.maxBackpressureBytes,
+    socketsIn: (topic) => registry.socketsIn(topic),
+    onSlowConsumer: (ws, bufferedBytes) => {
+      logger.warn({ organization: ws.getUserData().organization, bufferedBytes }, 'slow consumer closed');
+      ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
+    },
+  });
+  // The envelope was encoded once by the api; its bytes go to the organization's uWS topic as a
+  // text frame, unparsed, and uWS fans them out natively.
+  const subscriber = bus.subscriber((channel: string, payload: BusPayload) => {
+    app.publish(channel, payload, false);
+    guard.published(channel, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
+  });
+  const topics = new OrganizationTopics({ subscriber, logger });
+  const proxy = options.proxyHttpTo ? createHttpProxy(options.proxyHttpTo, logger) : undefined;
+
+  app.ws<ChatSocketData>(
+    CHAT_SOCKET_PATTERN,
+    chatSocketBehavior({ config, topics, registry, logger, isDraining: () => draining }),
+  );
+  registerHealthRoutes(app, () => draining);
+  app.any('/*', (res, req) => {
+    if (proxy) proxy.handle(res, req);
+    else sendDetail(res, 404, ERROR_MESSAGES.notFound);
+  });
+
+  let listenSocket: us_listen_socket;
+  try {
+    listenSocket = await listen(app, config.host, config.port);
+  } catch (error) {
+    await subscriber.close();
+    app.close();
+    throw error;
+  }
+  const port = uWS.us_socket_local_port(listenSocket);
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    draining = true;
+    uWS.us_listen_socket_close(listenSocket);
+    const sockets = registry.allSockets();
+    // Each end() runs the close handler at once, which gives back the slot and the topic hold.
+    for (const ws of sockets) ws.end(CLOSE_CODES.serviceRestart, CLOSE_REASONS.serviceRestart);
+    guard.close();
+    await topics.whenIdle();
+    await subscriber.close();
+    await proxy?.close();
+    // Whatever is left (idle keep-alive HTTP connections, sockets still in their closing
+    // handshake) would otherwise keep the port's connections alive.
+    app.close();
+    logger.info({ closedSockets: sockets.length }, 'gateway closed');
+  };
+
+  logger.debug({ port, proxy: proxy !== undefined }, 'gateway started');
+  return {
+    port,
+    close: () => (closing ??= close()),
+  };
+}
+
+function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, uWS.LIBUS_LISTEN_EXCLUSIVE_PORT, (listenSocket) => {
+      if (listenSocket) resolve(listenSocket);
+      else reject(new Error(`cannot listen on ${host}:${port} (in use, or not an address of this host)`));
+    });
+  });
+}

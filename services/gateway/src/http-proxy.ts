@@ -1,0 +1,267 @@
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { sendDetail, statusLine } from './http-response.js';
+
+// Embedded mode serves REST and sockets on one port: uWS owns the port, and every HTTP request
+// that is not a chat socket is passed to the Fastify api over node:http. Bodies stream both ways
+// with backpressure (file uploads and downloads of tens of MB pass through here):
+// - request: uWS onData → upstream.write; when that returns false, pause the client's socket
+//   (res.pause) until the upstream drains.
+// - response: upstream data → res.tryEnd (known length) or res.write (chunked); when uWS cannot
+//   take more, pause the upstream until res.onWritable.
+// The response is never touched after it was aborted or ended.
+
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
+export interface HttpProxy {
+  handle(res: HttpResponse, req: HttpRequest): void;
+  /** Refuses new requests, waits for the ones in flight, closes upstream connections. */
+  close(): Promise<void>;
+}
+
+// RFC 9110 §7.6.1 connection-specific fields, never forwarded. `expect` too: uWS answers the
+// client's 100-continue itself.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+const NOT_FORWARDED_UP = new Set([...HOP_BY_HOP, 'expect']);
+// uWS writes Content-Length (or chunked framing) and Date itself.
+const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'content-length', 'date']);
+
+const DETAILS = {
+  badGateway: 'Bad gateway.',
+  draining: 'The server is shutting down.',
+} as const;
+
+export function createHttpProxy(target: ProxyTarget, logger: Logger): HttpProxy {
+  const agent = new http.Agent({ keepAlive: true });
+  let inFlight = 0;
+  let closing = false;
+  const idleWaiters: Array<() => void> = [];
+
+  const settle = (): void => {
+    inFlight -= 1;
+    if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+  };
+
+  const handle = (res: HttpResponse, req: HttpRequest): void => {
+    // Copy everything out of req now: it is only valid during this call.
+    const method = req.getCaseSensitiveMethod();
+    const query = req.getQuery();
+    const path = query ? `${req.getUrl()}?${query}` : req.getUrl();
+    const headers = upstreamHeaders(req, Buffer.from(res.getRemoteAddressAsText()).toString());
+    if (closing) {
+      sendDetail(res, 503, DETAILS.draining);
+      return;
+    }
+
+    inFlight += 1;
+    let finished = false; // res was ended, closed or aborted: never touch it again
+    let paused = false; // the client's socket is paused for the upstream to drain
+    let incoming: IncomingMessage | undefined;
+
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      settle();
+    };
+    const cutClient = (): void => {
+      if (finished) return;
+      finish();
+      res.close();
+    };
+
+    const upstream = http.request({ host: target.host, port: target.port, method, path, headers, agent });
+
+    res.onAborted(() => {
+      finish();
+      upstream.destroy();
+      incoming?.destroy();
+    });
+
+    res.onData((chunk, isLast) => {
+      if (finished) return;
+      // uWS neuters the ArrayBuffer when this returns, so the bytes are copied.
+      const accepted = chunk.byteLength === 0 || upstream.write(Buffer.copyBytesFrom(new Uint8Array(chunk)));
+      if (!accepted && !isLast && !paused) {
+        paused = true;
+        res.pause();
+        upstream.once('drain', () => {
+          if (!paused || finished) return;
+          paused = false;
+          res.resume();
+        });
+      }
+      if (isLast) upstream.end();
+    });
+
+    upstream.on('error', (error) => {
+      if (finished) return;
+      if (incoming) {
+        logger.warn({ err: error, method }, 'upstream failed mid-response');
+        cutClient();
+        return;
+      }
+      logger.warn({ err: error, method }, 'upstream unreachable');
+      finish();
+      sendDetail(res, 502, DETAILS.badGateway);
+    });
+
+    upstream.on('response', (response) => {
+      incoming = response;
+      if (finished) {
+        response.destroy();
+        return;
+      }
+      // The answer may come before the whole body was sent (413, say); paused, uWS would not
+      // tell us when the client can take the answer.
+      if (paused) {
+        paused = false;
+        res.resume();
+      }
+      relayResponse(res, method, response, { isFinished: () => finished, finish, cutClient });
+    });
+  };
+
+  const close = async (): Promise<void> => {
+    closing = true;
+    if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+    agent.destroy();
+  };
+
+  return { handle, close };
+}
+
+function upstreamHeaders(req: HttpRequest, remoteAddress: string): OutgoingHttpHeaders {
+  const headers: Record<string, string | string[]> = {};
+  const dropped = new Set(NOT_FORWARDED_UP);
+  const connection = req.getHeader('connection');
+  for (const name of connection.split(',')) dropped.add(name.trim().toLowerCase());
+  req.forEach((name, value) => {
+    if (dropped.has(name)) return;
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else headers[name] = [previous, value];
+  });
+  // The api builds absolute file URLs from the request's host and scheme. The client's address is
+  // appended to any chain before us; host and scheme set by a proxy in front (which saw the
+  // client, maybe over TLS) are kept, and otherwise are what this plain-HTTP port saw.
+  const forwardedFor = req.getHeader('x-forwarded-for');
+  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${remoteAddress}` : remoteAddress;
+  if (!req.getHeader('x-forwarded-host')) {
+    const host = req.getHeader('host');
+    if (host) headers['x-forwarded-host'] = host;
+  }
+  if (!req.getHeader('x-forwarded-proto')) headers['x-forwarded-proto'] = 'http';
+  return headers;
+}
+
+interface ResponseState {
+  isFinished(): boolean;
+  finish(): void;
+  cutClient(): void;
+}
+
+function relayResponse(res: HttpResponse, method: string, incoming: IncomingMessage, state: ResponseState): void {
+  const status = incoming.statusCode ?? 502;
+  const lengthHeader = incoming.headers['content-length'];
+  const chunked = incoming.headers['transfer-encoding'] !== undefined;
+  const announced = lengthHeader !== undefined && !chunked ? Number(lengthHeader) : Number.NaN;
+  const length = Number.isSafeInteger(announced) && announced >= 0 ? announced : undefined;
+  const bodyless = method.toUpperCase() === 'HEAD' || status === 204 || status === 304 || status < 200;
+
+  res.cork(() => {
+    res.writeStatus(statusLine(status, incoming.statusMessage));
+    // rawHeaders keeps repeated fields (several Set-Cookie) and their order.
+    const raw = incoming.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (!NOT_FORWARDED_DOWN.has(name.toLowerCase())) res.writeHeader(name, raw[i + 1] as string);
+    }
+    if (bodyless) res.endWithoutBody(length);
+    else if (length === 0) res.end();
+  });
+  if (bodyless || length === 0) {
+    state.finish();
+    incoming.resume();
+    return;
+  }
+
+  // With a known length, tryEnd writes Content-Length and takes the body piecewise; otherwise
+  // write() streams it chunked.
+  let stalled = false;
+  incoming.on('data', (chunk: Buffer) => {
+    if (state.isFinished()) return;
+    if (length !== undefined) writeKnownLength(chunk, length);
+    else writeChunked(chunk);
+  });
+  incoming.on('end', () => {
+    if (state.isFinished()) return;
+    if (length === undefined) {
+      res.cork(() => res.end());
+      state.finish();
+    } else if (!stalled) {
+      // The upstream ended before sending the bytes it announced.
+      state.cutClient();
+    }
+  });
+  incoming.on('error', () => state.cutClient());
+  incoming.on('aborted', () => state.cutClient());
+
+  function writeKnownLength(chunk: Buffer, total: number): void {
+    const startOffset = res.getWriteOffset();
+    let ok = false;
+    let done = false;
+    res.cork(() => {
+      [ok, done] = res.tryEnd(chunk, total);
+    });
+    if (done) {
+      state.finish();
+      return;
+    }
+    if (ok) return;
+    // uWS took only part of the chunk: retry the rest when the client can take it.
+    stalled = true;
+    incoming.pause();
+    res.onWritable((offset) => {
+      if (state.isFinished()) return true;
+      const [retryOk, retryDone] = res.tryEnd(chunk.subarray(offset - startOffset), total);
+      if (retryDone) {
+        state.finish();
+      } else if (retryOk) {
+        stalled = false;
+        // The upstream ended while we waited, short of the bytes it announced.
+        if (incoming.readableEnded) state.cutClient();
+        else incoming.resume();
+      }
+      return retryOk;
+    });
+  }
+
+  function writeChunked(chunk: Buffer): void {
+    let ok = true;
+    res.cork(() => {
+      ok = res.write(chunk);
+    });
+    if (ok) return;
+    // write() kept what it could not send; wait until uWS drained it.
+    incoming.pause();
+    res.onWritable(() => {
+      incoming.resume();
+      return true;
+    });
+  }
+}

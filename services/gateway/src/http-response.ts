@@ -1,0 +1,23 @@
+import { STATUS_CODES } from 'node:http';
+import { detailError } from '@helpdesk/shared';
+import type { HttpResponse } from 'uWebSockets.js';
+
+/** "404 Not Found": uWS wants the whole status line after the HTTP version. */
+export function statusLine(status: number, reason?: string): string {
+  return `${status} ${reason || STATUS_CODES[status] || 'Unknown'}`;
+}
+
+/**
+ * Answers with a JSON body. Corked, so it is valid both inside a uWS handler and later (after an
+ * await); the caller must know the response was neither aborted nor answered yet.
+ */
+export function sendJson(res: HttpResponse, status: number, body: unknown): void {
+  res.cork(() => {
+    res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(JSON.stringify(body));
+  });
+}
+
+/** DRF's error shape, `{"detail": "..."}` (CONTRACT.md). */
+export function sendDetail(res: HttpResponse, status: number, detail: string): void {
+  sendJson(res, status, detailError(detail));
+}

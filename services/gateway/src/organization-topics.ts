@@ -1,0 +1,144 @@
+import type { EventSubscriber } from '@helpdesk/shared';
+import type { Logger } from 'pino';
+
+// One bus subscription per organization channel this gateway hosts (ARCHITECTURE.md): SUBSCRIBE
+// when the first socket of an organization arrives, UNSUBSCRIBE after the last one leaves.
+//
+// Sockets come and go faster than Redis answers, so this is a reconciler, not a pair of calls:
+// each channel remembers how many holders want it and what the bus last confirmed, runs at most
+// one SUBSCRIBE/UNSUBSCRIBE at a time, and when that finishes compares again. A socket opening
+// while the organization's UNSUBSCRIBE is in flight therefore waits for it and subscribes anew;
+// the last socket leaving while a SUBSCRIBE is in flight unsubscribes right after. Nothing leaks
+// and nothing is lost.
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface ChannelState {
+  /** Sockets open on the channel plus upgrades waiting for it. */
+  holders: number;
+  /** What the bus last confirmed. */
+  subscribed: boolean;
+  /** A SUBSCRIBE or UNSUBSCRIBE is running. */
+  changing: boolean;
+  /** Set after a failed change, so a broken bus is not hammered in a loop. */
+  retry: NodeJS.Timeout | undefined;
+  /** acquire() calls waiting for the subscription. */
+  waiters: Waiter[];
+}
+
+export interface OrganizationTopicsOptions {
+  subscriber: EventSubscriber;
+  logger: Logger;
+  /** Pause before retrying a change the bus refused. */
+  retryDelayMs?: number;
+}
+
+export class OrganizationTopics {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly subscriber: EventSubscriber;
+  private readonly logger: Logger;
+  private readonly retryDelayMs: number;
+
+  constructor(options: OrganizationTopicsOptions) {
+    this.subscriber = options.subscriber;
+    this.logger = options.logger;
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+  }
+
+  /**
+   * Takes a hold on the channel if the bus already delivers it, and says whether it did. The
+   * fast path of an upgrade: no await, so the socket opens inside the uWS handler.
+   */
+  holdIfSubscribed(channel: string): boolean {
+    const state = this.channels.get(channel);
+    if (!state || !state.subscribed || state.changing) return false;
+    state.holders += 1;
+    return true;
+  }
+
+  /**
+   * Takes a hold on the channel and resolves once the bus confirmed the subscription, so events
+   * published after that reach this gateway. If the subscription fails, the promise rejects and
+   * the hold is already given back; otherwise the caller gives it back with release().
+   */
+  acquire(channel: string): Promise<void> {
+    let state = this.channels.get(channel);
+    if (!state) {
+      state = { holders: 0, subscribed: false, changing: false, retry: undefined, waiters: [] };
+      this.channels.set(channel, state);
+    }
+    state.holders += 1;
+    const held = state;
+    const ready = new Promise<void>((resolve, reject) => held.waiters.push({ resolve, reject }));
+    this.reconcile(channel, held);
+    return ready;
+  }
+
+  release(channel: string): void {
+    const state = this.channels.get(channel);
+    if (!state || state.holders === 0) {
+      this.logger.error({ channel }, 'released a channel that was not held');
+      return;
+    }
+    state.holders -= 1;
+    this.reconcile(channel, state);
+  }
+
+  /** Channels with a confirmed subscription. */
+  subscribedChannels(): string[] {
+    return [...this.channels].filter(([, state]) => state.subscribed).map(([channel]) => channel);
+  }
+
+  /** Resolves once no channel is held, subscribed or changing (all UNSUBSCRIBEs answered). */
+  whenIdle(): Promise<void> {
+    if (this.channels.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private reconcile(channel: string, state: ChannelState): void {
+    if (state.changing || state.retry) return;
+    const wanted = state.holders > 0;
+    if (wanted === state.subscribed) {
+      if (wanted) {
+        for (const waiter of state.waiters.splice(0)) waiter.resolve();
+      } else {
+        this.channels.delete(channel);
+        if (this.channels.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+      return;
+    }
+    state.changing = true;
+    void this.change(channel, state, wanted);
+  }
+
+  private async change(channel: string, state: ChannelState, subscribe: boolean): Promise<void> {
+    try {
+      if (subscribe) await this.subscriber.subscribe(channel);
+      else await this.subscriber.unsubscribe(channel);
+      state.subscribed = subscribe;
+      this.logger.debug({ channel, holders: state.holders }, subscribe ? 'subscribed' : 'unsubscribed');
+    } catch (error) {
+      this.logger.error({ err: error, channel }, subscribe ? 'subscribe failed' : 'unsubscribe failed');
+      if (subscribe) {
+        // Those waiting get their hold back now; holders that remain (none, unless someone
+        // acquired during the failure) are served by the retry below.
+        const failure = new Error(`subscribing to ${channel} failed`, { cause: error });
+        const waiters = state.waiters.splice(0);
+        state.holders -= waiters.length;
+        for (const waiter of waiters) waiter.reject(failure);
+      }
+      state.retry = setTimeout(() => {
+        state.retry = undefined;
+        this.reconcile(channel, state);
+      }, this.retryDelayMs);
+      state.retry.unref();
+    } finally {
+      state.changing = false;
+    }
+    this.reconcile(channel, state);
+  }
+}
