@@ -16,7 +16,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const admin = new pg.Client({ connectionString: services.postgresAdminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${templateDb}"`);
-  const db = await openDatabase({ kind: 'postgres', url: databaseUrl(services.postgresAdminUrl, templateDb), poolSize: 2 }, 'UTC');
+  const db = await openDatabase(
+    { kind: 'postgres', url: databaseUrl(services.postgresAdminUrl, templateDb), poolSize: 2 },
+    'UTC',
+  );
   try {
     await migrateToLatest(db);
   } finally {
@@ -27,10 +30,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('testEnv', env);
 
   return async () => {
-    const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE $1`,
-      [`hd\\_${runId}\\_%`],
-    );
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+      `hd\\_${runId}\\_%`,
+    ]);
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.end();
     await services.stop();

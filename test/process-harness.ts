@@ -17,7 +17,11 @@ export interface ServiceProcess {
  * Starts a built service entry (`services/<name>/dist/main.js`) as its own process and waits for
  * its JSON log line that says where it listens. Ports are always ephemeral (PORT=0).
  */
-export async function startService(entry: string, env: Record<string, string>, timeoutMs = 20_000): Promise<ServiceProcess> {
+export async function startService(
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
@@ -25,7 +29,10 @@ export async function startService(entry: string, env: Record<string, string>, t
   });
   const output: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${output.join('\n')}`)),
+      timeoutMs,
+    );
     const onLine = (line: string) => {
       output.push(line);
       const found = listeningPort(line);
@@ -34,8 +41,8 @@ export async function startService(entry: string, env: Record<string, string>, t
         resolve(found);
       }
     };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${entry} exited with ${code} before listening:\n${output.join('\n')}`));

@@ -49,7 +49,9 @@ export async function resolveTestServices(): Promise<TestServices> {
         },
       };
     } catch (error) {
-      console.warn(`[test services] no Docker engine answered (${(error as Error).message.split('\n')[0]}); falling back to local services`);
+      console.warn(
+        `[test services] no Docker engine answered (${(error as Error).message.split('\n')[0]}); falling back to local services`,
+      );
     }
   }
   return {

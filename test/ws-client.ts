@@ -7,9 +7,9 @@ export class RecordingSocket {
   private waiters: Array<{ count: number; resolve: () => void }> = [];
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) throw new Error('the server sent a binary frame; the contract sends text');
-      this.frames.push(data.toString());
+      this.frames.push(data.toString('utf8'));
       this.waiters = this.waiters.filter((w) => (this.frames.length >= w.count ? (w.resolve(), false) : true));
     });
     ws.on('close', (code) => (this.closeCode = code));

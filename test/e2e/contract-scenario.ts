@@ -31,7 +31,11 @@ interface Tenant {
 async function createTenant(base: string, label: string): Promise<Tenant> {
   const name = `${label}-${randomBytes(4).toString('hex')}`;
   await post(base, '/api/organizations/', { name });
-  const client = await post(base, '/api/clients/', { organization: name, name: `Client of ${label}`, phone: '5511900000000' });
+  const client = await post(base, '/api/clients/', {
+    organization: name,
+    name: `Client of ${label}`,
+    phone: '5511900000000',
+  });
   const helpDesk = await post(base, '/api/help-desks/', { organization: name, client: client.uuid });
   return { name, client, helpDesk };
 }
@@ -54,8 +58,23 @@ export async function runContractScenario(httpBase: string, wsBase: string): Pro
   try {
     // 1. A text message, as JSON.
     const sent = await post(httpBase, '/api/send-message/', { message: 'teste', help_desk: a.helpDesk.uuid });
-    expect(Object.keys(sent)).toEqual(['created_at', 'updated_at', 'uuid', 'message', 'file', 'type', 'status', 'help_desk']);
-    expect(sent).toMatchObject({ message: 'teste', file: null, type: 'sent', status: 'sent', help_desk: a.helpDesk.uuid });
+    expect(Object.keys(sent)).toEqual([
+      'created_at',
+      'updated_at',
+      'uuid',
+      'message',
+      'file',
+      'type',
+      'status',
+      'help_desk',
+    ]);
+    expect(sent).toMatchObject({
+      message: 'teste',
+      file: null,
+      type: 'sent',
+      status: 'sent',
+      help_desk: a.helpDesk.uuid,
+    });
     expect(sent.created_at).toMatch(ISO_MICROS);
     expect(sent.updated_at).toMatch(ISO_MICROS);
 
@@ -90,11 +109,15 @@ export async function runContractScenario(httpBase: string, wsBase: string): Pro
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
 
     const fileFrames = (await sockets.aWithSlash.waitForFrames(6)).slice(3);
-    expect(fileFrames[0]).toBe(frame('new_message', { ...withFile, updated_at: withFile.created_at, status: 'sending' }));
+    expect(fileFrames[0]).toBe(
+      frame('new_message', { ...withFile, updated_at: withFile.created_at, status: 'sending' }),
+    );
     expect(fileFrames[2]).toBe(frame('update_message', withFile));
 
     // 3. REST reads agree with what the sockets saw.
-    const history = (await (await fetch(`${httpBase}/api/help-desks/${String(a.helpDesk.uuid)}/history/`)).json()) as Json[];
+    const history = (await (
+      await fetch(`${httpBase}/api/help-desks/${String(a.helpDesk.uuid)}/history/`)
+    ).json()) as Json[];
     expect(history).toEqual([sent, withFile]);
     const list = (await (await fetch(`${httpBase}/api/help-desks/?organization=${a.name}`)).json()) as Json[];
     expect(list).toEqual([{ ...a.helpDesk, updated_at: withFile.created_at, last_message: withFile }]);

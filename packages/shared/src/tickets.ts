@@ -21,7 +21,12 @@ function sign(secret: string, body: string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
 }
 
-export function issueTicket(secret: string, organization: string, ttlSeconds: number, nowMs = Date.now()): { token: string; claims: TicketClaims } {
+export function issueTicket(
+  secret: string,
+  organization: string,
+  ttlSeconds: number,
+  nowMs = Date.now(),
+): { token: string; claims: TicketClaims } {
   const claims: TicketClaims = {
     org: organization,
     exp: Math.floor(nowMs / 1000) + ttlSeconds,
@@ -38,7 +43,8 @@ export function verifyTicket(secret: string, token: string, organization: string
   const body = token.slice(0, dot);
   const given = Buffer.from(token.slice(dot + 1), 'base64url');
   const expected = sign(secret, body);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'bad-signature' };
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

@@ -2,7 +2,8 @@
 // loses trailing zeros and the offset its minutes. The contract wants what Django/DRF printed:
 // "2021-06-14T22:10:39.551836-03:00" — always six fractional digits, offset as ±HH:MM.
 // Timestamps are read from the database as text so no microsecond is lost to a JS Date.
-const PG_TIMESTAMPTZ = /^(\d{4,}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?([+-]\d{2})(?::?(\d{2}))?(?::?(\d{2}))?$/;
+const PG_TIMESTAMPTZ =
+  /^(\d{4,}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?([+-]\d{2})(?::?(\d{2}))?(?::?(\d{2}))?$/;
 
 export function pgTimestampToIso(text: string): string {
   const m = PG_TIMESTAMPTZ.exec(text);
