@@ -130,7 +130,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       logger.debug({ organization }, 'socket opened');
     },
     // Clients have nothing to say on this socket (events flow one way); pings and pongs are
-    // handled by uWS, and frames over maxPayloadLength close the socket with 1009.
+    // handled by uWS, and a frame over maxPayloadLength makes uWS drop the connection.
     message: () => undefined,
     close: (ws, code) => {
       const { organization, topic } = ws.getUserData();

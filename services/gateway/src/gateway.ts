@@ -68,6 +68,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let listenSocket: us_listen_socket;
   try {
+    // One round trip through the subscriber before taking traffic: a gateway whose bus does not
+    // answer should not accept sockets. It also keeps the first organization's SUBSCRIBE out of
+    // the connection's handshake, where ioredis >= 5.8.2 loses its messages (redis/ioredis#2037).
+    const probe = `${config.redisPrefix}gateway:startup`;
+    await subscriber.subscribe(probe);
+    await subscriber.unsubscribe(probe);
     listenSocket = await listen(app, config.host, config.port);
   } catch (error) {
     await subscriber.close();
