@@ -63,7 +63,8 @@ export class OrganizationTopics {
   /**
    * Takes a hold on the channel and resolves once the bus confirmed the subscription, so events
    * published after that reach this gateway. If the subscription fails, the promise rejects and
-   * the hold is already given back; otherwise the caller gives it back with release().
+   * the hold is already given back; otherwise the caller gives it back with release(), once the
+   * promise resolved (an upgrade aborted meanwhile releases right then), never before.
    */
   acquire(channel: string): Promise<void> {
     let state = this.channels.get(channel);
