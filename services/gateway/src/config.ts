@@ -51,7 +51,9 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   };
   // uWS aborts the whole process (not a JS exception) on an idle timeout from 1 to 7 seconds.
   if (config.idleTimeoutSeconds > 0 && config.idleTimeoutSeconds < 8) {
-    read.problem(`WS_IDLE_TIMEOUT_SECONDS=${JSON.stringify(env['WS_IDLE_TIMEOUT_SECONDS'])} must be 0 or from 8 to 960`);
+    read.problem(
+      `WS_IDLE_TIMEOUT_SECONDS=${JSON.stringify(env['WS_IDLE_TIMEOUT_SECONDS'])} must be 0 or from 8 to 960`,
+    );
   }
   read.done();
   return config;

@@ -21,7 +21,10 @@ describe('native uWebSockets.js', () => {
   it('loads without printing "Falling back" in a fresh Node.js process', () => {
     const child = spawnSync(
       process.execPath,
-      ['-e', "const uWS = require('uWebSockets.js'); process.stdout.write(String(uWS.App).includes('[native code]') ? 'native' : 'js');"],
+      [
+        '-e',
+        "const uWS = require('uWebSockets.js'); process.stdout.write(String(uWS.App).includes('[native code]') ? 'native' : 'js');",
+      ],
       { cwd: gatewayDir, encoding: 'utf8' },
     );
     expect(child.stderr).not.toContain('Falling back');

@@ -83,7 +83,9 @@ describe('fan-out', () => {
   it('never leaks or loses the subscription when sockets come and go faster than Redis answers', async () => {
     const channel = channelOf(served, 'umbrella');
     for (let round = 0; round < 5; round += 1) {
-      const batch = await Promise.all(Array.from({ length: 4 }, () => TestClient.connect(served.ws('/ws/chat/umbrella/'))));
+      const batch = await Promise.all(
+        Array.from({ length: 4 }, () => TestClient.connect(served.ws('/ws/chat/umbrella/'))),
+      );
       // Close all but one without waiting, then open another while UNSUBSCRIBEs may be in flight.
       for (const client of batch.slice(1)) client.socket.close();
       await batch[0]?.close();
@@ -117,13 +119,16 @@ describe('fan-out', () => {
 });
 
 describe('refusals before the upgrade', () => {
-  it.each(['/ws/chat/bad.name/', '/ws/chat/has%20space/', '/ws/chat/a/b/', `/ws/chat/${'x'.repeat(65)}/`, '/ws/chat//'])(
-    'answers 404 with the DRF body for %s',
-    async (path) => {
-      const refusal = await refusedUpgrade(served.ws(path));
-      expect(refusal).toEqual({ status: 404, contentType: 'application/json', body: '{"detail":"Not found."}' });
-    },
-  );
+  it.each([
+    '/ws/chat/bad.name/',
+    '/ws/chat/has%20space/',
+    '/ws/chat/a/b/',
+    `/ws/chat/${'x'.repeat(65)}/`,
+    '/ws/chat//',
+  ])('answers 404 with the DRF body for %s', async (path) => {
+    const refusal = await refusedUpgrade(served.ws(path));
+    expect(refusal).toEqual({ status: 404, contentType: 'application/json', body: '{"detail":"Not found."}' });
+  });
 
   it('refuses sockets over the per-organization limit with 429 and over the total with 503', async () => {
     const limited = await startTestGateway(redisBus, { maxSocketsPerOrganization: 2, maxSockets: 3 });
@@ -191,7 +196,8 @@ describe('slow consumers', () => {
     // ~12 MB: more than the kernel buffers of a loopback connection hold, so uWS has to buffer.
     const frame = sampleEnvelope('x'.repeat(16 * 1024));
     const count = 750;
-    for (let i = 0; i < count; i += 1) await publisher.publish(organizationChannel(guarded.config.redisPrefix, 'acme'), frame);
+    for (let i = 0; i < count; i += 1)
+      await publisher.publish(organizationChannel(guarded.config.redisPrefix, 'acme'), frame);
 
     const frames = await fast.waitForFrames(count, 15_000);
     expect(frames.every((received) => received.data.toString() === frame)).toBe(true);

@@ -77,7 +77,10 @@ async function upstreamHandler(req: IncomingMessage, res: ServerResponse): Promi
     const chunked = url.searchParams.has('chunked');
     const body = generated(size);
     lastDownloadPulled = body.pulled;
-    res.writeHead(200, { 'content-type': 'application/octet-stream', ...(chunked ? {} : { 'content-length': String(size) }) });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      ...(chunked ? {} : { 'content-length': String(size) }),
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -108,7 +111,9 @@ let embedded: TestGateway;
 
 beforeAll(async () => {
   upstream = http.createServer((req, res) => {
-    upstreamHandler(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))));
+    upstreamHandler(req, res).catch((error: unknown) =>
+      res.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as AddressInfo).port;
@@ -136,7 +141,12 @@ function request(url: string, options: http.RequestOptions = {}, body?: Readable
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks) }),
+        resolve({
+          status: res.statusCode ?? 0,
+          statusMessage: res.statusMessage ?? '',
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+        }),
       );
       res.on('error', reject);
     });
@@ -236,7 +246,12 @@ describe('HTTP proxy to the api', () => {
             const chunks: Buffer[] = [];
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
             res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, statusMessage: '', headers: res.headers, body: Buffer.concat(chunks) }),
+              resolve({
+                status: res.statusCode ?? 0,
+                statusMessage: '',
+                headers: res.headers,
+                body: Buffer.concat(chunks),
+              }),
             );
             res.resume();
           }, 300);
