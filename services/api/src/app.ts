@@ -8,7 +8,10 @@ import type { Kysely } from 'kysely';
 import { SHARED_SCHEMAS, type EventPublisher } from '@helpdesk/shared';
 import type { ApiConfig } from './config.js';
 import type { DB } from './db/tables.js';
+import { ApiError } from './http/api-error.js';
+import { installBodyParsers, parseLastValues } from './http/body-parsers.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { nullCharacterErrors } from './http/validation-errors.js';
 import databasePlugin from './plugins/database.plugin.js';
 import eventsPlugin from './plugins/events.plugin.js';
 import storagePlugin from './plugins/storage.plugin.js';
@@ -30,7 +33,12 @@ export interface AppOptions {
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
 const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files, publisher }) => {
   installErrorHandling(fastify, config.limits);
+  installBodyParsers(fastify, config.limits.bodyBytes);
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const errors = nullCharacterErrors(request.body);
+    done(errors ? new ApiError(400, errors) : undefined);
+  });
 
   await fastify.register(swagger, {
     openapi: {
@@ -46,7 +54,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   await fastify.register(swaggerUi, { routePrefix: '/api/schema/docs' });
   fastify.get('/api/schema/', { schema: { hide: true } }, () => fastify.swagger());
 
-  await fastify.register(formbody, { bodyLimit: config.limits.bodyBytes });
+  await fastify.register(formbody, { bodyLimit: config.limits.bodyBytes, parser: parseLastValues });
   await fastify.register(multipart, { limits: { fileSize: config.limits.fileBytes, files: 1 } });
 
   await fastify.register(databasePlugin, { db });

@@ -6,6 +6,9 @@ import app from './app.js';
 import type { ApiConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
+import { addApiFormats, AJV_OPTIONS } from './http/ajv-options.js';
+import { parseLastValues } from './http/body-parsers.js';
+import { answerRoutingError } from './http/error-handler.js';
 import { createFileStore } from './storage/create-file-store.js';
 
 export interface ApiDependencies {
@@ -22,14 +25,22 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
     loggerInstance: deps.logger,
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      // A file URL's last segment is the client's file name, up to 255 UTF-8 bytes (multipart-input.ts).
+      maxParamLength: 512,
+      querystringParser: parseLastValues,
+    },
     // A proxy's or client's request id is kept (when sane) so one id follows a request across services.
     requestIdHeader: 'x-request-id',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: false } },
+    ajv: { customOptions: { ...AJV_OPTIONS, removeAdditional: true }, onCreate: addApiFormats },
+    // Errors found while routing (a path that is not valid percent-encoding, an over-long segment)
+    // would otherwise leave in Fastify's own shape: no route matches them, as Django would say.
+    frameworkErrors: answerRoutingError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const db = await openDatabase(config.database, config.timeZone);

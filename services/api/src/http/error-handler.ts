@@ -2,6 +2,7 @@ import type {} from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { detailError, ERROR_MESSAGES } from '@helpdesk/shared';
 import { ApiError } from './api-error.js';
+import { DRF_MESSAGES } from './drf-messages.js';
 import { toFieldErrors } from './validation-errors.js';
 
 /**
@@ -28,17 +29,14 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
       case 'FST_PARTS_LIMIT':
       case 'FST_FIELDS_LIMIT':
         return reply.code(413).send(detailError('Too many form fields.'));
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return reply.code(400).send(detailError('JSON parse error - the body is empty.'));
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return reply.code(400).send(detailError(`JSON parse error - ${error.message}`));
       case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
         return reply.code(415).send(detailError(ERROR_MESSAGES.unsupportedMediaType(request.headers['content-type'] ?? '')));
+      // A part named like an Object.prototype member, or a part declared JSON that is not: the form is malformed.
+      case 'FST_PROTO_VIOLATION':
+      case 'FST_INVALID_JSON_FIELD_ERROR':
+        return reply.code(400).send(detailError(DRF_MESSAGES.multipartParseError(error.message)));
       default:
         break;
-    }
-    if (error instanceof SyntaxError) {
-      return reply.code(400).send(detailError(`JSON parse error - ${error.message}`));
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -51,23 +49,40 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(detailError(ERROR_MESSAGES.notFound)));
 }
 
+/**
+ * Fastify's `frameworkErrors`: errors found while routing, which would otherwise leave in
+ * Fastify's own shape. A path that is not valid percent-encoding or has an over-long segment
+ * matches no route, as Django would say.
+ */
+export function answerRoutingError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.code(404).send(detailError(ERROR_MESSAGES.notFound));
+    return;
+  }
+  request.log.error({ err: error }, 'request failed while routing');
+  void reply.code(500).send(detailError('A server error occurred.'));
+}
+
 const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 
 /**
- * DRF answers a known path with an unsupported method as 405 with an Allow header (not 404).
- * Registers that answer for the methods `url` does not serve.
+ * DRF answers a known path with an unsupported method as 405 with an Allow header (not 404),
+ * before it reads the body (so not 415 nor 413). Registers that answer for the methods `url` does
+ * not serve, sent from onRequest so no body parser runs.
  */
 export function methodNotAllowed(app: FastifyInstance, url: string, allowed: readonly string[]): void {
   const served = new Set(allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed);
   const others = ALL_METHODS.filter((m) => !served.has(m));
+  const answer = (request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(405)
+      .header('allow', [...served].join(', '))
+      .send(detailError(ERROR_MESSAGES.methodNotAllowed(request.method)));
   app.route({
     method: others,
     url,
     schema: { hide: true },
-    handler: (request, reply) =>
-      reply
-        .code(405)
-        .header('allow', [...served].join(', '))
-        .send(detailError(ERROR_MESSAGES.methodNotAllowed(request.method))),
+    onRequest: async (request, reply) => answer(request, reply),
+    handler: async (request, reply) => answer(request, reply),
   });
 }

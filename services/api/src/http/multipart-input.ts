@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import { detail, fieldError } from './api-error.js';
+import { ApiError, detail, fieldError } from './api-error.js';
+import { DRF_MESSAGES } from './drf-messages.js';
 
 export interface SpooledFile {
   path: string;
@@ -27,7 +29,8 @@ export interface MultipartLimits {
 
 /**
  * Reads a multipart body: text fields into memory (bounded), the one `file` part streamed to a
- * spool file while its size limit is checked. Nothing reaches the file store from here.
+ * spool file while its size limit is checked. Nothing reaches the file store from here, and no
+ * spool file outlives a failure.
  */
 export async function readMultipart(
   request: FastifyRequest,
@@ -42,35 +45,103 @@ export async function readMultipart(
     });
     for await (const part of parts) {
       if (part.type === 'field') {
-        if (typeof part.value !== 'string') throw fieldError(part.fieldname, 'Not a valid string.');
+        if (typeof part.value !== 'string') throw fieldError(part.fieldname, DRF_MESSAGES.invalidString);
         if (part.valueTruncated) throw detail(413, `Field "${part.fieldname}" is too long.`);
         fields[part.fieldname] = part.value;
         continue;
       }
+      // A browser sends a file input left empty as a part with an empty file name: no file (as Django reads it).
+      if (part.filename === '') {
+        await drain(part.file);
+        continue;
+      }
       if (part.fieldname !== 'file') {
-        part.file.resume();
+        await drain(part.file);
         throw fieldError(part.fieldname, 'Unexpected file; send it as "file".');
       }
       await mkdir(spoolDir, { recursive: true });
       const path = join(spoolDir, randomBytes(16).toString('hex'));
-      const discard = () => rm(path, { force: true });
-      file = { path, size: 0, name: safeFileName(part.filename), contentType: part.mimetype || 'application/octet-stream', discard };
-      let size = 0;
-      part.file.on('data', (chunk: Buffer) => (size += chunk.length));
-      await pipeline(part.file, createWriteStream(path));
+      file = {
+        path,
+        size: 0,
+        name: safeFileName(part.filename),
+        contentType: part.mimetype || 'application/octet-stream',
+        discard: () => rm(path, { force: true }),
+      };
+      file.size = await spool(part.file, path);
       if (part.file.truncated) throw detail(413, `File is larger than ${limits.fileBytes} bytes.`);
-      file.size = size;
+      if (file.size === 0) throw fieldError('file', DRF_MESSAGES.emptyFile);
     }
   } catch (error) {
     await file?.discard();
-    throw error;
+    throw asClientError(error);
   }
   return { fields, file };
 }
 
+/** Copies a file part to `path`; its size in bytes. */
+async function spool(source: Readable, path: string): Promise<number> {
+  // A part cut short by the end of the body is destroyed before it is handed over (busboy), and
+  // piping a destroyed stream never settles: the request hung, holding its spool file.
+  if (source.destroyed && !source.readableEnded) throw malformed('Part terminated early due to unexpected end of multipart data');
+  let size = 0;
+  source.on('data', (chunk: Buffer) => (size += chunk.length));
+  const sink = createWriteStream(path);
+  try {
+    await pipeline(source, sink);
+  } catch (error) {
+    // The disk failing is the server's problem; the body failing is the client's.
+    if (sink.errored) throw error;
+    throw malformed(error instanceof Error ? error.message : String(error));
+  }
+  return size;
+}
+
+/** Reads a part to its end without keeping it, so the parts after it arrive. */
+async function drain(source: Readable): Promise<void> {
+  if (source.destroyed || source.readableEnded) return;
+  source.resume();
+  await finished(source).catch(() => undefined);
+}
+
+function malformed(reason: string): ApiError {
+  return detail(400, DRF_MESSAGES.multipartParseError(reason));
+}
+
+/**
+ * Errors of the body itself (busboy's "Boundary not found", a part ending early) are the client's:
+ * 400, as DRF's MultiPartParser answers. Errors with a status or from the system pass unchanged.
+ */
+function asClientError(error: unknown): unknown {
+  if (error instanceof ApiError || !(error instanceof Error)) return error;
+  if ('statusCode' in error || 'syscall' in error) return error;
+  return malformed(error.message);
+}
+
+// encodeURIComponent throws on these, which would fail the answer after the message was stored.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+// Longest stored name, in UTF-8 bytes (as most file systems allow); the URL segment stays short.
+const MAX_NAME_BYTES = 255;
+
 /** Keeps the client's name printable and short; it is metadata and a URL path segment only. */
-function safeFileName(name: string): string {
+export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  let cleaned = base
+    .replace(LONE_SURROGATE, '\ufffd')
+    .split('')
+    .filter((c) => c >= ' ' && c !== '\u007f')
+    .join('')
+    .trim();
+  // "." and ".." would make the file URL point at a folder once a client normalizes it.
+  if (/^\.*$/.test(cleaned)) return 'file';
+  let bytes = 0;
+  let kept = '';
+  for (const char of cleaned) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > MAX_NAME_BYTES) break;
+    kept += char;
+  }
+  cleaned = kept.trim();
   return cleaned === '' ? 'file' : cleaned;
 }

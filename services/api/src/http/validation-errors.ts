@@ -1,16 +1,27 @@
-import { ERROR_MESSAGES, type FieldErrors } from '@helpdesk/shared';
+import { ORGANIZATION_NAME_PATTERN, type FieldErrors } from '@helpdesk/shared';
+import { DRF_MESSAGES, pythonTypeName } from './drf-messages.js';
 
-/** The parts of an Ajv error that the messages below read. */
+/** The parts of an Ajv error (created with `verbose: true`, see ajv-options.ts) read below. */
 export interface SchemaError {
   keyword: string;
   instancePath: string;
   params: Record<string, unknown>;
   message?: string | undefined;
+  /** The keyword's value in the schema (verbose). */
+  schema?: unknown;
+  /** The schema holding the keyword (verbose). */
+  parentSchema?: unknown;
+  /** The value that failed (verbose). */
+  data?: unknown;
 }
+
+// Organization names are a DRF SlugField(max_length=64) in one pattern; its two messages are split back out.
+const ORGANIZATION_NAME_MAX = 64;
 
 /**
  * Turns schema validation errors into DRF field errors: `{"help_desk": ["Must be a valid UUID."]}`.
- * Messages follow DRF's wording, which old clients may show to people.
+ * Messages follow DRF's wording (drf-messages.ts), which old clients may show to people. A body
+ * that is not an object at all is DRF's `non_field_errors`.
  */
 export function toFieldErrors(errors: readonly SchemaError[]): FieldErrors {
   const fields: FieldErrors = {};
@@ -27,26 +38,72 @@ export function toFieldErrors(errors: readonly SchemaError[]): FieldErrors {
 }
 
 function messageFor(error: SchemaError): string {
+  const { data } = error;
   switch (error.keyword) {
     case 'required':
-      return ERROR_MESSAGES.required;
-    case 'format':
-      return error.params.format === 'uuid' ? ERROR_MESSAGES.invalidUuid : `Enter a valid ${String(error.params.format)}.`;
-    case 'minLength':
-      return error.params.limit === 1
-        ? ERROR_MESSAGES.blank
-        : `Ensure this field has at least ${String(error.params.limit)} characters.`;
-    case 'maxLength':
-      return `Ensure this field has no more than ${String(error.params.limit)} characters.`;
-    case 'pattern':
-      return 'Enter a valid value: letters, digits, "_" and "-", at most 64 characters.';
+      return DRF_MESSAGES.required;
     case 'type':
-      return error.params.type === 'string' ? 'Not a valid string.' : `Must be of type ${String(error.params.type)}.`;
+      return typeMessage(error);
+    case 'format':
+      return error.params.format === 'uuid' ? DRF_MESSAGES.invalidUuid : DRF_MESSAGES.invalid;
+    case 'minLength':
+      return error.params.limit === 1 ? DRF_MESSAGES.blank : DRF_MESSAGES.minLength(Number(error.params.limit));
+    case 'maxLength':
+      return DRF_MESSAGES.maxLength(Number(error.params.limit));
+    case 'pattern':
+      if (error.schema === ORGANIZATION_NAME_PATTERN && typeof data === 'string') {
+        if (data === '') return DRF_MESSAGES.blank;
+        if ([...data].length > ORGANIZATION_NAME_MAX) return DRF_MESSAGES.maxLength(ORGANIZATION_NAME_MAX);
+        return DRF_MESSAGES.slug;
+      }
+      return DRF_MESSAGES.pattern;
     case 'enum':
     case 'const':
     case 'anyOf':
-      return 'Not a valid choice.';
+      return DRF_MESSAGES.invalidChoice(typeof data === 'string' ? data : JSON.stringify(data));
     default:
-      return error.message ? `${error.message[0]?.toUpperCase() ?? ''}${error.message.slice(1)}.` : 'Invalid value.';
+      return error.message ? `${error.message[0]?.toUpperCase() ?? ''}${error.message.slice(1)}.` : DRF_MESSAGES.invalid;
   }
+}
+
+function typeMessage(error: SchemaError): string {
+  const { data } = error;
+  if (error.instancePath === '') {
+    return data === null ? DRF_MESSAGES.noData : DRF_MESSAGES.notADictionary(pythonTypeName(data));
+  }
+  if (data === null) return DRF_MESSAGES.null;
+  if (isUuidSchema(error.parentSchema)) return DRF_MESSAGES.invalidUuid;
+  switch (error.params.type) {
+    case 'string':
+      return DRF_MESSAGES.invalidString;
+    case 'integer':
+      return DRF_MESSAGES.invalidInteger;
+    case 'number':
+      return DRF_MESSAGES.invalidNumber;
+    case 'boolean':
+      return DRF_MESSAGES.invalidBoolean;
+    case 'array':
+      return DRF_MESSAGES.notAList(pythonTypeName(data));
+    case 'object':
+      return DRF_MESSAGES.notADict(pythonTypeName(data));
+    default:
+      return DRF_MESSAGES.invalid;
+  }
+}
+
+function isUuidSchema(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && 'format' in schema && schema.format === 'uuid';
+}
+
+/**
+ * DRF's CharFields refuse NUL (ProhibitNullCharactersValidator); Postgres text cannot store it,
+ * so letting one through was a 500. Checks the top-level string fields of a parsed body.
+ */
+export function nullCharacterErrors(fields: unknown): FieldErrors | undefined {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined;
+  let errors: FieldErrors | undefined;
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value.includes('\u0000')) (errors ??= {})[name] = [DRF_MESSAGES.nullCharacters];
+  }
+  return errors;
 }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { FILES_PATH } from '@helpdesk/shared';
 import { findFileByKey } from '../db/message.repository.js';
 import { notFound } from '../http/api-error.js';
+import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 
 // Served inline only when a browser cannot run it; everything else downloads as an attachment.
@@ -31,10 +32,22 @@ const filesRoute: FastifyPluginAsyncTypebox = async (app) => {
         .header('content-type', contentType)
         .header('content-length', String(info.size))
         .header('x-content-type-options', 'nosniff')
-        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(info.name)}`)
+        .header('content-disposition', contentDisposition(info.name))
         .send(body);
     },
   );
+  methodNotAllowed(app, `${FILES_PATH}/:key/:name`, ['GET']);
 };
+
+/**
+ * `attachment` with the name twice (RFC 6266): `filename*` (RFC 5987) exact in UTF-8, and a plain
+ * ASCII `filename` for clients that read only that one.
+ */
+export function contentDisposition(name: string): string {
+  // encodeURIComponent leaves ' ( ) * ! unescaped; RFC 5987's attr-char excludes ' ( ) *.
+  const exact = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`;
+}
 
 export default filesRoute;

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { CreateOrganizationBody, serializeOrganization } from '@helpdesk/shared';
 import { createOrganization, listOrganizations } from '../db/organization.repository.js';
 import { fieldError } from '../http/api-error.js';
+import { DRF_MESSAGES } from '../http/drf-messages.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 
@@ -21,7 +22,7 @@ const organizationsRoute: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const record = await createOrganization(app.db, randomUUID(), request.body.name);
-      if (!record) throw fieldError('name', 'organization with this name already exists.');
+      if (!record) throw fieldError('name', DRF_MESSAGES.unique('organization', 'name'));
       return reply.code(201).send(serializeOrganization(record));
     },
   );

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { SendMessageFields } from '@helpdesk/shared';
-import { detail, fieldError } from '../http/api-error.js';
+import { fieldError } from '../http/api-error.js';
+import { DRF_MESSAGES } from '../http/drf-messages.js';
 import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { compileFieldValidator } from '../http/field-validator.js';
@@ -15,7 +16,27 @@ export interface SendMessageRouteOptions {
   limits: { fileBytes: number; messageChars: number };
 }
 
-const validateMultipartFields = compileFieldValidator<SendMessageFields>(SendMessageFields);
+const validateFields = compileFieldValidator<SendMessageFields>(SendMessageFields);
+
+/**
+ * What is wrong with the message text, in DRF's words, or undefined. A message needs text or a
+ * file. Length counts characters (code points) as Python does, not UTF-16 units.
+ */
+function messageProblem(message: string | undefined, hasFile: boolean, maxChars: number): string | undefined {
+  if (message === undefined) return hasFile ? undefined : DRF_MESSAGES.required;
+  if (message.includes('\u0000')) return DRF_MESSAGES.nullCharacters;
+  if (characterCount(message, maxChars) > maxChars) return DRF_MESSAGES.maxLength(maxChars);
+  if (message.trim() === '' && !hasFile) return DRF_MESSAGES.blank;
+  return undefined;
+}
+
+/** Code points in `text`, counting no further than just past `limit`. */
+function characterCount(text: string, limit: number): number {
+  if (text.length <= limit) return text.length;
+  let count = 0;
+  for (const _ of text) if (++count > limit) break;
+  return count;
+}
 
 // For the docs: the multipart body is a stream (Fastify sees it as null), so null passes here and
 // the fields are checked in the handler against SendMessageFields.
@@ -60,32 +81,25 @@ const sendMessageRoute: FastifyPluginAsyncTypebox<SendMessageRouteOptions> = asy
         });
         file = input.file;
         try {
-          fields = validateMultipartFields(input.fields);
+          fields = validateFields(input.fields);
         } catch (error) {
           await file?.discard();
           throw error;
         }
       } else {
-        if (request.body === undefined || request.body === null) throw detail(400, 'The request has no body.');
-        fields = request.body as SendMessageFields;
+        // No body at all is no fields, as DRF reads it; JSON and form bodies were validated by Fastify.
+        fields = request.body === undefined ? validateFields({}) : (request.body as SendMessageFields);
       }
 
-      const message = fields.message ?? '';
-      try {
-        if (message.length > options.limits.messageChars) {
-          throw fieldError('message', `Ensure this field has no more than ${options.limits.messageChars} characters.`);
-        }
-        if (message.trim() === '' && !file) {
-          throw fieldError('message', 'This field may not be blank when no file is sent.');
-        }
-      } catch (error) {
+      const problem = messageProblem(fields.message, file !== undefined, options.limits.messageChars);
+      if (problem !== undefined) {
         await file?.discard();
-        throw error;
+        throw fieldError('message', problem);
       }
 
       const created = await sendMessage(
         { db: app.db, files: app.files, events: app.events, log: request.log },
-        { helpDeskUuid: fields.help_desk, message, file, fileBaseUrl: fileBaseUrl(request, options.publicBaseUrl) },
+        { helpDeskUuid: fields.help_desk, message: fields.message ?? '', file, fileBaseUrl: fileBaseUrl(request, options.publicBaseUrl) },
       );
       return reply.code(201).send(created);
     },
