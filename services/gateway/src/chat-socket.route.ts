@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import { hardBackpressureLimit } from './backpressure-guard.js';
 import type { GatewayConfig } from './config.js';
+import type { GatewayStats } from './gateway-stats.js';
 import { sendDetail } from './http-response.js';
 import type { OrganizationTopics } from './organization-topics.js';
 import { uWS } from './uws-native.js';
@@ -30,6 +31,7 @@ export interface ChatSocketRouteOptions {
   topics: OrganizationTopics;
   registry: SocketRegistry<ChatSocket>;
   logger: Logger;
+  stats: GatewayStats;
   isDraining(): boolean;
 }
 
@@ -49,7 +51,7 @@ export function organizationFromPath(path: string): string | undefined {
 }
 
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
-  const { config, topics, registry, logger } = options;
+  const { config, topics, registry, logger, stats } = options;
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     // Registered before anything else: the client may vanish while we wait for the bus.
@@ -64,21 +66,25 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     const extensions = req.getHeader('sec-websocket-extensions');
 
     if (organization === undefined) {
+      stats.refused.notFound += 1;
       sendDetail(res, 404, ERROR_MESSAGES.notFound);
       return;
     }
     if (options.isDraining()) {
+      stats.refused.draining += 1;
       sendDetail(res, 503, DETAILS.draining);
       return;
     }
     const refusal = registry.reserve(organization);
     if (refusal === 'gateway-full') {
-      logger.warn({ organization, ...registry.counts() }, 'socket refused: gateway full');
+      stats.refused.gatewayFull += 1;
+      logger.debug({ organization }, 'socket refused: gateway full');
       sendDetail(res, 503, DETAILS.gatewayFull);
       return;
     }
     if (refusal === 'organization-full') {
-      logger.warn({ organization }, 'socket refused: organization full');
+      stats.refused.organizationFull += 1;
+      logger.debug({ organization }, 'socket refused: organization full');
       sendDetail(res, 429, DETAILS.organizationFull);
       return;
     }
@@ -103,12 +109,16 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
         }
         topics.release(userData.topic);
         registry.unreserve(organization);
-        if (!handshake.aborted) sendDetail(res, 503, DETAILS.draining);
+        if (handshake.aborted) return;
+        stats.refused.draining += 1;
+        sendDetail(res, 503, DETAILS.draining);
       },
       (error: unknown) => {
         registry.unreserve(organization);
-        logger.error({ err: error, organization }, 'socket refused: subscription failed');
-        if (!handshake.aborted) sendDetail(res, 503, DETAILS.eventsUnavailable);
+        logger.debug({ err: error, organization }, 'socket refused: subscription failed');
+        if (handshake.aborted) return;
+        stats.refused.eventsUnavailable += 1;
+        sendDetail(res, 503, DETAILS.eventsUnavailable);
       },
     );
   };
@@ -127,6 +137,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       const { organization, topic } = ws.getUserData();
       ws.subscribe(topic);
       registry.add(topic, ws);
+      stats.opened += 1;
       logger.debug({ organization }, 'socket opened');
     },
     // Clients have nothing to say on this socket (events flow one way); pings and pongs are
@@ -136,6 +147,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       const { organization, topic } = ws.getUserData();
       registry.remove(organization, topic, ws);
       topics.release(topic);
+      stats.closed += 1;
       logger.debug({ organization, code }, 'socket closed');
     },
   };

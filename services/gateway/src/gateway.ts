@@ -5,6 +5,7 @@ import { BackpressureGuard } from './backpressure-guard.js';
 import { CHAT_SOCKET_PATTERN, chatSocketBehavior, type ChatSocket, type ChatSocketData } from './chat-socket.route.js';
 import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 import type { GatewayConfig } from './config.js';
+import { GatewayStats, logStatsPeriodically } from './gateway-stats.js';
 import { registerHealthRoutes } from './health.route.js';
 import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
 import { sendDetail } from './http-response.js';
@@ -38,11 +39,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let draining = false;
 
   const app = uWS.App();
+  const stats = new GatewayStats();
   const registry = new SocketRegistry<ChatSocket>(config);
   const guard = new BackpressureGuard<ChatSocket>({
     limitBytes: config.maxBackpressureBytes,
     socketsIn: (topic) => registry.socketsIn(topic),
     onSlowConsumer: (ws, bufferedBytes) => {
+      stats.slowConsumers += 1;
       logger.warn({ organization: ws.getUserData().organization, bufferedBytes }, 'slow consumer closed');
       ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
     },
@@ -58,7 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   app.ws<ChatSocketData>(
     CHAT_SOCKET_PATTERN,
-    chatSocketBehavior({ config, topics, registry, logger, isDraining: () => draining }),
+    chatSocketBehavior({ config, topics, registry, logger, stats, isDraining: () => draining }),
   );
   registerHealthRoutes(app, () => draining);
   app.any('/*', (res, req) => {
@@ -81,11 +84,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw error;
   }
   const port = uWS.us_socket_local_port(listenSocket);
+  const gauges = (): Record<string, number> => ({
+    ...registry.counts(),
+    subscribedChannels: topics.subscribedChannels().length,
+  });
+  const stopStats = logStatsPeriodically(logger, stats, gauges);
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     draining = true;
     uWS.us_listen_socket_close(listenSocket);
+    stopStats();
     const sockets = registry.allSockets();
     // Each end() runs the close handler at once, which gives back the slot and the topic hold.
     for (const ws of sockets) ws.end(CLOSE_CODES.serviceRestart, CLOSE_REASONS.serviceRestart);
@@ -96,7 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Whatever is left (idle keep-alive HTTP connections, sockets still in their closing
     // handshake) would otherwise keep the port's connections alive.
     app.close();
-    logger.info({ closedSockets: sockets.length }, 'gateway closed');
+    logger.info({ closedSockets: sockets.length, ...stats.snapshot() }, 'gateway closed');
   };
 
   logger.debug({ port, proxy: proxy !== undefined }, 'gateway started');

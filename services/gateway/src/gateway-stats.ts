@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+
+// Counts, not per-frame or per-socket lines: a socket storm or a flood of refused upgrades must
+// not turn into a flood of logs. A summary goes out once a minute when anything changed.
+
+export type RefusalReason = 'notFound' | 'draining' | 'gatewayFull' | 'organizationFull' | 'eventsUnavailable';
+
+export class GatewayStats {
+  opened = 0;
+  closed = 0;
+  slowConsumers = 0;
+  readonly refused: Record<RefusalReason, number> = {
+    notFound: 0,
+    draining: 0,
+    gatewayFull: 0,
+    organizationFull: 0,
+    eventsUnavailable: 0,
+  };
+
+  snapshot(): Record<string, unknown> {
+    return {
+      opened: this.opened,
+      closed: this.closed,
+      slowConsumers: this.slowConsumers,
+      refused: { ...this.refused },
+    };
+  }
+}
+
+const SUMMARY_INTERVAL_MS = 60_000;
+
+/** Logs the totals and the current gauges every minute while they change; returns a stop function. */
+export function logStatsPeriodically(
+  logger: Logger,
+  stats: GatewayStats,
+  gauges: () => Record<string, number>,
+): () => void {
+  let last = '';
+  const timer = setInterval(() => {
+    const summary = { ...stats.snapshot(), ...gauges() };
+    const serialized = JSON.stringify(summary);
+    if (serialized === last) return;
+    last = serialized;
+    logger.info(summary, 'gateway stats');
+  }, SUMMARY_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { redisPrefix, testEnv } from '../../../test/test-env.js';
+import { CLOSE_CODES } from '../src/close-codes.js';
+import { TestClient } from './helpers.js';
+
+// main.ts as a process, run from source (tsx) so the test needs no build.
+
+const gatewayDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function runMain(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
+    cwd: gatewayDir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+describe('main.ts', () => {
+  it('exits 1 naming REDIS_URL when it is missing', async () => {
+    const child = runMain({ PORT: '0' });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exitOf(child)).toBe(1);
+    expect(stderr).toContain('REDIS_URL is required');
+  });
+
+  it('logs the port it listens on, and on SIGTERM closes sockets with 1012 and exits 0', async () => {
+    const child = runMain({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_URL: testEnv().redisUrl,
+      REDIS_PREFIX: redisPrefix(),
+      SHUTDOWN_GRACE_SECONDS: '5',
+    });
+    const lines = createInterface({ input: child.stdout ?? process.stdin });
+    let port: number | undefined;
+    for await (const line of lines) {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === 'listening') {
+        port = entry.port;
+        break;
+      }
+    }
+    expect(port).toBeGreaterThan(0);
+    const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws/chat/acme/`);
+    child.kill('SIGTERM');
+    expect(await client.closed).toEqual({ code: CLOSE_CODES.serviceRestart, reason: 'Service restart' });
+    expect(await exitOf(child)).toBe(0);
+  });
+});
