@@ -71,19 +71,21 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger): HttpProxy 
     let finished = false; // res was ended, closed or aborted: never touch it again
     let paused = false; // the client's socket is paused for the upstream to drain
     let incoming: IncomingMessage | undefined;
+    const upstream = http.request({ host: target.host, port: target.port, method, path, headers, agent });
 
     const finish = (): void => {
       if (finished) return;
       finished = true;
       settle();
+      // Answered before the client finished its body (a 413, say): the rest will never be sent,
+      // so the upstream request cannot go back to the keep-alive pool.
+      if (!upstream.writableEnded) upstream.destroy();
     };
     const cutClient = (): void => {
       if (finished) return;
       finish();
       res.close();
     };
-
-    const upstream = http.request({ host: target.host, port: target.port, method, path, headers, agent });
 
     res.onAborted(() => {
       finish();
