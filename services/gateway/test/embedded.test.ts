@@ -96,6 +96,11 @@ async function upstreamHandler(req: IncomingMessage, res: ServerResponse): Promi
     res.end('{"ok":true}');
     return;
   }
+  if (url.pathname === '/too-large') {
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    res.end('{"detail":"Request was too large."}');
+    return;
+  }
   if (url.pathname === '/empty') {
     res.writeHead(204);
     res.end();
@@ -268,6 +273,19 @@ describe('HTTP proxy to the api', () => {
     expect(answer.headers['x-custom']).toBe('kept');
     expect(answer.headers['content-type']).toBe('application/json');
     expect(answer.body.toString()).toBe('{"ok":true}');
+  });
+
+  it("relays the api's early answer to an upload it refused without reading", async () => {
+    const total = 20 * MB;
+    const answer = await request(
+      embedded.http('/too-large'),
+      { method: 'POST', headers: { 'content-length': String(total) } },
+      generated(total).stream,
+    ).catch((error: unknown) => error);
+    expect(answer).toMatchObject({ status: 413 });
+    // The gateway is still fine afterwards.
+    const health = await request(embedded.http('/healthz'));
+    expect(health.status).toBe(200);
   });
 
   it('answers HEAD and 204 without a body', async () => {
