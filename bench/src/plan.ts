@@ -1,0 +1,305 @@
+// Command line, presets and the plan of runs they expand to. Pure: no I/O, so it is unit-tested.
+
+export const SCENARIOS = ['idle', 'fanout', 'tenants', 'e2e', 'e2e-max', 'ceiling', 'suite'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+/** What one run measures: sockets only, Redis-fed fan-out, or REST → Postgres → Redis → sockets. */
+export type RunKind = 'idle' | 'fanout' | 'e2e';
+export type TargetName = 'gateway' | 'ceiling';
+export type Distribution = 'even' | 'mixed';
+
+export interface RunOptions {
+  scenario: Exclude<ScenarioName, 'suite'>;
+  kind: RunKind;
+  target: TargetName;
+  sockets: number;
+  orgs: number;
+  distribution: Distribution;
+  /** fanout: events per second per organization; e2e: POSTs per second in all (0 = as fast as possible). */
+  rate: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Length of the message text (the user's payload); the frame is larger by the envelope. */
+  payloadBytes: number;
+  /** e2e: concurrent HTTP requests in flight at most. */
+  concurrency: number;
+  /** e2e: help desks per organization the POSTs rotate over. */
+  helpDesks: number;
+  /** Load-generator processes holding the sockets (0 = chosen from the socket count). */
+  workers: number;
+  /** Target processes sharing the sockets (0 = one, or as many as the fd limit needs). */
+  instances: number;
+  /** Handshakes in flight per worker while connecting. */
+  connectConcurrency: number;
+  /** Seconds to wait for the last frames after the driver stops. */
+  drainSeconds: number;
+  /** api DATABASE_POOL_SIZE. */
+  apiPoolSize: number;
+  /** The WebSocket client the workers use. */
+  client: 'raw' | 'ws';
+}
+
+export interface CliOptions {
+  scenario: ScenarioName;
+  quick: boolean;
+  targets: TargetName[] | undefined;
+  overrides: Partial<Record<keyof RunOptions, number | string>>;
+  socketsList: number[] | undefined;
+  rateList: number[] | undefined;
+  resultsDir: string | undefined;
+  chart: boolean;
+  label: string | undefined;
+  help: boolean;
+}
+
+const NUMERIC_FLAGS: Record<string, keyof RunOptions> = {
+  '--orgs': 'orgs',
+  '--duration': 'durationSeconds',
+  '--warmup': 'warmupSeconds',
+  '--payload-bytes': 'payloadBytes',
+  '--concurrency': 'concurrency',
+  '--help-desks': 'helpDesks',
+  '--workers': 'workers',
+  '--instances': 'instances',
+  '--connect-concurrency': 'connectConcurrency',
+  '--drain': 'drainSeconds',
+  '--api-pool-size': 'apiPoolSize',
+};
+
+export const USAGE = `usage: node bench/dist/main.js [scenario] [--quick] [flags]
+
+scenarios (presets; flags override any value):
+  fanout    sockets over 10 organizations, events published straight to Redis (default)
+  tenants   many organizations with a few sockets each, events straight to Redis
+  idle      open N sockets, hold them: connect rate, memory per socket
+  e2e       POST /api/send-message/ at a rate -> Postgres -> Redis -> sockets
+  e2e-max   POST as fast as --concurrency allows: the api's maximum send-message/s
+  ceiling   the fanout preset against the reference uWS server only
+  suite     idle, fanout and e2e in one go (with --quick: about a minute)
+
+flags:
+  --quick                 small sizes, short runs
+  --target T              gateway | ceiling | both (default: both, e2e-max: gateway)
+  --sockets N[,N...]      sockets; a list runs once per value (for throughput/p99 against N)
+  --orgs K                organizations
+  --distribution D        even | mixed (a few large organizations, many small: Zipf)
+  --rate R[,R...]         fanout/tenants: events/s per organization; e2e: POSTs/s in all (max = unbounded)
+  --duration S            measured seconds of load (after --warmup S)
+  --payload-bytes B       message text length in bytes (the frame adds the envelope)
+  --concurrency C         e2e: HTTP requests in flight at most
+  --help-desks H          e2e: help desks per organization
+  --workers W             load-generator processes (default: from N and the fd limit)
+  --instances G           target processes sharing the sockets (default: 1, more only if the fd limit needs)
+  --connect-concurrency X handshakes in flight per worker
+  --drain S               seconds to wait for the last frames
+  --api-pool-size P       the api's Postgres pool
+  --client raw|ws         the workers' WebSocket client: the bench's minimal one (default) or the ws package
+  --results-dir DIR       where results.jsonl, latest.md and latest.png go (default bench/results)
+  --label TEXT            free text stored with the results
+  --no-chart              skip the chart
+`;
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const cli: CliOptions = {
+    scenario: 'fanout',
+    quick: false,
+    targets: undefined,
+    overrides: {},
+    socketsList: undefined,
+    rateList: undefined,
+    resultsDir: undefined,
+    chart: true,
+    label: undefined,
+    help: false,
+  };
+  let scenarioSeen = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--')))
+        throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--help' || flag === '-h') cli.help = true;
+    else if (flag === '--quick') cli.quick = true;
+    else if (flag === '--no-chart') cli.chart = false;
+    else if (flag === '--target') {
+      const v = value();
+      if (v === 'both') cli.targets = ['ceiling', 'gateway'];
+      else if (v === 'gateway' || v === 'ceiling') cli.targets = [v];
+      else throw new UsageError(`--target must be gateway, ceiling or both, not ${JSON.stringify(v)}`);
+    } else if (flag === '--sockets') cli.socketsList = numberList(flag, value(), false);
+    else if (flag === '--rate') cli.rateList = numberList(flag, value(), true);
+    else if (flag === '--distribution') {
+      const v = value();
+      if (v !== 'even' && v !== 'mixed')
+        throw new UsageError(`--distribution must be even or mixed, not ${JSON.stringify(v)}`);
+      cli.overrides.distribution = v;
+    } else if (flag === '--client') {
+      const v = value();
+      if (v !== 'raw' && v !== 'ws') throw new UsageError(`--client must be raw or ws, not ${JSON.stringify(v)}`);
+      cli.overrides.client = v;
+    } else if (flag === '--results-dir') cli.resultsDir = value();
+    else if (flag === '--label') cli.label = value();
+    else if (flag !== undefined && flag in NUMERIC_FLAGS)
+      cli.overrides[NUMERIC_FLAGS[flag]!] = nonNegative(flag, value());
+    else if (!flag?.startsWith('-') && !scenarioSeen && (SCENARIOS as readonly string[]).includes(flag ?? '')) {
+      cli.scenario = flag as ScenarioName;
+      scenarioSeen = true;
+    } else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+  }
+  return cli;
+}
+
+export class UsageError extends Error {}
+
+function nonNegative(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number ≥ 0, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function numberList(flag: string, raw: string, allowMax: boolean): number[] {
+  return raw.split(',').map((part) => {
+    if (allowMax && part === 'max') return 0;
+    const n = nonNegative(flag, part);
+    if (n === 0 && !allowMax) throw new UsageError(`${flag} must be > 0`);
+    return n;
+  });
+}
+
+const BASE: Omit<RunOptions, 'scenario' | 'kind' | 'target'> = {
+  sockets: 5000,
+  orgs: 10,
+  distribution: 'even',
+  rate: 5,
+  durationSeconds: 20,
+  warmupSeconds: 3,
+  payloadBytes: 200,
+  concurrency: 32,
+  helpDesks: 20,
+  workers: 0,
+  instances: 0,
+  connectConcurrency: 200,
+  drainSeconds: 5,
+  apiPoolSize: 10,
+  client: 'raw',
+};
+
+interface Preset {
+  kind: RunKind;
+  targets: TargetName[];
+  sockets: number[];
+  values: Partial<RunOptions>;
+}
+
+function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
+  // The ceiling first, so each gateway run's result line can carry its ratios to it.
+  const both: TargetName[] = ['ceiling', 'gateway'];
+  switch (name) {
+    case 'fanout':
+      return quick
+        ? { kind: 'fanout', targets: both, sockets: [1000, 4000], values: { durationSeconds: 6, warmupSeconds: 1 } }
+        : { kind: 'fanout', targets: both, sockets: [1000, 5000, 10000, 20000], values: {} };
+    case 'ceiling':
+      return { ...preset('fanout', quick), targets: ['ceiling'] };
+    case 'tenants':
+      return quick
+        ? {
+            kind: 'fanout',
+            targets: both,
+            sockets: [1000],
+            values: { orgs: 200, rate: 2, durationSeconds: 6, warmupSeconds: 1 },
+          }
+        : { kind: 'fanout', targets: both, sockets: [5000], values: { orgs: 1000, rate: 2 } };
+    case 'idle':
+      return quick
+        ? {
+            kind: 'idle',
+            targets: both,
+            sockets: [2000],
+            values: { orgs: 20, distribution: 'mixed', durationSeconds: 2, warmupSeconds: 0 },
+          }
+        : {
+            kind: 'idle',
+            targets: both,
+            sockets: [10000, 50000],
+            values: { orgs: 100, distribution: 'mixed', durationSeconds: 10, warmupSeconds: 0 },
+          };
+    case 'e2e':
+      return quick
+        ? {
+            kind: 'e2e',
+            targets: ['gateway'],
+            sockets: [1000],
+            values: { rate: 200, durationSeconds: 6, warmupSeconds: 1 },
+          }
+        : { kind: 'e2e', targets: both, sockets: [5000], values: { rate: 500 } };
+    case 'e2e-max':
+      return quick
+        ? {
+            kind: 'e2e',
+            targets: ['gateway'],
+            sockets: [100],
+            values: { rate: 0, concurrency: 64, durationSeconds: 5, warmupSeconds: 1 },
+          }
+        : {
+            kind: 'e2e',
+            targets: ['gateway'],
+            sockets: [100],
+            values: { rate: 0, concurrency: 64, durationSeconds: 15 },
+          };
+  }
+}
+
+/** Expands the command line into the runs to do, in order (each target measured with the same parameters). */
+export function planRuns(cli: CliOptions): RunOptions[] {
+  const scenarios: Array<Exclude<ScenarioName, 'suite'>> =
+    cli.scenario === 'suite' ? ['idle', 'fanout', 'e2e'] : [cli.scenario];
+  const runs: RunOptions[] = [];
+  for (const scenario of scenarios) {
+    const p = preset(scenario, cli.quick);
+    const base: Omit<RunOptions, 'scenario' | 'kind' | 'target'> = { ...BASE, ...p.values };
+    for (const [key, value] of Object.entries(cli.overrides)) (base as Record<string, unknown>)[key] = value;
+    const targets = cli.targets ?? p.targets;
+    const socketsList = cli.socketsList ?? p.sockets;
+    const rateList = cli.rateList ?? [base.rate];
+    for (const sockets of socketsList) {
+      for (const rate of rateList) {
+        for (const target of targets) runs.push({ ...base, scenario, kind: p.kind, target, sockets, rate });
+      }
+    }
+  }
+  return runs;
+}
+
+/**
+ * Sockets per organization. `even` splits evenly; `mixed` follows Zipf (the i-th largest gets a
+ * share proportional to 1/i), so a few organizations are large and many are small. Every
+ * organization gets at least one socket while there are enough; the total is exactly `sockets`.
+ */
+export function socketsPerOrganization(sockets: number, orgs: number, distribution: Distribution): number[] {
+  if (orgs <= 0) throw new Error('at least one organization');
+  const weights = Array.from({ length: orgs }, (_, i) => (distribution === 'even' ? 1 : 1 / (i + 1)));
+  const floor = sockets >= orgs ? 1 : 0;
+  const rest = sockets - floor * orgs;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (w / total) * rest);
+  const counts = exact.map((x) => floor + Math.floor(x));
+  let left = sockets - counts.reduce((a, b) => a + b, 0);
+  // Largest remainders first; ties to the earlier (larger) organization.
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let k = 0; left > 0; k = (k + 1) % orgs, left--) counts[order[k]![1]]! += 1;
+  return counts;
+}
+
+/**
+ * Splits `total` items over `parts` as evenly as possible, in order (the first parts get one more).
+ */
+export function splitEvenly(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}

@@ -1,0 +1,249 @@
+// The outputs of an invocation: a JSON line per run, a Markdown table, and the comparison with
+// the ceiling server measured with the same parameters.
+
+import type { MachineFacts, CodeFacts } from './machine.js';
+import type { RunResult } from './run.js';
+
+export interface ResultLine extends RunResult {
+  suite: string;
+  label: string | undefined;
+  command: string;
+  machine: MachineFacts;
+  code: CodeFacts;
+  /** Gateway ÷ ceiling, same parameters, same invocation (gateway runs only). */
+  vsCeiling?: Ratios;
+}
+
+export interface Ratios {
+  framesPerSecond?: number;
+  p99?: number;
+  p50?: number;
+  rssPerIdleSocket?: number;
+  connectPerSecond?: number;
+  targetCpu?: number;
+}
+
+function sameParams(a: RunResult, b: RunResult): boolean {
+  const keys = [
+    'scenario',
+    'sockets',
+    'orgs',
+    'distribution',
+    'rate',
+    'durationSeconds',
+    'payloadBytes',
+    'concurrency',
+    'instances',
+  ] as const;
+  return keys.every((k) => (k === 'scenario' ? a.scenario === b.scenario : a.params[k] === b.params[k]));
+}
+
+export function findCeiling(run: RunResult, all: readonly RunResult[]): RunResult | undefined {
+  if (run.target !== 'gateway') return undefined;
+  return all.find((r) => r.target === 'ceiling' && sameParams(run, r));
+}
+
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && b !== 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : undefined;
+
+export function ratios(gateway: RunResult, ceiling: RunResult): Ratios {
+  return {
+    framesPerSecond: ratio(gateway.events?.framesPerSecond, ceiling.events?.framesPerSecond),
+    p99: ratio(gateway.latency?.['new_message']?.p99, ceiling.latency?.['new_message']?.p99),
+    p50: ratio(gateway.latency?.['new_message']?.p50, ceiling.latency?.['new_message']?.p50),
+    rssPerIdleSocket: ratio(gateway.server.rssPerIdleSocketBytes, ceiling.server.rssPerIdleSocketBytes),
+    connectPerSecond: ratio(gateway.connect.perSecond, ceiling.connect.perSecond),
+    targetCpu: ratio(gateway.server.load?.cpuPercent, ceiling.server.load?.cpuPercent),
+  };
+}
+
+const n0 = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? '–' : Math.round(v).toLocaleString('en-US');
+const n1 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(1));
+const n2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(2));
+const x2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`);
+const mib = (b: number | undefined) => (b === undefined ? '–' : (b / 1024 / 1024).toFixed(0));
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+export function markdown(
+  lines: readonly ResultLine[],
+  meta: { date: string; machine: MachineFacts; code: CodeFacts; command: string },
+): string {
+  const out: string[] = [];
+  out.push(`# Benchmark results`);
+  out.push('');
+  out.push(`- date: ${meta.date}`);
+  out.push(`- command: \`${meta.command}\``);
+  out.push(
+    `- machine: ${meta.machine.cpuModel}, ${meta.machine.cores} cores, ${(meta.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${meta.machine.kernel}, Node ${meta.machine.node}, open-file limit ${meta.machine.openFileLimit.soft}`,
+  );
+  out.push(`- code: ${meta.code.commit.slice(0, 12)}${meta.code.dirty ? ' (with uncommitted changes)' : ''}`);
+  out.push(`- load generator, Redis, Postgres and the measured processes share the machine's cores`);
+
+  const idle = lines.filter((l) => l.kind === 'idle');
+  if (idle.length) {
+    out.push('', '## Idle sockets', '');
+    out.push(
+      table(
+        [
+          'target',
+          'sockets',
+          'opened',
+          'failed',
+          'connect/s',
+          'handshake p99 ms',
+          'RSS before MiB',
+          'RSS idle MiB',
+          'RSS per socket KiB',
+          'idle CPU %',
+          'dropped',
+          'vs ceiling: RSS/socket, connect/s',
+        ],
+        idle.map((l) => [
+          `${l.target}${l.server.instances > 1 ? ` ×${l.server.instances}` : ''}`,
+          n0(l.params.sockets),
+          n0(l.connect.opened),
+          n0(l.connect.failed),
+          n0(l.connect.perSecond),
+          n1(l.connect.handshakeMs.p99),
+          mib(l.server.rssBaselineBytes),
+          mib(l.server.rssIdleBytes),
+          n2(l.server.rssPerIdleSocketBytes / 1024),
+          n1(l.server.idleCpuPercent),
+          n0(l.after.droppedAfterOpen),
+          l.vsCeiling ? `${x2(l.vsCeiling.rssPerIdleSocket)}, ${x2(l.vsCeiling.connectPerSecond)}` : '',
+        ]),
+      ),
+    );
+  }
+
+  const fanout = lines.filter((l) => l.kind === 'fanout');
+  if (fanout.length) {
+    out.push('', '## Fan-out (events published straight to Redis)', '');
+    out.push(
+      table(
+        [
+          'scenario',
+          'target',
+          'sockets',
+          'orgs',
+          'events/s/org',
+          'frame B',
+          'frames/s',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'lost',
+          'dup',
+          'target CPU %',
+          'target RSS MiB',
+          'KiB/socket',
+          'workers CPU %',
+          'machine busy %',
+          'vs ceiling: frames/s, p99',
+        ],
+        fanout.map((l) => {
+          const lat = l.latency?.['new_message'];
+          return [
+            l.scenario,
+            `${l.target}${l.server.instances > 1 ? ` ×${l.server.instances}` : ''}`,
+            n0(l.connect.opened),
+            n0(l.params.orgs),
+            n1(l.params.rate),
+            n0(l.events?.frameBytes),
+            n0(l.events?.framesPerSecond),
+            n2(lat?.p50),
+            n2(lat?.p90),
+            n2(lat?.p99),
+            n2(lat?.p999),
+            n2(lat?.max),
+            n0(l.events?.missing),
+            n0(l.events?.duplicates),
+            n1(l.server.load?.cpuPercent),
+            mib(l.server.load?.rssBytes),
+            n2(l.server.rssPerIdleSocketBytes / 1024),
+            n1(l.generator?.workersCpuPercent),
+            n0(l.machineBusyPercent),
+            l.vsCeiling ? `${x2(l.vsCeiling.framesPerSecond)}, ${x2(l.vsCeiling.p99)}` : '',
+          ];
+        }),
+      ),
+    );
+  }
+
+  const e2e = lines.filter((l) => l.kind === 'e2e');
+  if (e2e.length) {
+    out.push('', '## End to end (POST /api/send-message/ → Postgres → Redis → sockets)', '');
+    out.push(
+      table(
+        [
+          'target',
+          'sockets',
+          'orgs',
+          'POST/s asked',
+          'POST/s done',
+          'POST p50 ms',
+          'POST p99 ms',
+          'failed',
+          'frames/s',
+          'POST→frame p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'lost',
+          'dup',
+          'api CPU %',
+          'api RSS MiB',
+          'Postgres CPU %',
+          'target CPU %',
+          'machine busy %',
+          'vs ceiling: p99',
+        ],
+        e2e.map((l) => {
+          const lat = l.latency?.['new_message'];
+          return [
+            `${l.target}${l.server.instances > 1 ? ` ×${l.server.instances}` : ''}`,
+            n0(l.connect.opened),
+            n0(l.params.orgs),
+            l.params.rate === 0 ? `max (${l.params.concurrency} in flight)` : n0(l.params.rate),
+            n0(l.http?.requestsPerSecond),
+            n2(l.http?.latency.p50),
+            n2(l.http?.latency.p99),
+            n0(l.http?.failed),
+            n0(l.events?.framesPerSecond),
+            n2(lat?.p50),
+            n2(lat?.p99),
+            n2(lat?.p999),
+            n2(lat?.max),
+            n0(l.events?.missing),
+            n0(l.events?.duplicates),
+            n1(l.api?.cpuPercent),
+            mib(l.api?.rssBytes),
+            n1(l.postgres?.cpuPercent),
+            n1(l.server.load?.cpuPercent),
+            n0(l.machineBusyPercent),
+            l.vsCeiling ? x2(l.vsCeiling.p99) : '',
+          ];
+        }),
+      ),
+    );
+  }
+
+  const warned = lines.filter((l) => l.warnings.length > 0);
+  if (warned.length) {
+    out.push('', '## Warnings', '');
+    for (const l of warned)
+      for (const w of l.warnings) out.push(`- ${l.scenario} → ${l.target}, ${l.params.sockets} sockets: ${w}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
