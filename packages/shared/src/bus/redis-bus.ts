@@ -21,6 +21,9 @@ export class RedisBus implements EventBus {
       connectionName: `${this.options.connectionName}:${role}`,
       lazyConnect: false,
       maxRetriesPerRequest: null,
+      // ioredis >= 5.8.2 sends CLIENT SETINFO after an async read during the handshake; a SUBSCRIBE
+      // issued in that window is confirmed but its messages never arrive (redis/ioredis#2037).
+      disableClientInfo: true,
     });
     this.connections.push(redis);
     return redis;
