@@ -134,7 +134,7 @@ export function safeFileName(name: string): string {
     .join('')
     .trim();
   // "." and ".." would make the file URL point at a folder once a client normalizes it.
-  if (/^\.*$/.test(cleaned)) return 'file';
+  if (cleaned === '.' || cleaned === '..') return 'file';
   let bytes = 0;
   let kept = '';
   for (const char of cleaned) {

@@ -30,22 +30,24 @@ export interface SendMessageCommand {
  * A file is put in the store before the row commits and removed again if the commit fails.
  */
 export async function sendMessage(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
+  try {
+    return await storeAndAnnounce(deps, command);
+  } finally {
+    // The store consumed the spool file if it took it; on any failure before that, nothing is left.
+    await command.file?.discard();
+  }
+}
+
+async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
   const { db, files, events, log } = deps;
   const helpDesk = await findHelpDesk(db, command.helpDeskUuid);
-  if (!helpDesk) {
-    await command.file?.discard();
-    throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
-  }
+  if (!helpDesk) throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
 
   let stored: StoredFileInfo | null = null;
   if (command.file) {
     const { file } = command;
     stored = { key: randomBytes(16).toString('hex'), name: file.name, contentType: file.contentType, size: file.size };
-    try {
-      await files.put(stored.key, file);
-    } finally {
-      await file.discard();
-    }
+    await files.put(stored.key, file);
   }
 
   let created;

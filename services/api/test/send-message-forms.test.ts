@@ -1,0 +1,355 @@
+import { randomBytes } from 'node:crypto';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MESSAGE_KEYS,
+  createConversation,
+  multipartBody,
+  startApi,
+  type ApiHarness,
+} from './api-harness.js';
+
+// POST /api/send-message/ as browsers and old clients send it: form-urlencoded and multipart,
+// with and without a file. Same answers as JSON; a file comes back as an absolute URL that serves
+// the exact bytes; a refused upload leaves no file anywhere.
+
+const MAX_FILE_BYTES = 1024;
+const HOST = 'chat.example.com:8443';
+const FILE_URL = new RegExp(`^http://${HOST.replaceAll('.', '\\.')}/api/files/([0-9a-f]{32})/([^/]+)$`);
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi({ MAX_FILE_BYTES: String(MAX_FILE_BYTES), MAX_MESSAGE_CHARS: '20' });
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+type Message = Record<(typeof MESSAGE_KEYS)[number], unknown> & { file: string | null; uuid: string };
+
+function form(fields: Record<string, string>, extra?: Blob & { name?: string }, fileName = 'note.txt'): FormData {
+  const data = new FormData();
+  for (const [name, value] of Object.entries(fields)) data.append(name, value);
+  if (extra) data.append('file', extra, fileName);
+  return data;
+}
+
+function post(payload: InjectOptions['payload'], headers: Record<string, string> = {}): InjectOptions {
+  return { method: 'POST', url: '/api/send-message/', headers: { host: HOST, ...headers }, payload };
+}
+
+/** GETs a file URL through the api, by its path (the app is not listening). */
+async function fetchFile(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  const { pathname } = new URL(url);
+  return api.app.inject({ method: 'GET', url: pathname, headers });
+}
+
+async function expectRefused(request: InjectOptions, status: number, body: unknown): Promise<void> {
+  const before = await api.traces();
+  const res = await api.app.inject(request);
+  expect({ status: res.statusCode, body: res.json<unknown>() }).toEqual({ status, body });
+  const after = await api.traces();
+  expect(after).toEqual(before);
+  expect(after.spoolFiles).toEqual([]);
+}
+
+describe('form-urlencoded', () => {
+  it('sends a message, answered exactly as JSON is', async () => {
+    const { helpDesk } = await createConversation(api.app, 'form');
+    const res = await api.app.inject(
+      post(new URLSearchParams({ message: 'olá, tudo bem? & = +', help_desk: helpDesk.uuid }).toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+    );
+    expect(res.statusCode).toBe(201);
+    const message = res.json<Message>();
+    expect(Object.keys(message)).toEqual(MESSAGE_KEYS);
+    expect(message).toMatchObject({ message: 'olá, tudo bem? & = +', file: null, type: 'sent', status: 'sent', help_desk: helpDesk.uuid });
+    const history = await api.app.inject({ url: `/api/help-desks/${helpDesk.uuid}/history/` });
+    expect(history.json()).toEqual([message]);
+  });
+
+  it('refuses bad fields with the same answers as JSON', async () => {
+    const { helpDesk } = await createConversation(api.app, 'form-bad');
+    const send = (fields: Record<string, string>) =>
+      post(new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+    const unknown = '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77';
+    await expectRefused(send({ message: 'hi' }), 400, { help_desk: ['This field is required.'] });
+    await expectRefused(send({ message: 'hi', help_desk: 'nope' }), 400, { help_desk: ['Must be a valid UUID.'] });
+    await expectRefused(send({ message: 'hi', help_desk: unknown }), 400, { help_desk: [`Invalid pk "${unknown}" - object does not exist.`] });
+    await expectRefused(send({ help_desk: helpDesk.uuid }), 400, { message: ['This field is required.'] });
+    await expectRefused(send({ message: '  ', help_desk: helpDesk.uuid }), 400, { message: ['This field may not be blank.'] });
+    await expectRefused(send({ message: 'x'.repeat(21), help_desk: helpDesk.uuid }), 400, {
+      message: ['Ensure this field has no more than 20 characters.'],
+    });
+    await expectRefused(send({ message: 'a\u0000', help_desk: helpDesk.uuid }), 400, { message: ['Null characters are not allowed.'] });
+    await expectRefused(post('', { 'content-type': 'application/x-www-form-urlencoded' }), 400, {
+      help_desk: ['This field is required.'],
+    });
+  });
+
+  it('a repeated key counts once, the last one, as Django reads it', async () => {
+    const { helpDesk } = await createConversation(api.app, 'form-twice');
+    const res = await api.app.inject(
+      post(`message=first&help_desk=nope&message=second&help_desk=${helpDesk.uuid}`, {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+    );
+    expect(res.statusCode).toBe(201);
+    expect(res.json<Message>().message).toBe('second');
+  });
+});
+
+describe('multipart', () => {
+  it('without a file: answered exactly as JSON is', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-text');
+    const res = await api.app.inject(post(form({ message: 'só texto', help_desk: helpDesk.uuid })));
+    expect(res.statusCode).toBe(201);
+    const message = res.json<Message>();
+    expect(Object.keys(message)).toEqual(MESSAGE_KEYS);
+    expect(message).toMatchObject({ message: 'só texto', file: null, type: 'sent', status: 'sent' });
+  });
+
+  it('with a file: an absolute URL on the Host header that serves the exact bytes as an attachment', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'mp-file');
+    const bytes = randomBytes(MAX_FILE_BYTES); // exactly the limit: accepted
+    const eventsBefore = (await api.traces()).events.length;
+    const res = await api.app.inject(
+      post(form({ message: 'segue o arquivo', help_desk: helpDesk.uuid }, new Blob([bytes], { type: 'application/pdf' }), 'relatório final (1).pdf')),
+    );
+    expect(res.statusCode).toBe(201);
+    const message = res.json<Message>();
+    expect(Object.keys(message)).toEqual(MESSAGE_KEYS);
+    expect(message).toMatchObject({ message: 'segue o arquivo', type: 'sent', status: 'sent', help_desk: helpDesk.uuid });
+    const [, key, segment] = FILE_URL.exec(String(message.file)) ?? [];
+    expect(key).toBeDefined();
+    expect(decodeURIComponent(segment!)).toBe('relatório final (1).pdf');
+
+    const file = await fetchFile(message.file!);
+    expect(file.statusCode).toBe(200);
+    expect(file.rawPayload.equals(bytes)).toBe(true);
+    expect(file.headers['content-type']).toBe('application/pdf');
+    expect(file.headers['content-length']).toBe(String(bytes.length));
+    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    expect(file.headers['content-disposition']).toBe(
+      `attachment; filename="relat_rio final (1).pdf"; filename*=UTF-8''relat%C3%B3rio%20final%20%281%29.pdf`,
+    );
+
+    // Everywhere the message appears, the same URL; the events carry it too.
+    const history = await api.app.inject({ url: `/api/help-desks/${helpDesk.uuid}/history/`, headers: { host: HOST } });
+    expect(history.json()).toEqual([message]);
+    const list = await api.app.inject({ url: `/api/help-desks/?organization=${organization}`, headers: { host: HOST } });
+    expect(list.json<Array<{ last_message: unknown }>>()[0]!.last_message).toEqual(message);
+    const events = (await api.traces()).events.slice(eventsBefore).map(([, payload]) => JSON.parse(payload) as { type: string; data: string });
+    expect(events.map((e) => e.type)).toEqual(['new_message', 'update_helpdesk', 'update_message']);
+    expect((JSON.parse(events[0]!.data) as Message).file).toBe(message.file);
+    expect(JSON.parse(events[2]!.data)).toEqual(message);
+
+    const { storedFiles, spoolFiles } = await api.traces();
+    expect(storedFiles).toContain(`${key!.slice(0, 2)}/${key!}`);
+    expect(spoolFiles).toEqual([]);
+  });
+
+  it('serves only harmless types inline-capable; anything else as application/octet-stream', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-types');
+    const cases: Array<[string, string]> = [
+      ['text/html', 'application/octet-stream'],
+      ['image/svg+xml', 'application/octet-stream'],
+      ['application/javascript', 'application/octet-stream'],
+      ['image/png', 'image/png'],
+    ];
+    for (const [sent, served] of cases) {
+      const res = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['<script>1</script>'], { type: sent }), 'x.html')));
+      expect(res.statusCode).toBe(201);
+      const file = await fetchFile(res.json<Message>().file!);
+      expect(file.headers['content-type']).toBe(served);
+      expect(file.headers['content-disposition']).toMatch(/^attachment; /);
+    }
+  });
+
+  it('the file part may come before the help_desk field', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-order');
+    const body = multipartBody([
+      { name: 'file', value: 'first bytes', filename: 'a.txt', contentType: 'text/plain' },
+      { name: 'message', value: 'depois' },
+      { name: 'help_desk', value: helpDesk.uuid },
+    ]);
+    const res = await api.app.inject(post(body.payload, body.headers));
+    expect(res.statusCode).toBe(201);
+    const message = res.json<Message>();
+    expect(message.message).toBe('depois');
+    expect((await fetchFile(message.file!)).payload).toBe('first bytes');
+  });
+
+  it('a file alone is a message (empty text)', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-alone');
+    const res = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['x']))));
+    expect(res.statusCode).toBe(201);
+    expect(res.json<Message>()).toMatchObject({ message: '', file: expect.stringMatching(FILE_URL) as unknown });
+  });
+
+  it("file names: paths and control characters stripped, long names cut, every one served back", async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-names');
+    const long = `${'a'.repeat(250)}😀😀😀.txt`;
+    const cases: Array<[string, string]> = [
+      ['C:\\Users\\ana\\report.txt', 'report.txt'],
+      ['../../etc/passwd', 'passwd'],
+      ['...', '...'],
+      ['tab\there.txt', 'tabhere.txt'],
+      [long, `${'a'.repeat(250)}😀`],
+      ["it's (final) *draft*!.txt", "it's (final) *draft*!.txt"],
+    ];
+    for (const [sent, kept] of cases) {
+      const body = multipartBody([
+        { name: 'help_desk', value: helpDesk.uuid },
+        { name: 'file', value: 'content', filename: sent },
+      ]);
+      const res = await api.app.inject(post(body.payload, body.headers));
+      expect({ sent, status: res.statusCode, body: res.statusCode === 201 ? '' : res.body }).toEqual({ sent, status: 201, body: '' });
+      const url = res.json<Message>().file!;
+      const [, , segment] = FILE_URL.exec(url) ?? [];
+      expect(decodeURIComponent(segment!)).toBe(kept);
+      const file = await fetchFile(url);
+      expect(file.statusCode).toBe(200);
+      expect(file.payload).toBe('content');
+      const disposition = String(file.headers['content-disposition']);
+      expect(disposition).toMatch(/^attachment; filename="[\x20-\x7e]*"; filename\*=UTF-8''[A-Za-z0-9%!._~-]+$/);
+      expect(decodeURIComponent(disposition.split("UTF-8''")[1]!)).toBe(kept);
+    }
+  });
+
+  it('an empty file input (no file chosen) is no file; an empty file is refused', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-empty');
+    // Django skips a file part whose name is empty, "." or "..": no file.
+    for (const filename of ['', '.', '..']) {
+      const noneChosen = multipartBody([
+        { name: 'message', value: 'sem anexo' },
+        { name: 'help_desk', value: helpDesk.uuid },
+        { name: 'file', value: '', filename, contentType: 'application/octet-stream' },
+      ]);
+      const res = await api.app.inject(post(noneChosen.payload, noneChosen.headers));
+      expect(res.statusCode).toBe(201);
+      expect(res.json<Message>()).toMatchObject({ message: 'sem anexo', file: null });
+    }
+
+    const empty = multipartBody([
+      { name: 'message', value: 'hi' },
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'file', value: '', filename: 'empty.txt' },
+    ]);
+    await expectRefused(post(empty.payload, empty.headers), 400, { file: ['The submitted file is empty.'] });
+  });
+
+  it('refuses bad fields with the same answers as JSON, keeping no file', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-bad');
+    const unknown = '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77';
+    const withFile = (fields: Record<string, string>) => post(form(fields, new Blob(['some bytes'])));
+    await expectRefused(withFile({ message: 'hi' }), 400, { help_desk: ['This field is required.'] });
+    await expectRefused(withFile({ help_desk: `urn:uuid:${helpDesk.uuid}` }), 400, { help_desk: ['Must be a valid UUID.'] });
+    await expectRefused(withFile({ help_desk: unknown }), 400, { help_desk: [`Invalid pk "${unknown}" - object does not exist.`] });
+    await expectRefused(withFile({ help_desk: helpDesk.uuid, message: 'x'.repeat(21) }), 400, {
+      message: ['Ensure this field has no more than 20 characters.'],
+    });
+    await expectRefused(withFile({ help_desk: helpDesk.uuid, message: 'a\u0000' }), 400, { message: ['Null characters are not allowed.'] });
+    await expectRefused(post(form({ help_desk: helpDesk.uuid })), 400, { message: ['This field is required.'] });
+    await expectRefused(post(form({ help_desk: helpDesk.uuid, message: ' ' })), 400, { message: ['This field may not be blank.'] });
+  });
+
+  it('a file over MAX_FILE_BYTES: 413, nothing stored nor spooled', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-big');
+    await expectRefused(post(form({ message: 'big', help_desk: helpDesk.uuid }, new Blob([randomBytes(MAX_FILE_BYTES + 1)]))), 413, {
+      detail: `File is larger than ${MAX_FILE_BYTES} bytes.`,
+    });
+    // Much larger, and before the fields.
+    const body = multipartBody([
+      { name: 'file', value: randomBytes(MAX_FILE_BYTES * 64), filename: 'big.bin' },
+      { name: 'help_desk', value: helpDesk.uuid },
+    ]);
+    await expectRefused(post(body.payload, body.headers), 413, { detail: `File is larger than ${MAX_FILE_BYTES} bytes.` });
+  });
+
+  it('two files: 413; a file under another name: 400; nothing kept', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-two');
+    const two = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'file', value: 'one', filename: 'one.txt' },
+      { name: 'file', value: 'two', filename: 'two.txt' },
+    ]);
+    await expectRefused(post(two.payload, two.headers), 413, { detail: 'Only one file may be sent.' });
+    const other = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'attachment', value: 'one', filename: 'one.txt' },
+    ]);
+    await expectRefused(post(other.payload, other.headers), 400, { attachment: ['Unexpected file; send it as "file".'] });
+  });
+
+  it('malformed bodies: 400 "Multipart form parse error", promptly, nothing kept', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-broken');
+    const complete = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'file', value: 'the whole file content', filename: 'cut.txt' },
+    ]);
+    // Cut in the middle of the file part: the closing boundary never comes.
+    const cut = complete.payload.subarray(0, complete.payload.indexOf('whole') + 2);
+    const cases: InjectOptions[] = [
+      post(cut, complete.headers),
+      post('--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc', { 'content-type': 'multipart/form-data; boundary=x' }),
+      post('anything', { 'content-type': 'multipart/form-data' }),
+    ];
+    for (const request of cases) {
+      const before = await api.traces();
+      const res = await api.app.inject(request);
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ detail: string }>().detail).toMatch(/^Multipart form parse error - \S/);
+      expect(await api.traces()).toEqual(before);
+    }
+    const proto = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: '__proto__', value: 'x' },
+    ]);
+    const res = await api.app.inject(post(proto.payload, proto.headers));
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ detail: string }>().detail).toMatch(/^Multipart form parse error - /);
+  });
+});
+
+describe('where file URLs point', () => {
+  it('honours X-Forwarded-Proto/Host from a trusted proxy, and only from one', async () => {
+    const { helpDesk } = await createConversation(api.app, 'proxy');
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example.org' };
+    const viaProxy = await api.app.inject({ ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p']))), remoteAddress: '127.0.0.1' });
+    // (no forwarded headers yet: the Host header)
+    expect(viaProxy.json<Message>().file).toMatch(FILE_URL);
+    const trusted = await api.app.inject({
+      ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p'])), forwarded),
+      remoteAddress: '127.0.0.1',
+    });
+    expect(trusted.json<Message>().file).toMatch(/^https:\/\/public\.example\.org\/api\/files\/[0-9a-f]{32}\/note\.txt$/);
+    const untrusted = await api.app.inject({
+      ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p'])), forwarded),
+      remoteAddress: '203.0.113.9',
+    });
+    expect(untrusted.json<Message>().file).toMatch(FILE_URL);
+  });
+
+  it('PUBLIC_BASE_URL wins over the request', async () => {
+    const other = await startApi({ PUBLIC_BASE_URL: 'https://cdn.example.net/chat/' });
+    try {
+      const { organization, helpDesk } = await createConversation(other.app, 'public');
+      const res = await other.app.inject({
+        ...post(form({ help_desk: helpDesk.uuid }, new Blob(['public bytes']), 'a b.txt'), { 'x-forwarded-host': 'ignored.example' }),
+      });
+      expect(res.statusCode).toBe(201);
+      const message = res.json<Message>();
+      expect(message.file).toMatch(/^https:\/\/cdn\.example\.net\/chat\/api\/files\/[0-9a-f]{32}\/a%20b\.txt$/);
+      const list = await other.app.inject({ url: `/api/help-desks/?organization=${organization}` });
+      expect(list.json<Array<{ last_message: Message }>>()[0]!.last_message.file).toBe(message.file);
+      // The api serves the file at /api/files/…; the prefix is the proxy's to strip.
+      const path = new URL(message.file!).pathname.replace(/^\/chat/, '');
+      const file = await other.app.inject({ url: path });
+      expect(file.payload).toBe('public bytes');
+    } finally {
+      await other.close();
+    }
+  });
+});
