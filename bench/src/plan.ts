@@ -68,13 +68,13 @@ const NUMERIC_FLAGS: Record<string, keyof RunOptions> = {
 export const USAGE = `usage: node bench/dist/main.js [scenario] [--quick] [flags]
 
 scenarios (presets; flags override any value):
-  fanout    sockets over 10 organizations, events published straight to Redis (default)
+  suite     (default) idle, fanout, tenants, e2e, e2e-max; with --quick idle, fanout, e2e (about a minute)
+  fanout    sockets over 10 organizations, events published straight to Redis
   tenants   many organizations with a few sockets each, events straight to Redis
   idle      open N sockets, hold them: connect rate, memory per socket
   e2e       POST /api/send-message/ at a rate -> Postgres -> Redis -> sockets
   e2e-max   POST as fast as --concurrency allows: the api's maximum send-message/s
   ceiling   the fanout preset against the reference uWS server only
-  suite     idle, fanout and e2e in one go (with --quick: about a minute)
 
 flags:
   --quick                 small sizes, short runs
@@ -100,7 +100,7 @@ flags:
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   const cli: CliOptions = {
-    scenario: 'fanout',
+    scenario: 'suite',
     quick: false,
     targets: undefined,
     overrides: {},
@@ -203,7 +203,7 @@ function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
   switch (name) {
     case 'fanout':
       return quick
-        ? { kind: 'fanout', targets: both, sockets: [1000, 4000], values: { durationSeconds: 6, warmupSeconds: 1 } }
+        ? { kind: 'fanout', targets: both, sockets: [1000, 4000], values: { durationSeconds: 5, warmupSeconds: 1 } }
         : { kind: 'fanout', targets: both, sockets: [1000, 5000, 10000, 20000], values: {} };
     case 'ceiling':
       return { ...preset('fanout', quick), targets: ['ceiling'] };

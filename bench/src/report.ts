@@ -205,6 +205,8 @@ export function markdown(
           'api RSS MiB',
           'Postgres CPU %',
           'target CPU %',
+          'workers CPU %',
+          'driver CPU %',
           'machine busy %',
           'vs ceiling: p99',
         ],
@@ -230,6 +232,9 @@ export function markdown(
             mib(l.api?.rssBytes),
             n1(l.postgres?.cpuPercent),
             n1(l.server.load?.cpuPercent),
+            n1(l.generator?.workersCpuPercent),
+            n1(l.generator?.workersCpuPercent),
+            n1(l.generator?.driverCpuPercent),
             n0(l.machineBusyPercent),
             l.vsCeiling ? x2(l.vsCeiling.p99) : '',
           ];

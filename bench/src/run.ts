@@ -45,7 +45,7 @@ export interface RunContext {
 }
 
 /** Fewer descriptors than the limit, for the process's own files, Redis, pipes. */
-const FD_RESERVE = 200;
+const FD_RESERVE = 100;
 /** Sockets per loopback source address: below the ~28k ports of the local port range. */
 const SOCKETS_PER_SOURCE_ADDRESS = 25_000;
 
