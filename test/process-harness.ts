@@ -21,6 +21,8 @@ export async function startService(
   entry: string,
   env: Record<string, string>,
   timeoutMs = 20_000,
+  /** The log message that announces the public port (the embedded process logs an inner one first). */
+  readyMessage: RegExp = /listening/i,
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
@@ -35,7 +37,7 @@ export async function startService(
     );
     const onLine = (line: string) => {
       output.push(line);
-      const found = listeningPort(line);
+      const found = listeningPort(line, readyMessage);
       if (found !== undefined) {
         clearTimeout(timer);
         resolve(found);
@@ -62,7 +64,7 @@ export async function startService(
 }
 
 /** Reads the port from a pino line: a `port` field, or a URL in its message. */
-function listeningPort(line: string): number | undefined {
+function listeningPort(line: string, readyMessage: RegExp): number | undefined {
   let entry: { msg?: unknown; port?: unknown };
   try {
     entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
@@ -70,7 +72,7 @@ function listeningPort(line: string): number | undefined {
     return undefined;
   }
   const msg = typeof entry.msg === 'string' ? entry.msg : '';
-  if (!/listening|is up/i.test(msg)) return undefined;
+  if (!readyMessage.test(msg)) return undefined;
   if (typeof entry.port === 'number' && entry.port > 0) return entry.port;
   const match = /:(\d{2,5})\b/.exec(msg);
   return match ? Number(match[1]) : undefined;

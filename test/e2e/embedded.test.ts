@@ -14,7 +14,7 @@ describe('embedded: everything in one process on one port', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hd-embedded-'));
-    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000);
+    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
   }, 90_000);
 
   afterAll(async () => {
@@ -31,7 +31,7 @@ describe('embedded: everything in one process on one port', () => {
     const before = (await (await fetch(`http://127.0.0.1:${server.port}/api/organizations/`)).json()) as unknown[];
     expect(before.length).toBeGreaterThan(0);
     expect(await server.stop()).toBe(0);
-    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000);
+    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
     const after = (await (await fetch(`http://127.0.0.1:${server.port}/api/organizations/`)).json()) as unknown[];
     expect(after).toEqual(before);
   }, 90_000);

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const origin = `localhost:${gateway.port}`;
   logger.info(
     {
+      port: gateway.port,
       rest: `http://${origin}/api/`,
       docs: `http://${origin}/api/schema/docs`,
       websocket: `ws://${origin}/ws/chat/<organization>/`,
