@@ -1,6 +1,7 @@
 import { loadApiConfig, type ApiConfig } from '@helpdesk/api';
 import { loadGatewayConfig, type GatewayConfig } from '@helpdesk/gateway';
 import { ConfigError, type Env } from '@helpdesk/shared';
+import { withEmbeddedSecrets } from './embedded-secrets.js';
 
 export interface StandaloneConfig {
   /** The one public port: REST and /ws/chat/… (PORT, default 8000). */
@@ -8,13 +9,22 @@ export interface StandaloneConfig {
   host: string;
   api: ApiConfig;
   gateway: GatewayConfig;
+  /** Secrets generated on this (first) start, with their values, and the file that now holds them. */
+  generatedSecrets: { values: Record<string, string>; path: string };
+}
+
+/** The embedded configuration, with DATA_DIR/.env's secrets (generated on first start). */
+export async function loadEmbeddedConfig(processEnv: Env = process.env): Promise<StandaloneConfig> {
+  const secrets = await withEmbeddedSecrets(processEnv);
+  const values = Object.fromEntries(secrets.generated.map((name) => [name, secrets.env[name] ?? '']));
+  return { ...parseConfig(secrets.env), generatedSecrets: { values, path: secrets.path } };
 }
 
 /**
  * The embedded mode reads the api's and the gateway's variables from one environment: both
  * services' loaders validate their own, and every problem is reported together.
  */
-export function loadStandaloneConfig(env: Env = process.env): StandaloneConfig {
+function parseConfig(env: Env): Omit<StandaloneConfig, 'generatedSecrets'> {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {

@@ -2,12 +2,12 @@ import { resolve } from 'node:path';
 import { createApi, createLogger } from '@helpdesk/api';
 import { startGateway } from '@helpdesk/gateway';
 import { ConfigError, InProcessBus, RedisBus, type EventBus } from '@helpdesk/shared';
-import { loadStandaloneConfig } from './config.js';
+import { loadEmbeddedConfig } from './config.js';
 
 // `pnpm start`: the whole system in one process. The api listens on a private loopback port; the
 // gateway owns the public PORT, serves /ws/chat/… itself and proxies every other request to the api.
 async function main(): Promise<void> {
-  const config = loadStandaloneConfig();
+  const config = await loadEmbeddedConfig();
   const logger = createLogger(config.api.logLevel, 'helpdesk');
   const bus: EventBus =
     config.api.events.kind === 'redis'
@@ -39,6 +39,19 @@ async function main(): Promise<void> {
     },
     `helpdesk-chat is up on http://${origin}`,
   );
+  const adminToken = config.generatedSecrets.values.ADMIN_TOKEN;
+  if (adminToken !== undefined) {
+    // Printed once, on the first start; afterwards it is only in the data folder's .env.
+    console.log(
+      [
+        '',
+        `First start: secrets generated and saved to ${resolve(config.generatedSecrets.path)}.`,
+        `Administrator key (shown once): ${adminToken}`,
+        `Use it as: curl -H 'Authorization: Bearer ${adminToken}' http://${origin}/api/organizations/`,
+        '',
+      ].join('\n'),
+    );
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
