@@ -40,7 +40,8 @@ function sameParams(a: RunResult, b: RunResult): boolean {
 
 export function findCeiling(run: RunResult, all: readonly RunResult[]): RunResult | undefined {
   if (run.target !== 'gateway') return undefined;
-  return all.find((r) => r.target === 'ceiling' && sameParams(run, r));
+  // The latest one: with --repeat, ceiling and gateway runs alternate and pair up.
+  return all.filter((r) => r.target === 'ceiling' && sameParams(run, r)).at(-1);
 }
 
 const ratio = (a: number | undefined, b: number | undefined) =>
@@ -63,6 +64,13 @@ const n1 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 
 const n2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(2));
 const x2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`);
 const mib = (b: number | undefined) => (b === undefined ? '–' : (b / 1024 / 1024).toFixed(0));
+
+export function median(values: ReadonlyArray<number | undefined>): number | undefined {
+  const xs = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return undefined;
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 ? xs[mid] : (xs[mid - 1]! + xs[mid]!) / 2;
+}
 
 function table(header: string[], rows: string[][]): string {
   return [
@@ -149,6 +157,7 @@ export function markdown(
           'KiB/socket',
           'workers CPU %',
           'machine busy %',
+          'other CPU %',
           'vs ceiling: frames/s, p99',
         ],
         fanout.map((l) => {
@@ -173,6 +182,7 @@ export function markdown(
             n2(l.server.rssPerIdleSocketBytes / 1024),
             n1(l.generator?.workersCpuPercent),
             n0(l.machineBusyPercent),
+            n0(l.otherCpuPercent),
             l.vsCeiling ? `${x2(l.vsCeiling.framesPerSecond)}, ${x2(l.vsCeiling.p99)}` : '',
           ];
         }),
@@ -237,6 +247,61 @@ export function markdown(
             n1(l.generator?.driverCpuPercent),
             n0(l.machineBusyPercent),
             l.vsCeiling ? x2(l.vsCeiling.p99) : '',
+          ];
+        }),
+      ),
+    );
+  }
+
+  const pairs = lines.filter((l) => l.vsCeiling && l.kind !== 'idle');
+  if (pairs.length) {
+    out.push('', '## Gateway ÷ ceiling (same parameters; with --repeat the median of the pairs)', '');
+    const groups = new Map<string, ResultLine[]>();
+    for (const l of pairs) {
+      const key = `${l.scenario}|${l.params.sockets}|${l.params.orgs}|${l.params.rate}`;
+      groups.set(key, [...(groups.get(key) ?? []), l]);
+    }
+    out.push(
+      table(
+        [
+          'scenario',
+          'sockets',
+          'orgs',
+          'rate',
+          'pairs',
+          'frames/s ratio',
+          'p50 ratio',
+          'p99 ratio',
+          'gateway p99 ms',
+          'ceiling p99 ms',
+          'lost (gateway)',
+        ],
+        [...groups.values()].map((g) => {
+          const first = g[0]!;
+          const ceilings = g.map((l) =>
+            lines.find(
+              (c) =>
+                c.target === 'ceiling' &&
+                c.suite === l.suite &&
+                c.params.repetition === l.params.repetition &&
+                c.scenario === l.scenario &&
+                c.params.sockets === l.params.sockets &&
+                c.params.orgs === l.params.orgs &&
+                c.params.rate === l.params.rate,
+            ),
+          );
+          return [
+            first.scenario,
+            n0(first.params.sockets),
+            n0(first.params.orgs),
+            first.params.rate === 0 ? 'max' : String(first.params.rate),
+            String(g.length),
+            x2(median(g.map((l) => l.vsCeiling?.framesPerSecond))),
+            x2(median(g.map((l) => l.vsCeiling?.p50))),
+            x2(median(g.map((l) => l.vsCeiling?.p99))),
+            n2(median(g.map((l) => l.latency?.['new_message']?.p99))),
+            n2(median(ceilings.map((c) => c?.latency?.['new_message']?.p99))),
+            n0(g.reduce((n, l) => n + (l.events?.missing ?? 0), 0)),
           ];
         }),
       ),

@@ -113,6 +113,11 @@ export interface RunResult {
   redis?: ProcessFigures;
   postgres?: ProcessFigures;
   machineBusyPercent?: number;
+  /**
+   * Machine CPU not spent by any process of the run (the measured servers, the generator, Redis,
+   * Postgres, the orchestrator): other work on a shared machine. Large values make a run noisy.
+   */
+  otherCpuPercent?: number;
   after: { open: number; droppedAfterOpen: number; closeCodes: Record<string, number> };
   warnings: string[];
 }
@@ -322,6 +327,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         driver: [driver.pid],
         redis: redisPid ? [redisPid] : [],
         postgres: postgresPids,
+        orchestrator: [process.pid],
       };
       let measureFrom: Record<string, ProcSample> | undefined;
       let machineFrom: MachineCpuSample | undefined;
@@ -387,6 +393,13 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       if (api) result.api = { ...figures('api'), rssIdleBytes: apiBaseline?.rssBytes ?? 0 };
       if (postgresPids.length) result.postgres = figures('postgres');
       result.machineBusyPercent = machineBusyPercent(machineFrom ?? machineStart, machineTo, ctx.cores);
+      const ours = Object.keys(groups).reduce((sum, k) => sum + cpuPercent(from[k]!, measureTo[k]!), 0);
+      result.otherCpuPercent = Math.max(0, result.machineBusyPercent - ours);
+      if (result.otherCpuPercent > 15) {
+        warnings.push(
+          `other processes on the machine used ${Math.round(result.otherCpuPercent)}% CPU during the measurement: figures are disturbed`,
+        );
+      }
 
       // ---- delivery ----
       const published = report.published.map((bytes) => new Bitmap(bytes));
