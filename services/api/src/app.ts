@@ -49,7 +49,9 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
         version: '0.1.0',
       },
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
   await fastify.register(swaggerUi, { routePrefix: '/api/schema/docs' });
   fastify.get('/api/schema/', { schema: { hide: true } }, () => fastify.swagger());

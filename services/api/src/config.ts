@@ -13,7 +13,17 @@ export interface ApiConfig {
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   events: { kind: 'redis'; url: string; prefix: string } | { kind: 'in-process'; prefix: string };
   storage:
-    | { kind: 's3'; endPoint: string; port: number | undefined; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string; pathStyle: boolean }
+    | {
+        kind: 's3';
+        endPoint: string;
+        port: number | undefined;
+        useSSL: boolean;
+        accessKey: string;
+        secretKey: string;
+        bucket: string;
+        region: string;
+        pathStyle: boolean;
+      }
     | { kind: 'disk'; dir: string };
   /** Uploads are spooled here while their size limit is checked, then moved into the store. */
   uploadSpoolDir: string;

@@ -89,7 +89,10 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
     waitForPublished: (count) =>
       new Promise((resolve, reject) => {
         if (published.length >= count) return resolve(published.slice(0, count));
-        const timer = setTimeout(() => reject(new Error(`only ${published.length} of ${count} events published`)), 5000);
+        const timer = setTimeout(
+          () => reject(new Error(`only ${published.length} of ${count} events published`)),
+          5000,
+        );
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve(published.slice(0, count))) });
       }),
     traces: async () => {
@@ -195,7 +198,9 @@ export function multipartBody(
   for (const part of parts) {
     const filename = part.filename === undefined ? '' : `; filename="${part.filename}"`;
     const type = part.contentType === undefined ? '' : `Content-Type: ${part.contentType}\r\n`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"${filename}\r\n${type}\r\n`));
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"${filename}\r\n${type}\r\n`),
+    );
     chunks.push(Buffer.isBuffer(part.value) ? part.value : Buffer.from(part.value));
     chunks.push(Buffer.from('\r\n'));
   }

@@ -63,7 +63,14 @@ describe('POST /api/send-message/ with bad JSON input', () => {
   });
 
   it('malformed help_desk uuids', async () => {
-    for (const value of ['not-a-uuid', '', `${helpDesk}x`, `urn:uuid:${helpDesk}`, `{${helpDesk}}`, helpDesk.replaceAll('-', '')]) {
+    for (const value of [
+      'not-a-uuid',
+      '',
+      `${helpDesk}x`,
+      `urn:uuid:${helpDesk}`,
+      `{${helpDesk}}`,
+      helpDesk.replaceAll('-', ''),
+    ]) {
       await expectRefused(sendJson({ message: 'hi', help_desk: value }), 400, { help_desk: ['Must be a valid UUID.'] });
     }
   });
@@ -77,13 +84,19 @@ describe('POST /api/send-message/ with bad JSON input', () => {
 
   it('no text and no file', async () => {
     await expectRefused(sendJson({ help_desk: helpDesk }), 400, { message: ['This field is required.'] });
-    await expectRefused(sendJson({ help_desk: helpDesk, message: '' }), 400, { message: ['This field may not be blank.'] });
-    await expectRefused(sendJson({ help_desk: helpDesk, message: ' \n\t ' }), 400, { message: ['This field may not be blank.'] });
+    await expectRefused(sendJson({ help_desk: helpDesk, message: '' }), 400, {
+      message: ['This field may not be blank.'],
+    });
+    await expectRefused(sendJson({ help_desk: helpDesk, message: ' \n\t ' }), 400, {
+      message: ['This field may not be blank.'],
+    });
   });
 
   it('message over MAX_MESSAGE_CHARS, counted in characters as DRF counts them', async () => {
     const tooLong = { message: 'x'.repeat(MAX_MESSAGE_CHARS + 1), help_desk: helpDesk };
-    await expectRefused(sendJson(tooLong), 400, { message: [`Ensure this field has no more than ${MAX_MESSAGE_CHARS} characters.`] });
+    await expectRefused(sendJson(tooLong), 400, {
+      message: [`Ensure this field has no more than ${MAX_MESSAGE_CHARS} characters.`],
+    });
     await expectRefused(sendJson({ ...tooLong, message: '😀'.repeat(MAX_MESSAGE_CHARS + 1) }), 400, {
       message: [`Ensure this field has no more than ${MAX_MESSAGE_CHARS} characters.`],
     });
@@ -94,7 +107,9 @@ describe('POST /api/send-message/ with bad JSON input', () => {
   });
 
   it('a NUL character (Postgres text cannot hold it)', async () => {
-    await expectRefused(sendJson({ message: 'a\u0000b', help_desk: helpDesk }), 400, { message: ['Null characters are not allowed.'] });
+    await expectRefused(sendJson({ message: 'a\u0000b', help_desk: helpDesk }), 400, {
+      message: ['Null characters are not allowed.'],
+    });
   });
 
   it('invalid JSON', async () => {
@@ -125,7 +140,9 @@ describe('POST /api/send-message/ with bad JSON input', () => {
       [true, 'bool'],
     ];
     for (const [payload, type] of cases) {
-      await expectRefused(sendJson(payload), 400, { non_field_errors: [`Invalid data. Expected a dictionary, but got ${type}.`] });
+      await expectRefused(sendJson(payload), 400, {
+        non_field_errors: [`Invalid data. Expected a dictionary, but got ${type}.`],
+      });
     }
   });
 
@@ -147,7 +164,9 @@ describe('POST /api/send-message/ with bad JSON input', () => {
 
   it('a JSON __proto__ key is refused, not merged', async () => {
     const before = await api.traces();
-    const res = await api.app.inject(sendRaw('application/json', `{"__proto__": {"help_desk": "${helpDesk}"}, "message": "hi"}`));
+    const res = await api.app.inject(
+      sendRaw('application/json', `{"__proto__": {"help_desk": "${helpDesk}"}, "message": "hi"}`),
+    );
     expect(res.statusCode).toBe(400);
     expect(res.json<{ detail: string }>().detail).toMatch(/^JSON parse error - /);
     expect(await api.traces()).toEqual(before);
@@ -155,7 +174,13 @@ describe('POST /api/send-message/ with bad JSON input', () => {
 
   it('unsupported content types', async () => {
     const text = `message=hi&help_desk=${helpDesk}`;
-    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/xml', 'application/vnd.api+json', 'image/png']) {
+    for (const type of [
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/xml',
+      'application/vnd.api+json',
+      'image/png',
+    ]) {
       await expectRefused(sendRaw(type, text), 415, { detail: `Unsupported media type "${type}" in request.` });
     }
   });
@@ -174,12 +199,16 @@ describe('POST /api/send-message/ with bad JSON input', () => {
 describe('GET /api/help-desks/ with a bad organization', () => {
   it('missing, unknown or malformed', async () => {
     await expectRefused({ url: '/api/help-desks/' }, 400, { organization: ['This field is required.'] });
-    await expectRefused({ url: `/api/help-desks/?organization=${uniqueName('nobody')}` }, 404, { detail: 'Not found.' });
+    await expectRefused({ url: `/api/help-desks/?organization=${uniqueName('nobody')}` }, 404, {
+      detail: 'Not found.',
+    });
     const slug = 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.';
     for (const name of ['a%20b', 'a.b', 'a%2Fb', '%C3%A9', 'a%00']) {
       await expectRefused({ url: `/api/help-desks/?organization=${name}` }, 400, { organization: [slug] });
     }
-    await expectRefused({ url: '/api/help-desks/?organization=' }, 400, { organization: ['This field may not be blank.'] });
+    await expectRefused({ url: '/api/help-desks/?organization=' }, 400, {
+      organization: ['This field may not be blank.'],
+    });
     await expectRefused({ url: `/api/help-desks/?organization=${'a'.repeat(65)}` }, 400, {
       organization: ['Ensure this field has no more than 64 characters.'],
     });
@@ -187,7 +216,9 @@ describe('GET /api/help-desks/ with a bad organization', () => {
 
   it('a repeated ?organization= counts once, the last one, as Django reads it', async () => {
     const { organization, helpDesk } = await createConversation(api.app, 'twice');
-    const res = await api.app.inject({ url: `/api/help-desks/?organization=${uniqueName('other')}&organization=${organization}` });
+    const res = await api.app.inject({
+      url: `/api/help-desks/?organization=${uniqueName('other')}&organization=${organization}`,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json<Array<{ uuid: string }>>().map((d) => d.uuid)).toEqual([helpDesk.uuid]);
   });
@@ -218,15 +249,24 @@ describe('GET /api/help-desks/<uuid>/history/ of no help desk', () => {
 
 describe('methods and paths', () => {
   it('a known path with a method it does not serve: 405 with Allow, before the body is read', async () => {
-    const { headers } = await expectRefused({ method: 'PUT', url: '/api/send-message/' }, 405, { detail: 'Method "PUT" not allowed.' });
+    const { headers } = await expectRefused({ method: 'PUT', url: '/api/send-message/' }, 405, {
+      detail: 'Method "PUT" not allowed.',
+    });
     expect(headers.allow).toBe('POST');
     const withBody = await expectRefused(
-      { method: 'PATCH', url: '/api/send-message/', headers: { 'content-type': 'text/plain' }, payload: 'x'.repeat(MAX_BODY_BYTES * 2) },
+      {
+        method: 'PATCH',
+        url: '/api/send-message/',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'x'.repeat(MAX_BODY_BYTES * 2),
+      },
       405,
       { detail: 'Method "PATCH" not allowed.' },
     );
     expect(withBody.headers.allow).toBe('POST');
-    const get = await expectRefused({ method: 'GET', url: '/api/send-message/' }, 405, { detail: 'Method "GET" not allowed.' });
+    const get = await expectRefused({ method: 'GET', url: '/api/send-message/' }, 405, {
+      detail: 'Method "GET" not allowed.',
+    });
     expect(get.headers.allow).toBe('POST');
 
     const history = await expectRefused(
@@ -269,11 +309,19 @@ describe('administration routes with bad input', () => {
     await expectRefused({ method: 'POST', url: '/api/organizations/', payload: { name: 'a b' } }, 400, {
       name: ['Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'],
     });
-    await expectRefused({ method: 'POST', url: '/api/organizations/', payload: {} }, 400, { name: ['This field is required.'] });
-    await expectRefused({ method: 'POST', url: '/api/organizations/', payload: { name: 42 } }, 400, { name: ['Not a valid string.'] });
-    await expectRefused({ method: 'POST', url: '/api/organizations/', headers: { 'content-type': 'text/plain' }, payload: name }, 415, {
-      detail: 'Unsupported media type "text/plain" in request.',
+    await expectRefused({ method: 'POST', url: '/api/organizations/', payload: {} }, 400, {
+      name: ['This field is required.'],
     });
+    await expectRefused({ method: 'POST', url: '/api/organizations/', payload: { name: 42 } }, 400, {
+      name: ['Not a valid string.'],
+    });
+    await expectRefused(
+      { method: 'POST', url: '/api/organizations/', headers: { 'content-type': 'text/plain' }, payload: name },
+      415,
+      {
+        detail: 'Unsupported media type "text/plain" in request.',
+      },
+    );
   });
 
   it('two concurrent creations of one name: one 201, one field error', async () => {
@@ -282,15 +330,27 @@ describe('administration routes with bad input', () => {
       [1, 2].map(() => api.app.inject({ method: 'POST', url: '/api/organizations/', payload: { name } })),
     );
     expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 400]);
-    expect(answers.find((r) => r.statusCode === 400)?.json()).toEqual({ name: ['organization with this name already exists.'] });
+    expect(answers.find((r) => r.statusCode === 400)?.json()).toEqual({
+      name: ['organization with this name already exists.'],
+    });
   });
 
   it('clients: unknown organization, missing or bad fields', async () => {
     const organization = uniqueName('clients');
     await createOrganization(api.app, organization);
-    const post = (payload: unknown): InjectOptions => ({ method: 'POST', url: '/api/clients/', payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
-    await expectRefused(post({ organization: uniqueName('nobody'), name: 'Ana', phone: '1' }), 404, { detail: 'Not found.' });
-    await expectRefused(post({ organization }), 400, { name: ['This field is required.'], phone: ['This field is required.'] });
+    const post = (payload: unknown): InjectOptions => ({
+      method: 'POST',
+      url: '/api/clients/',
+      payload: JSON.stringify(payload),
+      headers: { 'content-type': 'application/json' },
+    });
+    await expectRefused(post({ organization: uniqueName('nobody'), name: 'Ana', phone: '1' }), 404, {
+      detail: 'Not found.',
+    });
+    await expectRefused(post({ organization }), 400, {
+      name: ['This field is required.'],
+      phone: ['This field is required.'],
+    });
     await expectRefused(post({ organization, name: '', phone: '1' }), 400, { name: ['This field may not be blank.'] });
     await expectRefused(post({ organization, name: 'x'.repeat(256), phone: '1' }), 400, {
       name: ['Ensure this field has no more than 255 characters.'],
@@ -307,11 +367,18 @@ describe('administration routes with bad input', () => {
     await createOrganization(api.app, mine);
     await createOrganization(api.app, theirs);
     const theirClient = await createClient(api.app, theirs);
-    const post = (payload: unknown): InjectOptions => ({ method: 'POST', url: '/api/help-desks/', payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
+    const post = (payload: unknown): InjectOptions => ({
+      method: 'POST',
+      url: '/api/help-desks/',
+      payload: JSON.stringify(payload),
+      headers: { 'content-type': 'application/json' },
+    });
     await expectRefused(post({ organization: mine, client: theirClient.uuid }), 400, {
       client: [`Invalid pk "${theirClient.uuid}" - object does not exist.`],
     });
-    await expectRefused(post({ organization: uniqueName('nobody'), client: theirClient.uuid }), 404, { detail: 'Not found.' });
+    await expectRefused(post({ organization: uniqueName('nobody'), client: theirClient.uuid }), 404, {
+      detail: 'Not found.',
+    });
     for (const client of ['nope', `urn:uuid:${theirClient.uuid}`]) {
       await expectRefused(post({ organization: mine, client }), 400, { client: ['Must be a valid UUID.'] });
     }

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ISO_MICROS, UUID, createClient, createHelpDesk, createOrganization, startApi, type ApiHarness } from './api-harness.js';
+import {
+  ISO_MICROS,
+  UUID,
+  createClient,
+  createHelpDesk,
+  createOrganization,
+  startApi,
+  type ApiHarness,
+} from './api-harness.js';
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -23,8 +31,23 @@ describe('REST contract on Postgres and Redis', () => {
     });
     expect(res.statusCode).toBe(201);
     const message = res.json<Record<string, unknown>>();
-    expect(Object.keys(message)).toEqual(['created_at', 'updated_at', 'uuid', 'message', 'file', 'type', 'status', 'help_desk']);
-    expect(message).toMatchObject({ message: 'teste', file: null, type: 'sent', status: 'sent', help_desk: helpDesk.uuid });
+    expect(Object.keys(message)).toEqual([
+      'created_at',
+      'updated_at',
+      'uuid',
+      'message',
+      'file',
+      'type',
+      'status',
+      'help_desk',
+    ]);
+    expect(message).toMatchObject({
+      message: 'teste',
+      file: null,
+      type: 'sent',
+      status: 'sent',
+      help_desk: helpDesk.uuid,
+    });
     expect(message.uuid).toMatch(UUID);
     expect(message.created_at).toMatch(ISO_MICROS);
     expect(message.updated_at).toMatch(ISO_MICROS);

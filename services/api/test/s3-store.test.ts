@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Client } from 'minio';
+import { Client, type BucketItem } from 'minio';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3FileStore } from '../src/storage/s3-file-store.js';
@@ -58,7 +58,8 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 async function objectKeys(): Promise<string[]> {
   const keys: string[] = [];
-  for await (const item of inspector.listObjectsV2(bucket, '', true)) {
+  const items = inspector.listObjectsV2(bucket, '', true) as AsyncIterable<BucketItem>;
+  for await (const item of items) {
     if (typeof item.name === 'string') keys.push(item.name);
   }
   return keys.sort();
@@ -103,7 +104,12 @@ describe('S3 file store (s3rver)', () => {
         }),
     );
     const outcomes = await Promise.allSettled(stores.map((store) => store.ensureReady()));
-    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ready'))).toEqual(['ready', 'ready', 'ready', 'ready']);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ready'))).toEqual([
+      'ready',
+      'ready',
+      'ready',
+      'ready',
+    ]);
     expect(await inspector.bucketExists(fresh)).toBe(true);
   });
 
@@ -167,6 +173,9 @@ describe('S3 file store (s3rver)', () => {
     const { pathname } = new URL(res.json<{ file: string }>().file);
     await inspector.removeObject(bucket, pathname.split('/')[3]!);
     const file = await api.app.inject({ url: pathname });
-    expect({ status: file.statusCode, body: file.json<unknown>() }).toEqual({ status: 404, body: { detail: 'Not found.' } });
+    expect({ status: file.statusCode, body: file.json<unknown>() }).toEqual({
+      status: 404,
+      body: { detail: 'Not found.' },
+    });
   });
 });

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MESSAGE_KEYS,
-  createConversation,
-  multipartBody,
-  startApi,
-  type ApiHarness,
-} from './api-harness.js';
+import { MESSAGE_KEYS, createConversation, multipartBody, startApi, type ApiHarness } from './api-harness.js';
 
 // POST /api/send-message/ as browsers and old clients send it: form-urlencoded and multipart,
 // with and without a file. Same answers as JSON; a file comes back as an absolute URL that serves
@@ -64,7 +58,13 @@ describe('form-urlencoded', () => {
     expect(res.statusCode).toBe(201);
     const message = res.json<Message>();
     expect(Object.keys(message)).toEqual(MESSAGE_KEYS);
-    expect(message).toMatchObject({ message: 'olá, tudo bem? & = +', file: null, type: 'sent', status: 'sent', help_desk: helpDesk.uuid });
+    expect(message).toMatchObject({
+      message: 'olá, tudo bem? & = +',
+      file: null,
+      type: 'sent',
+      status: 'sent',
+      help_desk: helpDesk.uuid,
+    });
     const history = await api.app.inject({ url: `/api/help-desks/${helpDesk.uuid}/history/` });
     expect(history.json()).toEqual([message]);
   });
@@ -76,13 +76,19 @@ describe('form-urlencoded', () => {
     const unknown = '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77';
     await expectRefused(send({ message: 'hi' }), 400, { help_desk: ['This field is required.'] });
     await expectRefused(send({ message: 'hi', help_desk: 'nope' }), 400, { help_desk: ['Must be a valid UUID.'] });
-    await expectRefused(send({ message: 'hi', help_desk: unknown }), 400, { help_desk: [`Invalid pk "${unknown}" - object does not exist.`] });
+    await expectRefused(send({ message: 'hi', help_desk: unknown }), 400, {
+      help_desk: [`Invalid pk "${unknown}" - object does not exist.`],
+    });
     await expectRefused(send({ help_desk: helpDesk.uuid }), 400, { message: ['This field is required.'] });
-    await expectRefused(send({ message: '  ', help_desk: helpDesk.uuid }), 400, { message: ['This field may not be blank.'] });
+    await expectRefused(send({ message: '  ', help_desk: helpDesk.uuid }), 400, {
+      message: ['This field may not be blank.'],
+    });
     await expectRefused(send({ message: 'x'.repeat(21), help_desk: helpDesk.uuid }), 400, {
       message: ['Ensure this field has no more than 20 characters.'],
     });
-    await expectRefused(send({ message: 'a\u0000', help_desk: helpDesk.uuid }), 400, { message: ['Null characters are not allowed.'] });
+    await expectRefused(send({ message: 'a\u0000', help_desk: helpDesk.uuid }), 400, {
+      message: ['Null characters are not allowed.'],
+    });
     await expectRefused(post('', { 'content-type': 'application/x-www-form-urlencoded' }), 400, {
       help_desk: ['This field is required.'],
     });
@@ -115,12 +121,23 @@ describe('multipart', () => {
     const bytes = randomBytes(MAX_FILE_BYTES); // exactly the limit: accepted
     const eventsBefore = (await api.traces()).events.length;
     const res = await api.app.inject(
-      post(form({ message: 'segue o arquivo', help_desk: helpDesk.uuid }, new Blob([bytes], { type: 'application/pdf' }), 'relatório final (1).pdf')),
+      post(
+        form(
+          { message: 'segue o arquivo', help_desk: helpDesk.uuid },
+          new Blob([bytes], { type: 'application/pdf' }),
+          'relatório final (1).pdf',
+        ),
+      ),
     );
     expect(res.statusCode).toBe(201);
     const message = res.json<Message>();
     expect(Object.keys(message)).toEqual(MESSAGE_KEYS);
-    expect(message).toMatchObject({ message: 'segue o arquivo', type: 'sent', status: 'sent', help_desk: helpDesk.uuid });
+    expect(message).toMatchObject({
+      message: 'segue o arquivo',
+      type: 'sent',
+      status: 'sent',
+      help_desk: helpDesk.uuid,
+    });
     const [, key, segment] = FILE_URL.exec(String(message.file)) ?? [];
     expect(key).toBeDefined();
     expect(decodeURIComponent(segment!)).toBe('relatório final (1).pdf');
@@ -138,9 +155,14 @@ describe('multipart', () => {
     // Everywhere the message appears, the same URL; the events carry it too.
     const history = await api.app.inject({ url: `/api/help-desks/${helpDesk.uuid}/history/`, headers: { host: HOST } });
     expect(history.json()).toEqual([message]);
-    const list = await api.app.inject({ url: `/api/help-desks/?organization=${organization}`, headers: { host: HOST } });
+    const list = await api.app.inject({
+      url: `/api/help-desks/?organization=${organization}`,
+      headers: { host: HOST },
+    });
     expect(list.json<Array<{ last_message: unknown }>>()[0]!.last_message).toEqual(message);
-    const events = (await api.traces()).events.slice(eventsBefore).map(([, payload]) => JSON.parse(payload) as { type: string; data: string });
+    const events = (await api.traces()).events
+      .slice(eventsBefore)
+      .map(([, payload]) => JSON.parse(payload) as { type: string; data: string });
     expect(events.map((e) => e.type)).toEqual(['new_message', 'update_helpdesk', 'update_message']);
     expect((JSON.parse(events[0]!.data) as Message).file).toBe(message.file);
     expect(JSON.parse(events[2]!.data)).toEqual(message);
@@ -159,7 +181,9 @@ describe('multipart', () => {
       ['image/png', 'image/png'],
     ];
     for (const [sent, served] of cases) {
-      const res = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['<script>1</script>'], { type: sent }), 'x.html')));
+      const res = await api.app.inject(
+        post(form({ help_desk: helpDesk.uuid }, new Blob(['<script>1</script>'], { type: sent }), 'x.html')),
+      );
       expect(res.statusCode).toBe(201);
       const file = await fetchFile(res.json<Message>().file!);
       expect(file.headers['content-type']).toBe(served);
@@ -188,7 +212,7 @@ describe('multipart', () => {
     expect(res.json<Message>()).toMatchObject({ message: '', file: expect.stringMatching(FILE_URL) as unknown });
   });
 
-  it("file names: paths and control characters stripped, long names cut, every one served back", async () => {
+  it('file names: paths and control characters stripped, long names cut, every one served back', async () => {
     const { helpDesk } = await createConversation(api.app, 'mp-names');
     const long = `${'a'.repeat(250)}😀😀😀.txt`;
     const cases: Array<[string, string]> = [
@@ -205,7 +229,11 @@ describe('multipart', () => {
         { name: 'file', value: 'content', filename: sent },
       ]);
       const res = await api.app.inject(post(body.payload, body.headers));
-      expect({ sent, status: res.statusCode, body: res.statusCode === 201 ? '' : res.body }).toEqual({ sent, status: 201, body: '' });
+      expect({ sent, status: res.statusCode, body: res.statusCode === 201 ? '' : res.body }).toEqual({
+        sent,
+        status: 201,
+        body: '',
+      });
       const url = res.json<Message>().file!;
       const [, , segment] = FILE_URL.exec(url) ?? [];
       expect(decodeURIComponent(segment!)).toBe(kept);
@@ -245,27 +273,41 @@ describe('multipart', () => {
     const unknown = '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77';
     const withFile = (fields: Record<string, string>) => post(form(fields, new Blob(['some bytes'])));
     await expectRefused(withFile({ message: 'hi' }), 400, { help_desk: ['This field is required.'] });
-    await expectRefused(withFile({ help_desk: `urn:uuid:${helpDesk.uuid}` }), 400, { help_desk: ['Must be a valid UUID.'] });
-    await expectRefused(withFile({ help_desk: unknown }), 400, { help_desk: [`Invalid pk "${unknown}" - object does not exist.`] });
+    await expectRefused(withFile({ help_desk: `urn:uuid:${helpDesk.uuid}` }), 400, {
+      help_desk: ['Must be a valid UUID.'],
+    });
+    await expectRefused(withFile({ help_desk: unknown }), 400, {
+      help_desk: [`Invalid pk "${unknown}" - object does not exist.`],
+    });
     await expectRefused(withFile({ help_desk: helpDesk.uuid, message: 'x'.repeat(21) }), 400, {
       message: ['Ensure this field has no more than 20 characters.'],
     });
-    await expectRefused(withFile({ help_desk: helpDesk.uuid, message: 'a\u0000' }), 400, { message: ['Null characters are not allowed.'] });
+    await expectRefused(withFile({ help_desk: helpDesk.uuid, message: 'a\u0000' }), 400, {
+      message: ['Null characters are not allowed.'],
+    });
     await expectRefused(post(form({ help_desk: helpDesk.uuid })), 400, { message: ['This field is required.'] });
-    await expectRefused(post(form({ help_desk: helpDesk.uuid, message: ' ' })), 400, { message: ['This field may not be blank.'] });
+    await expectRefused(post(form({ help_desk: helpDesk.uuid, message: ' ' })), 400, {
+      message: ['This field may not be blank.'],
+    });
   });
 
   it('a file over MAX_FILE_BYTES: 413, nothing stored nor spooled', async () => {
     const { helpDesk } = await createConversation(api.app, 'mp-big');
-    await expectRefused(post(form({ message: 'big', help_desk: helpDesk.uuid }, new Blob([randomBytes(MAX_FILE_BYTES + 1)]))), 413, {
-      detail: `File is larger than ${MAX_FILE_BYTES} bytes.`,
-    });
+    await expectRefused(
+      post(form({ message: 'big', help_desk: helpDesk.uuid }, new Blob([randomBytes(MAX_FILE_BYTES + 1)]))),
+      413,
+      {
+        detail: `File is larger than ${MAX_FILE_BYTES} bytes.`,
+      },
+    );
     // Much larger, and before the fields.
     const body = multipartBody([
       { name: 'file', value: randomBytes(MAX_FILE_BYTES * 64), filename: 'big.bin' },
       { name: 'help_desk', value: helpDesk.uuid },
     ]);
-    await expectRefused(post(body.payload, body.headers), 413, { detail: `File is larger than ${MAX_FILE_BYTES} bytes.` });
+    await expectRefused(post(body.payload, body.headers), 413, {
+      detail: `File is larger than ${MAX_FILE_BYTES} bytes.`,
+    });
   });
 
   it('two files: 413; a file under another name: 400; nothing kept', async () => {
@@ -280,7 +322,9 @@ describe('multipart', () => {
       { name: 'help_desk', value: helpDesk.uuid },
       { name: 'attachment', value: 'one', filename: 'one.txt' },
     ]);
-    await expectRefused(post(other.payload, other.headers), 400, { attachment: ['Unexpected file; send it as "file".'] });
+    await expectRefused(post(other.payload, other.headers), 400, {
+      attachment: ['Unexpected file; send it as "file".'],
+    });
   });
 
   it('malformed bodies: 400 "Multipart form parse error", promptly, nothing kept', async () => {
@@ -293,7 +337,9 @@ describe('multipart', () => {
     const cut = complete.payload.subarray(0, complete.payload.indexOf('whole') + 2);
     const cases: InjectOptions[] = [
       post(cut, complete.headers),
-      post('--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc', { 'content-type': 'multipart/form-data; boundary=x' }),
+      post('--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc', {
+        'content-type': 'multipart/form-data; boundary=x',
+      }),
       post('anything', { 'content-type': 'multipart/form-data' }),
     ];
     for (const request of cases) {
@@ -317,14 +363,19 @@ describe('where file URLs point', () => {
   it('honours X-Forwarded-Proto/Host from a trusted proxy, and only from one', async () => {
     const { helpDesk } = await createConversation(api.app, 'proxy');
     const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example.org' };
-    const viaProxy = await api.app.inject({ ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p']))), remoteAddress: '127.0.0.1' });
+    const viaProxy = await api.app.inject({
+      ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p']))),
+      remoteAddress: '127.0.0.1',
+    });
     // (no forwarded headers yet: the Host header)
     expect(viaProxy.json<Message>().file).toMatch(FILE_URL);
     const trusted = await api.app.inject({
       ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p'])), forwarded),
       remoteAddress: '127.0.0.1',
     });
-    expect(trusted.json<Message>().file).toMatch(/^https:\/\/public\.example\.org\/api\/files\/[0-9a-f]{32}\/note\.txt$/);
+    expect(trusted.json<Message>().file).toMatch(
+      /^https:\/\/public\.example\.org\/api\/files\/[0-9a-f]{32}\/note\.txt$/,
+    );
     const untrusted = await api.app.inject({
       ...post(form({ help_desk: helpDesk.uuid }, new Blob(['p'])), forwarded),
       remoteAddress: '203.0.113.9',
@@ -337,7 +388,9 @@ describe('where file URLs point', () => {
     try {
       const { organization, helpDesk } = await createConversation(other.app, 'public');
       const res = await other.app.inject({
-        ...post(form({ help_desk: helpDesk.uuid }, new Blob(['public bytes']), 'a b.txt'), { 'x-forwarded-host': 'ignored.example' }),
+        ...post(form({ help_desk: helpDesk.uuid }, new Blob(['public bytes']), 'a b.txt'), {
+          'x-forwarded-host': 'ignored.example',
+        }),
       });
       expect(res.statusCode).toBe(201);
       const message = res.json<Message>();

@@ -18,7 +18,12 @@ export async function createClient(
 }
 
 export async function listClients(db: Executor, organizationId: string): Promise<ClientRecord[]> {
-  return db.selectFrom('clients').select(CLIENT_COLUMNS).where('organization_id', '=', organizationId).orderBy('id').execute();
+  return db
+    .selectFrom('clients')
+    .select(CLIENT_COLUMNS)
+    .where('organization_id', '=', organizationId)
+    .orderBy('id')
+    .execute();
 }
 
 export async function findClientId(db: Executor, organizationId: string, uuid: string): Promise<string | undefined> {

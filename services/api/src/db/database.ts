@@ -23,7 +23,9 @@ export async function openDatabase(database: ApiConfig['database'], timeZone: st
       options: `-c TimeZone=${timeZone} -c DateStyle=ISO`,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === TIMESTAMPTZ_OID ? keepText : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          oid === TIMESTAMPTZ_OID
+            ? keepText
+            : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
       },
     });
     return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });

@@ -10,7 +10,11 @@ export interface OrganizationRef {
 }
 
 /** Creates the organization; undefined when the name is taken. */
-export async function createOrganization(db: Executor, uuid: string, name: string): Promise<OrganizationRecord | undefined> {
+export async function createOrganization(
+  db: Executor,
+  uuid: string,
+  name: string,
+): Promise<OrganizationRecord | undefined> {
   return db
     .insertInto('organizations')
     .values({ uuid, name })

@@ -1,4 +1,10 @@
-import { encodeEnvelope, organizationChannel, type EventPayloads, type EventPublisher, type EventType } from '@helpdesk/shared';
+import {
+  encodeEnvelope,
+  organizationChannel,
+  type EventPayloads,
+  type EventPublisher,
+  type EventType,
+} from '@helpdesk/shared';
 
 /** Publishes an organization's events to its channel, each envelope encoded once, here. */
 export class OrganizationEvents {
@@ -8,6 +14,9 @@ export class OrganizationEvents {
   ) {}
 
   async publish<T extends EventType>(organizationName: string, type: T, payload: EventPayloads[T]): Promise<void> {
-    await this.publisher.publish(organizationChannel(this.channelPrefix, organizationName), encodeEnvelope(type, payload));
+    await this.publisher.publish(
+      organizationChannel(this.channelPrefix, organizationName),
+      encodeEnvelope(type, payload),
+    );
   }
 }

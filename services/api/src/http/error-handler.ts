@@ -19,7 +19,9 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
     }
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.code(415).send(detailError(ERROR_MESSAGES.unsupportedMediaType(request.headers['content-type'] ?? '')));
+        return reply
+          .code(415)
+          .send(detailError(ERROR_MESSAGES.unsupportedMediaType(request.headers['content-type'] ?? '')));
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return reply.code(413).send(detailError(`Request body is larger than ${limits.bodyBytes} bytes.`));
       case 'FST_REQ_FILE_TOO_LARGE':
@@ -30,7 +32,9 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
       case 'FST_FIELDS_LIMIT':
         return reply.code(413).send(detailError('Too many form fields.'));
       case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-        return reply.code(415).send(detailError(ERROR_MESSAGES.unsupportedMediaType(request.headers['content-type'] ?? '')));
+        return reply
+          .code(415)
+          .send(detailError(ERROR_MESSAGES.unsupportedMediaType(request.headers['content-type'] ?? '')));
       // A part named like an Object.prototype member, or a part declared JSON that is not: the form is malformed.
       case 'FST_PROTO_VIOLATION':
       case 'FST_INVALID_JSON_FIELD_ERROR':

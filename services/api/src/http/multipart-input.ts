@@ -83,7 +83,8 @@ export async function readMultipart(
 async function spool(source: Readable, path: string): Promise<number> {
   // A part cut short by the end of the body is destroyed before it is handed over (busboy), and
   // piping a destroyed stream never settles: the request hung, holding its spool file.
-  if (source.destroyed && !source.readableEnded) throw malformed('Part terminated early due to unexpected end of multipart data');
+  if (source.destroyed && !source.readableEnded)
+    throw malformed('Part terminated early due to unexpected end of multipart data');
   let size = 0;
   source.on('data', (chunk: Buffer) => (size += chunk.length));
   const sink = createWriteStream(path);

@@ -62,7 +62,9 @@ function messageFor(error: SchemaError): string {
     case 'anyOf':
       return DRF_MESSAGES.invalidChoice(typeof data === 'string' ? data : JSON.stringify(data));
     default:
-      return error.message ? `${error.message[0]?.toUpperCase() ?? ''}${error.message.slice(1)}.` : DRF_MESSAGES.invalid;
+      return error.message
+        ? `${error.message[0]?.toUpperCase() ?? ''}${error.message.slice(1)}.`
+        : DRF_MESSAGES.invalid;
   }
 }
 

@@ -10,11 +10,12 @@ declare module 'fastify' {
 
 /** Decorates the app with the database; the app owns it and destroys it on close. */
 export default fp<{ db: Kysely<DB> }>(
-  async (app, { db }) => {
+  (app, { db }, done) => {
     app.decorate('db', db);
     app.addHook('onClose', async () => {
       await db.destroy();
     });
+    done();
   },
   { name: 'database' },
 );

@@ -10,11 +10,12 @@ declare module 'fastify' {
 
 /** The publisher is the app's own: it is closed with the app. */
 export default fp<{ publisher: EventPublisher; channelPrefix: string }>(
-  async (app, { publisher, channelPrefix }) => {
+  (app, { publisher, channelPrefix }, done) => {
     app.decorate('events', new OrganizationEvents(publisher, channelPrefix));
     app.addHook('onClose', async () => {
       await publisher.close();
     });
+    done();
   },
   { name: 'events' },
 );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateClientBody, OrganizationQuery, serializeClient } from '@helpdesk/shared';
 import { createClient, listClients } from '../db/client.repository.js';
@@ -8,13 +8,13 @@ import { errorResponses } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';
 
 /** Administration (ours): an organization's clients. */
-const clientsRoute: FastifyPluginAsyncTypebox = async (app) => {
+const clientsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.post(
     '/api/clients/',
     {
       schema: {
         tags: ['administration'],
-        summary: "Create a client of an organization",
+        summary: 'Create a client of an organization',
         body: CreateClientBody,
         response: { 201: Type.Ref('Client'), ...errorResponses(400, 404, 415) },
       },
@@ -47,6 +47,7 @@ const clientsRoute: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
   methodNotAllowed(app, '/api/clients/', ['GET', 'POST']);
+  done();
 };
 
 export default clientsRoute;

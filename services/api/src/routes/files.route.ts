@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { FILES_PATH } from '@helpdesk/shared';
 import { findFileByKey } from '../db/message.repository.js';
@@ -9,7 +9,7 @@ import { errorResponses } from './error-responses.js';
 // Served inline only when a browser cannot run it; everything else downloads as an attachment.
 const INLINE_SAFE = /^(image\/(png|jpeg|gif|webp)|application\/pdf|audio\/(mpeg|ogg|wav)|video\/(mp4|webm))$/;
 
-const filesRoute: FastifyPluginAsyncTypebox = async (app) => {
+const filesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.get(
     `${FILES_PATH}/:key/:name`,
     {
@@ -37,6 +37,7 @@ const filesRoute: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
   methodNotAllowed(app, `${FILES_PATH}/:key/:name`, ['GET']);
+  done();
 };
 
 /**

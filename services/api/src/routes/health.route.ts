@@ -1,11 +1,11 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/tables.js';
 
 const Status = Type.Object({ status: Type.String() });
 
-const healthRoute: FastifyPluginAsyncTypebox<{ db: Kysely<DB> }> = async (app, { db }) => {
+const healthRoute: FastifyPluginCallbackTypebox<{ db: Kysely<DB> }> = (app, { db }, done) => {
   app.get('/healthz', { schema: { hide: true, response: { 200: Status } } }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true, response: { 200: Status, 503: Status } } }, async (_request, reply) => {
     try {
@@ -15,6 +15,7 @@ const healthRoute: FastifyPluginAsyncTypebox<{ db: Kysely<DB> }> = async (app, {
       return reply.code(503).send({ status: 'database unreachable' });
     }
   });
+  done();
 };
 
 export default healthRoute;

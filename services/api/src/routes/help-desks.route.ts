@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
   CreateHelpDeskBody,
@@ -18,7 +18,11 @@ import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';
 
-const helpDesksRoute: FastifyPluginAsyncTypebox<{ publicBaseUrl: string | undefined }> = async (app, { publicBaseUrl }) => {
+const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | undefined }> = (
+  app,
+  { publicBaseUrl },
+  done,
+) => {
   app.get(
     '/api/help-desks/',
     {
@@ -74,10 +78,13 @@ const helpDesksRoute: FastifyPluginAsyncTypebox<{ publicBaseUrl: string | undefi
       const helpDesk = await findHelpDesk(app.db, request.params.uuid);
       if (!helpDesk) throw notFound();
       const baseUrl = fileBaseUrl(request, publicBaseUrl);
-      return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) => serializeMessage(record, baseUrl));
+      return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) =>
+        serializeMessage(record, baseUrl),
+      );
     },
   );
   methodNotAllowed(app, '/api/help-desks/:uuid/history/', ['GET']);
+  done();
 };
 
 export default helpDesksRoute;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateOrganizationBody, serializeOrganization } from '@helpdesk/shared';
 import { createOrganization, listOrganizations } from '../db/organization.repository.js';
@@ -9,7 +9,7 @@ import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 
 /** Administration (ours): create and list organizations. */
-const organizationsRoute: FastifyPluginAsyncTypebox = async (app) => {
+const organizationsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.post(
     '/api/organizations/',
     {
@@ -39,6 +39,7 @@ const organizationsRoute: FastifyPluginAsyncTypebox = async (app) => {
     async () => (await listOrganizations(app.db)).map(serializeOrganization),
   );
   methodNotAllowed(app, '/api/organizations/', ['GET', 'POST']);
+  done();
 };
 
 export default organizationsRoute;

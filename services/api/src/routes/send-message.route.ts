@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { SendMessageFields } from '@helpdesk/shared';
 import { fieldError } from '../http/api-error.js';
@@ -51,7 +51,7 @@ const MultipartDoc = {
   required: ['help_desk'],
 };
 
-const sendMessageRoute: FastifyPluginAsyncTypebox<SendMessageRouteOptions> = async (app, options) => {
+const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = (app, options, done) => {
   app.post(
     '/api/send-message/',
     {
@@ -99,12 +99,18 @@ const sendMessageRoute: FastifyPluginAsyncTypebox<SendMessageRouteOptions> = asy
 
       const created = await sendMessage(
         { db: app.db, files: app.files, events: app.events, log: request.log },
-        { helpDeskUuid: fields.help_desk, message: fields.message ?? '', file, fileBaseUrl: fileBaseUrl(request, options.publicBaseUrl) },
+        {
+          helpDeskUuid: fields.help_desk,
+          message: fields.message ?? '',
+          file,
+          fileBaseUrl: fileBaseUrl(request, options.publicBaseUrl),
+        },
       );
       return reply.code(201).send(created);
     },
   );
   methodNotAllowed(app, '/api/send-message/', ['POST']);
+  done();
 };
 
 export default sendMessageRoute;

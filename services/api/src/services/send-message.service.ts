@@ -66,7 +66,8 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
       return { message, helpDesk: await getHelpDeskRecord(trx, helpDesk.id) };
     });
   } catch (error) {
-    if (stored) await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
+    if (stored)
+      await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
     throw error;
   }
 

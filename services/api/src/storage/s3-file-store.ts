@@ -48,7 +48,8 @@ export class S3FileStore implements FileStore {
       await this.client.makeBucket(this.bucket, this.region);
     } catch (error) {
       // Replicas starting together race to create it: losing that race is fine.
-      const lostRace = error instanceof S3Error && (error.code === 'BucketAlreadyOwnedByYou' || error.code === 'BucketAlreadyExists');
+      const lostRace =
+        error instanceof S3Error && (error.code === 'BucketAlreadyOwnedByYou' || error.code === 'BucketAlreadyExists');
       if (!lostRace || !(await this.client.bucketExists(this.bucket))) throw error;
     }
   }
@@ -75,7 +76,9 @@ export class S3FileStore implements FileStore {
    * upload's parts behind, billed until a lifecycle rule removes them; this aborts it.
    */
   private async putInParts(key: string, file: FileToStore): Promise<void> {
-    const uploadId = await this.client.initiateNewMultipartUpload(this.bucket, key, { 'Content-Type': file.contentType });
+    const uploadId = await this.client.initiateNewMultipartUpload(this.bucket, key, {
+      'Content-Type': file.contentType,
+    });
     try {
       const parts: Array<{ part: number; etag: string }> = [];
       const handle = await open(file.path, 'r');
@@ -125,7 +128,8 @@ async function readExactly(handle: FileHandle, offset: number, length: number): 
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
-    if (bytesRead === 0) throw new Error(`spooled upload ended at ${offset + filled} bytes, expected ${offset + length}`);
+    if (bytesRead === 0)
+      throw new Error(`spooled upload ended at ${offset + filled} bytes, expected ${offset + length}`);
     filled += bytesRead;
   }
   return buffer;

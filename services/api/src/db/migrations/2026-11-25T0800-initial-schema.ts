@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
-// Frozen in time: written against Kysely<any>, imports no app code.
+// Frozen in time: written against an untyped Kysely (not the app's DB type), imports no app code.
 
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('organizations')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
@@ -61,7 +61,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // A help desk's history, oldest first.
   await db.schema.createIndex('messages_help_desk_idx').on('messages').columns(['help_desk_id', 'id']).execute();
-  await db.schema.createIndex('messages_file_key_idx').on('messages').column('file_key').where('file_key', 'is not', null).execute();
+  await db.schema
+    .createIndex('messages_file_key_idx')
+    .on('messages')
+    .column('file_key')
+    .where('file_key', 'is not', null)
+    .execute();
 
   await db.schema
     .alterTable('help_desks')
@@ -70,7 +75,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('help_desks').dropConstraint('help_desks_last_message_fk').execute();
   await db.schema.dropTable('messages').execute();
   await db.schema.dropTable('help_desks').execute();
