@@ -74,7 +74,11 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 
   const publicBaseUrl = read.url('PUBLIC_BASE_URL', ['http:', 'https:']);
   const timeZone = read.string('TIME_ZONE', 'UTC');
-  if (!isKnownTimeZone(timeZone)) read.problem(`TIME_ZONE=${JSON.stringify(timeZone)} is not an IANA time zone`);
+  if (!isKnownTimeZone(timeZone)) {
+    read.problem(
+      `TIME_ZONE=${JSON.stringify(timeZone)} is not an IANA time zone name (such as America/Sao_Paulo or UTC)`,
+    );
+  }
 
   const config: ApiConfig = {
     host: read.string('HOST', '0.0.0.0'),
@@ -114,6 +118,9 @@ function safeUrl(raw: string): URL | undefined {
 }
 
 function isKnownTimeZone(zone: string): boolean {
+  // Offsets ("+03:00") are refused: newer Node accepts them, but Postgres reads them with POSIX's
+  // inverted sign, so answers would carry the opposite offset. A zone name says what is meant.
+  if (/^[+-]/.test(zone)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@helpdesk/shared';
+import { loadApiConfig } from './config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadApiConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadApiConfig accepted a bad environment');
+}
+
+describe('loadApiConfig', () => {
+  it('defaults to the embedded mode: PGlite, in-process events, files on disk', () => {
+    const config = loadApiConfig({});
+    expect(config).toMatchObject({
+      port: 8000,
+      timeZone: 'UTC',
+      publicBaseUrl: undefined,
+      database: { kind: 'pglite', dataDir: './.data/pglite' },
+      events: { kind: 'in-process' },
+      storage: { kind: 'disk', dir: './.data/files' },
+      autoMigrate: true,
+      limits: { bodyBytes: 1024 * 1024, fileBytes: 25 * 1024 * 1024, messageChars: 10_000 },
+    });
+  });
+
+  it('selects Postgres, Redis and S3 from their variables', () => {
+    const config = loadApiConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/helpdesk',
+      REDIS_URL: 'redis://cache:6379',
+      S3_ENDPOINT: 'https://s3.example.com:9000',
+      S3_ACCESS_KEY: 'key',
+      S3_SECRET_KEY: 'secret',
+      PUBLIC_BASE_URL: 'https://chat.example.com/',
+      TIME_ZONE: 'America/Sao_Paulo',
+    });
+    expect(config).toMatchObject({
+      database: { kind: 'postgres', url: 'postgres://u:p@db:5432/helpdesk' },
+      events: { kind: 'redis', url: 'redis://cache:6379' },
+      storage: {
+        kind: 's3',
+        endPoint: 's3.example.com',
+        port: 9000,
+        useSSL: true,
+        bucket: 'helpdesk-files',
+        pathStyle: true,
+      },
+      publicBaseUrl: 'https://chat.example.com',
+      timeZone: 'America/Sao_Paulo',
+      autoMigrate: false,
+    });
+  });
+
+  it('accepts IANA zone names, refuses anything else with a clear message', () => {
+    for (const zone of ['UTC', 'America/Sao_Paulo', 'Europe/Lisbon', 'Asia/Kolkata', 'Etc/GMT+3']) {
+      expect(loadApiConfig({ TIME_ZONE: zone }).timeZone).toBe(zone);
+    }
+    for (const zone of ['Mars/Olympus', 'America/Sao Paulo', '+03:00', '-0300', 'UTC -c search_path=evil']) {
+      const error = configError({ TIME_ZONE: zone });
+      expect(error.problems).toEqual([
+        `TIME_ZONE=${JSON.stringify(zone)} is not an IANA time zone name (such as America/Sao_Paulo or UTC)`,
+      ]);
+      expect(error.message).toContain('TIME_ZONE');
+    }
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configError({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      TIME_ZONE: 'Mars/Olympus',
+      DATABASE_URL: 'mysql://db/helpdesk',
+      DATABASE_POOL_SIZE: '0',
+      REDIS_URL: 'not a url',
+      S3_ENDPOINT: 'http://minio:9000',
+      PUBLIC_BASE_URL: 'ftp://files.example.com',
+      MAX_BODY_BYTES: '10',
+      MAX_FILE_BYTES: '-1',
+      MAX_MESSAGE_CHARS: '1.5',
+      AUTO_MIGRATE: 'maybe',
+      S3_PATH_STYLE: 'sometimes',
+    });
+    const named = [
+      'PORT',
+      'LOG_LEVEL',
+      'TIME_ZONE',
+      'DATABASE_URL',
+      'DATABASE_POOL_SIZE',
+      'REDIS_URL',
+      'S3_ACCESS_KEY',
+      'S3_SECRET_KEY',
+    ];
+    named.push(
+      'PUBLIC_BASE_URL',
+      'MAX_BODY_BYTES',
+      'MAX_FILE_BYTES',
+      'MAX_MESSAGE_CHARS',
+      'AUTO_MIGRATE',
+      'S3_PATH_STYLE',
+    );
+    expect(error.problems).toHaveLength(named.length);
+    for (const name of named) {
+      expect(error.problems.filter((p) => p.startsWith(name))).toHaveLength(1);
+      expect(error.message).toContain(`  - ${name}`);
+    }
+  });
+});
