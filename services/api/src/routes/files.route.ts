@@ -17,7 +17,13 @@ const filesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
         tags: ['contract'],
         summary: "A message's file (the URL in a Message's `file`)",
         params: Type.Object({ key: Type.String({ pattern: '^[a-f0-9]{32}$' }), name: Type.String() }),
-        response: { 200: { description: 'The file bytes', type: 'string', format: 'binary' }, ...errorResponses(404) },
+        response: {
+          200: {
+            description: 'The file bytes: its own type when a browser cannot run it, else application/octet-stream',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errorResponses(404),
+        },
       },
       attachValidation: true,
     },

@@ -1,0 +1,137 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MESSAGE_KEYS, startApi, type ApiHarness } from './api-harness.js';
+
+// The OpenAPI document generated from the route schemas, like DRF's schema view, and its
+// browsable docs page.
+
+interface Operation {
+  parameters?: Array<{ name: string; in: string; required?: boolean }>;
+  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+}
+
+let api: ApiHarness;
+let doc: OpenApiDocument;
+beforeAll(async () => {
+  api = await startApi();
+  const res = await api.app.inject({ url: '/api/schema/' });
+  expect(res.statusCode).toBe(200);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  doc = res.json<OpenApiDocument>();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+const json = (operation: Operation | undefined, status: string) =>
+  operation?.responses[status]?.content?.['application/json']?.schema;
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+describe('GET /api/schema/', () => {
+  it('is a valid OpenAPI 3 document', async () => {
+    expect(doc.openapi).toMatch(/^3\.0\.\d+$/);
+    expect(doc.info.title).toBe('helpdesk-chat');
+    // Validated against the OpenAPI 3.0 schema, every $ref resolved (the validator mutates its input).
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+  });
+
+  it('documents the contract paths with their response schemas', () => {
+    const list = doc.paths['/api/help-desks/']?.get;
+    expect(json(list, '200')).toEqual({ type: 'array', items: ref('HelpDesk') });
+    expect(list?.parameters).toContainEqual(
+      expect.objectContaining({ name: 'organization', in: 'query', required: true }),
+    );
+    expect(Object.keys(list?.responses ?? {}).sort()).toEqual(['200', '400', '404']);
+
+    const history = doc.paths['/api/help-desks/{uuid}/history/']?.get;
+    expect(json(history, '200')).toEqual({ type: 'array', items: ref('Message') });
+    expect(json(history, '404')).toEqual(ref('DetailError'));
+    expect(history?.parameters).toContainEqual(expect.objectContaining({ name: 'uuid', in: 'path', required: true }));
+
+    const send = doc.paths['/api/send-message/']?.post;
+    expect(json(send, '201')).toEqual(ref('Message'));
+    expect(json(send, '413')).toEqual(ref('DetailError'));
+    expect(json(send, '415')).toEqual(ref('DetailError'));
+    expect(json(send, '400')).toMatchObject({ anyOf: [ref('FieldErrors'), ref('DetailError')] });
+    expect(Object.keys(send?.requestBody?.content ?? {}).sort()).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data',
+    ]);
+
+    const file = doc.paths['/api/files/{key}/{name}']?.get;
+    expect(file?.responses['200']?.content).toEqual({
+      'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+    });
+
+    for (const path of ['/api/organizations/', '/api/clients/']) {
+      expect(Object.keys(doc.paths[path] ?? {}).sort()).toEqual(['get', 'post']);
+    }
+    expect(json(doc.paths['/api/help-desks/']?.post, '201')).toEqual(ref('HelpDesk'));
+  });
+
+  it("documents the contract objects with their keys in the contract's order", () => {
+    expect(Object.keys(doc.components.schemas.Message?.properties ?? {})).toEqual(MESSAGE_KEYS);
+    expect(Object.keys(doc.components.schemas.HelpDesk?.properties ?? {})).toEqual([
+      'created_at',
+      'updated_at',
+      'uuid',
+      'client',
+      'last_message',
+    ]);
+    expect(Object.keys(doc.components.schemas.Client?.properties ?? {})).toEqual([
+      'uuid',
+      'created_at',
+      'updated_at',
+      'name',
+      'phone',
+    ]);
+    expect(Object.keys(doc.components.schemas.DetailError?.properties ?? {})).toEqual(['detail']);
+  });
+
+  it('leaves out the 405 answers, the health checks and itself', () => {
+    const methods = Object.values(doc.paths).flatMap((item) => Object.keys(item));
+    expect(new Set(methods)).toEqual(new Set(['get', 'post']));
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/clients/',
+      '/api/files/{key}/{name}',
+      '/api/help-desks/',
+      '/api/help-desks/{uuid}/history/',
+      '/api/organizations/',
+      '/api/send-message/',
+    ]);
+  });
+});
+
+describe('GET /api/schema/docs', () => {
+  it('answers an HTML page whose scripts and styles all load', async () => {
+    const page = await api.app.inject({ url: '/api/schema/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('<div id="swagger-ui"></div>');
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThan(3);
+    for (const asset of assets) {
+      const res = await api.app.inject({ url: new URL(asset, 'http://localhost/api/schema/docs').pathname });
+      expect({ asset, status: res.statusCode }).toEqual({ asset, status: 200 });
+    }
+  });
+
+  it('points the page at this document, and at no outside validator', async () => {
+    const initializer = await api.app.inject({ url: '/api/schema/docs/static/swagger-initializer.js' });
+    expect(initializer.statusCode).toBe(200);
+    // The page resolves './json' against its own URL (with a trailing slash added).
+    expect(initializer.body).toContain("url: resolveUrl('./json')");
+    expect(initializer.body).toContain('validatorUrl: null');
+    const served = await api.app.inject({ url: '/api/schema/docs/json' });
+    expect(served.statusCode).toBe(200);
+    expect(served.json()).toEqual(doc);
+  });
+});
