@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../services/api/src/index.js';
 import { findAll, nginxSeconds, parseNginxConfig, type NginxDirective } from './nginx-config.js';
-import { coverageProblems, REPO_ROOT, SERVICES, type ServiceName } from './service-config.js';
+import { coverageProblems, MUST_AGREE, REPO_ROOT, SERVICES, type ServiceName } from './service-config.js';
 
 // docker-compose.yml cannot be run here (no Docker engine), so its wiring is checked statically:
 // the variables each container gets against what the services read, the values against the
@@ -101,13 +101,18 @@ describe('docker-compose.yml', () => {
     expect(() => SERVICES[config].loadConfig(environment(name))).not.toThrow();
   });
 
-  it('api and gateway share one Redis and channel prefix, and every URL names a service of the file', () => {
+  it('api and gateway agree on Redis and every other shared setting, and every URL names a service of the file', () => {
     const api = environment('api');
     const gateway = environment('gateway');
-    expect(gateway.REDIS_URL).toBe(api.REDIS_URL);
-    expect(gateway.REDIS_PREFIX ?? SERVICES.gateway.variables.get('REDIS_PREFIX')).toBe(
-      api.REDIS_PREFIX ?? SERVICES.api.variables.get('REDIS_PREFIX'),
+    const shared = MUST_AGREE.filter(
+      (name) => SERVICES.api.variables.has(name) && SERVICES.gateway.variables.has(name),
     );
+    expect(shared).toContain('REDIS_PREFIX');
+    for (const name of shared) {
+      expect(gateway[name] ?? SERVICES.gateway.variables.get(name), name).toBe(
+        api[name] ?? SERVICES.api.variables.get(name),
+      );
+    }
     expect(environment('migrate')).toEqual(api);
 
     const redis = new URL(api.REDIS_URL as string);

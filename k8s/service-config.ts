@@ -98,6 +98,13 @@ export function isCredential(name: string): boolean {
 }
 
 /**
+ * Variables that, where both services read them, must have the same value in both: the Redis the
+ * events cross, the prefix of their channels, and the key the api signs socket tickets with and
+ * the gateway verifies them with.
+ */
+export const MUST_AGREE = ['REDIS_URL', 'REDIS_PREFIX', 'SECRET_KEY'];
+
+/**
  * Variables the deployments deliberately leave unset, relying on the default, and why. Everything
  * else each config.ts reads must be set explicitly by docker-compose.yml and by k8s/.
  */
