@@ -15,8 +15,9 @@ export class RecordingSocket {
     ws.on('close', (code) => (this.closeCode = code));
   }
 
-  static async open(url: string): Promise<RecordingSocket> {
-    const ws = new WebSocket(url);
+  /** `protocols`: what a browser offers in Sec-WebSocket-Protocol (a ticket, say). */
+  static async open(url: string, protocols: string[] = []): Promise<RecordingSocket> {
+    const ws = new WebSocket(url, protocols);
     const socket = new RecordingSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -40,4 +41,29 @@ export class RecordingSocket {
   close(): void {
     this.ws.close();
   }
+}
+
+/** Status and JSON body of an upgrade the server must refuse (it fails the test if the socket opens). */
+export function upgradeRefusal(url: string, protocols: string[] = []): Promise<{ status: number; body: unknown }> {
+  const ws = new WebSocket(url, protocols);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error(`expected the upgrade to be refused, but the socket opened`));
+    });
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        ws.terminate();
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+        } catch (error) {
+          reject(new Error(`refused with ${res.statusCode} and a body that is not JSON: ${text}`, { cause: error }));
+        }
+      });
+    });
+  });
 }

@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { RecordingSocket } from '../ws-client.js';
+import { issueTicket } from '../../packages/shared/src/tickets.js';
+import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
+
+/** SECRET_KEY of the processes under test (api, gateway, standalone): they share it. */
+export const E2E_SECRET_KEY = randomBytes(32).toString('base64url');
+
+/**
+ * A socket ticket for the organization, as a client gets one. Until the api serves
+ * `POST /api/ws-tickets/` ({"organization"} → 201 {"token", "expires_at"}) it is signed here
+ * with the shared SECRET_KEY, exactly as the api will sign it; then this asks `httpBase` instead.
+ */
+export function socketTicket(_httpBase: string, organization: string): Promise<string> {
+  return Promise.resolve(issueTicket(E2E_SECRET_KEY, organization, 60).token);
+}
 
 type Json = Record<string, unknown>;
 
@@ -50,11 +63,29 @@ export async function runContractScenario(httpBase: string, wsBase: string): Pro
   const b = await createTenant(httpBase, 'org-b');
   expect(a.helpDesk.last_message).toBeNull();
 
+  // Both ways to present a ticket: in the query, and as a browser does, in Sec-WebSocket-Protocol.
   const sockets = {
-    aWithSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}/`),
-    aWithoutSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}`),
-    b: await RecordingSocket.open(`${wsBase}/ws/chat/${b.name}/`),
+    aWithSlash: await RecordingSocket.open(
+      `${wsBase}/ws/chat/${a.name}/?token=${await socketTicket(httpBase, a.name)}`,
+    ),
+    aWithoutSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}`, [
+      'helpdesk-ticket',
+      await socketTicket(httpBase, a.name),
+    ]),
+    b: await RecordingSocket.open(`${wsBase}/ws/chat/${b.name}/?token=${await socketTicket(httpBase, b.name)}`),
   };
+  expect(sockets.aWithoutSlash.ws.protocol).toBe('helpdesk-ticket');
+  // No ticket, or another organization's: refused before the upgrade, in DRF's shape.
+  expect(await upgradeRefusal(`${wsBase}/ws/chat/${a.name}/`)).toEqual({
+    status: 401,
+    body: { detail: 'Authentication credentials were not provided.' },
+  });
+  expect(
+    await upgradeRefusal(`${wsBase}/ws/chat/${a.name}/`, ['helpdesk-ticket', await socketTicket(httpBase, b.name)]),
+  ).toEqual({
+    status: 403,
+    body: { detail: 'This ticket is for another organization.' },
+  });
   try {
     // 1. A text message, as JSON.
     const sent = await post(httpBase, '/api/send-message/', { message: 'teste', help_desk: a.helpDesk.uuid });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
-import { runContractScenario } from './contract-scenario.js';
+import { E2E_SECRET_KEY, runContractScenario } from './contract-scenario.js';
 
 // The distributed mode as deployed: api and gateway as separate processes on Postgres and Redis.
 describe('distributed: api and gateway processes on Postgres and Redis', () => {
@@ -14,7 +14,8 @@ describe('distributed: api and gateway processes on Postgres and Redis', () => {
 
   beforeAll(async () => {
     filesDir = await mkdtemp(join(tmpdir(), 'hd-e2e-files-'));
-    const shared = { REDIS_URL: testEnv().redisUrl, REDIS_PREFIX: redisPrefix() };
+    // SECRET_KEY: the api signs socket tickets with it, the gateway verifies them.
+    const shared = { REDIS_URL: testEnv().redisUrl, REDIS_PREFIX: redisPrefix(), SECRET_KEY: E2E_SECRET_KEY };
     [api, gateway] = await Promise.all([
       startService(join(REPO_ROOT, 'services/api/dist/main.js'), {
         ...shared,

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { runContractScenario } from './contract-scenario.js';
+import { E2E_SECRET_KEY, runContractScenario } from './contract-scenario.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
+// Given rather than generated on first start, so the test can sign socket tickets with it.
+const ENV = { SECRET_KEY: E2E_SECRET_KEY };
 
 // `pnpm start` as a new user runs it: one process, PGlite, in-process bus, files on disk, one port.
 describe('embedded: everything in one process on one port', () => {
@@ -14,7 +16,7 @@ describe('embedded: everything in one process on one port', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hd-embedded-'));
-    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
+    server = await startService(ENTRY, { ...ENV, DATA_DIR: dataDir }, 60_000, /is up/);
   }, 90_000);
 
   afterAll(async () => {
@@ -31,7 +33,7 @@ describe('embedded: everything in one process on one port', () => {
     const before = (await (await fetch(`http://127.0.0.1:${server.port}/api/organizations/`)).json()) as unknown[];
     expect(before.length).toBeGreaterThan(0);
     expect(await server.stop()).toBe(0);
-    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
+    server = await startService(ENTRY, { ...ENV, DATA_DIR: dataDir }, 60_000, /is up/);
     const after = (await (await fetch(`http://127.0.0.1:${server.port}/api/organizations/`)).json()) as unknown[];
     expect(after).toEqual(before);
   }, 90_000);

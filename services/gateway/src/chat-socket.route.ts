@@ -2,17 +2,22 @@ import { ERROR_MESSAGES, isValidOrganizationName, organizationChannel } from '@h
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import { hardBackpressureLimit } from './backpressure-guard.js';
+import { clientAddress, rateLimitKey } from './client-address.js';
 import type { GatewayConfig } from './config.js';
+import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import type { GatewayStats } from './gateway-stats.js';
 import { sendDetail } from './http-response.js';
 import type { OrganizationTopics } from './organization-topics.js';
+import { presentedTicket, ticketRefusal } from './socket-ticket.js';
 import { uWS } from './uws-native.js';
 import type { SocketRegistry } from './socket-registry.js';
 
 // `/ws/chat/<organization_name>/` (CONTRACT.md, WebSocket), with or without the trailing slash.
 // Everything that can refuse a socket happens in `upgrade`, before the handshake, so a refused
-// client gets an HTTP status and a DRF-shaped body instead of an opened-then-closed socket.
-// Authentication (a signed ticket in the query string) will be checked here too.
+// client gets an HTTP status and a DRF-shaped body instead of an opened-then-closed socket. The
+// cheap checks that need no state come first (connection rate, path, drain, ticket), so a client
+// without a valid ticket never takes a slot or causes a bus subscription. The ticket and the
+// query string are never logged.
 
 export const CHAT_SOCKET_PATTERN = '/ws/chat/*';
 const PATH_PREFIX = '/ws/chat/';
@@ -32,6 +37,9 @@ export interface ChatSocketRouteOptions {
   registry: SocketRegistry<ChatSocket>;
   logger: Logger;
   stats: GatewayStats;
+  rateLimiter: ConnectionRateLimiter;
+  /** Wall clock, in ms, for ticket expiry. */
+  now(): number;
   isDraining(): boolean;
 }
 
@@ -40,7 +48,11 @@ const DETAILS = {
   gatewayFull: 'Too many connections on this server.',
   organizationFull: 'Too many connections for this organization.',
   eventsUnavailable: 'Events are unavailable right now; reconnect.',
+  rateLimited: 'Too many connection attempts; retry later.',
 } as const;
+
+// RFC 9110 §11.6.1: a 401 carries a challenge. The credential here is a socket ticket, not a key.
+const TICKET_CHALLENGE = { 'WWW-Authenticate': 'Ticket realm="helpdesk-chat"' } as const;
 
 /** The organization named by the path, or undefined if the path names none validly. */
 export function organizationFromPath(path: string): string | undefined {
@@ -50,8 +62,18 @@ export function organizationFromPath(path: string): string | undefined {
   return isValidOrganizationName(name) ? name : undefined;
 }
 
+/** Every value of a header a request may repeat, joined as one list (RFC 9110 §5.3). */
+function allHeaderValues(req: HttpRequest, name: string): string {
+  const values: string[] = [];
+  req.forEach((header, value) => {
+    if (header === name) values.push(value);
+  });
+  return values.join(', ');
+}
+
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
-  const { config, topics, registry, logger, stats } = options;
+  const { config, topics, registry, logger, stats, rateLimiter } = options;
+  const secret = config.secretKey.reveal();
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     // Registered before anything else: the client may vanish while we wait for the bus.
@@ -62,9 +84,19 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     // req is only valid during this call; copy what the handshake needs now.
     const organization = organizationFromPath(req.getUrl());
     const key = req.getHeader('sec-websocket-key');
-    const protocol = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
+    const ticket = presentedTicket(req.getQuery('token'), req.getHeader('sec-websocket-protocol'));
 
+    if (rateLimiter.enabled) {
+      const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const forwardedFor = config.trustedProxies > 0 ? allHeaderValues(req, 'x-forwarded-for') : '';
+      const decision = rateLimiter.take(rateLimitKey(clientAddress(peer, forwardedFor, config.trustedProxies)));
+      if (!decision.allowed) {
+        stats.refused.rateLimited += 1;
+        sendDetail(res, 429, DETAILS.rateLimited, { 'Retry-After': String(decision.retryAfterSeconds) });
+        return;
+      }
+    }
     if (organization === undefined) {
       stats.refused.notFound += 1;
       sendDetail(res, 404, ERROR_MESSAGES.notFound);
@@ -73,6 +105,12 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     if (options.isDraining()) {
       stats.refused.draining += 1;
       sendDetail(res, 503, DETAILS.draining);
+      return;
+    }
+    const ticketProblem = ticketRefusal(secret, ticket.token, organization, options.now());
+    if (ticketProblem) {
+      stats.refused[ticketProblem.reason] += 1;
+      sendDetail(res, ticketProblem.status, ticketProblem.detail, ticketProblem.status === 401 ? TICKET_CHALLENGE : {});
       return;
     }
     const refusal = registry.reserve(organization);
@@ -93,7 +131,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
     // topic hold (given back in `close`).
     const accept = (): void => {
-      res.cork(() => res.upgrade(userData, key, protocol, extensions, context));
+      res.cork(() => res.upgrade(userData, key, ticket.protocol, extensions, context));
     };
     if (topics.holdIfSubscribed(userData.topic)) {
       accept();

@@ -1,10 +1,24 @@
 import { ConfigError } from '@helpdesk/shared';
 import { describe, expect, it } from 'vitest';
-import { loadGatewayConfig } from './config.js';
+import { loadGatewayConfig, type GatewayConfig } from './config.js';
+
+const SECRET_KEY = 'a-secret-key-of-at-least-32-characters';
+
+function problemsOf(load: () => GatewayConfig): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
 
 describe('loadGatewayConfig', () => {
   it('has the documented defaults', () => {
-    expect(loadGatewayConfig({})).toEqual({
+    const config = loadGatewayConfig({ SECRET_KEY });
+    expect(config.secretKey.reveal()).toBe(SECRET_KEY);
+    expect({ ...config, secretKey: undefined }).toEqual({
       port: 8001,
       host: '0.0.0.0',
       redisUrl: undefined,
@@ -16,6 +30,10 @@ describe('loadGatewayConfig', () => {
       maxSockets: 100_000,
       shutdownGraceSeconds: 10,
       logLevel: 'info',
+      secretKey: undefined,
+      connectRatePerIp: 50,
+      connectBurstPerIp: 200,
+      trustedProxies: 0,
     });
   });
 
@@ -32,6 +50,10 @@ describe('loadGatewayConfig', () => {
       WS_MAX_SOCKETS: '50',
       SHUTDOWN_GRACE_SECONDS: '3',
       LOG_LEVEL: 'debug',
+      SECRET_KEY,
+      WS_CONNECT_RATE_PER_IP: '0',
+      WS_CONNECT_BURST_PER_IP: '10',
+      WS_TRUST_PROXY: '2',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -45,7 +67,34 @@ describe('loadGatewayConfig', () => {
       maxSockets: 50,
       shutdownGraceSeconds: 3,
       logLevel: 'debug',
+      connectRatePerIp: 0,
+      connectBurstPerIp: 10,
+      trustedProxies: 2,
     });
+  });
+
+  it('reads WS_TRUST_PROXY=true as one proxy and false as none', () => {
+    expect(loadGatewayConfig({ SECRET_KEY, WS_TRUST_PROXY: 'true' }).trustedProxies).toBe(1);
+    expect(loadGatewayConfig({ SECRET_KEY, WS_TRUST_PROXY: 'off' }).trustedProxies).toBe(0);
+  });
+
+  it('requires a SECRET_KEY of at least 32 characters and never prints it', () => {
+    expect(problemsOf(() => loadGatewayConfig({}))).toEqual([
+      'SECRET_KEY is required: the secret the api signs socket tickets with (the same value for both)',
+    ]);
+    const weak = 'x'.repeat(31);
+    const problems = problemsOf(() => loadGatewayConfig({ SECRET_KEY: weak }));
+    expect(problems).toEqual(['SECRET_KEY must be at least 32 characters long']);
+    expect(problems.join('\n')).not.toContain(weak);
+    // Printed by accident (a config object logged whole), it still shows no value.
+    expect(JSON.stringify(loadGatewayConfig({ SECRET_KEY }))).not.toContain(SECRET_KEY);
+  });
+
+  it('requires REDIS_URL only when asked (distributed mode)', () => {
+    expect(loadGatewayConfig({ SECRET_KEY }).redisUrl).toBeUndefined();
+    expect(problemsOf(() => loadGatewayConfig({ SECRET_KEY }, { requireRedisUrl: true }))).toEqual([
+      'REDIS_URL is required: the gateway receives events from the api through Redis',
+    ]);
   });
 
   it('names every bad variable at once', () => {
@@ -61,6 +110,9 @@ describe('loadGatewayConfig', () => {
         WS_MAX_SOCKETS: '-1',
         SHUTDOWN_GRACE_SECONDS: 'soon',
         LOG_LEVEL: 'loud',
+        WS_CONNECT_RATE_PER_IP: '-1',
+        WS_CONNECT_BURST_PER_IP: '0',
+        WS_TRUST_PROXY: 'maybe',
       });
     } catch (caught) {
       error = caught;
@@ -71,6 +123,10 @@ describe('loadGatewayConfig', () => {
       [
         'LOG_LEVEL',
         'PORT',
+        'SECRET_KEY',
+        'WS_CONNECT_BURST_PER_IP',
+        'WS_CONNECT_RATE_PER_IP',
+        'WS_TRUST_PROXY',
         'REDIS_URL',
         'SHUTDOWN_GRACE_SECONDS',
         'WS_IDLE_TIMEOUT_SECONDS',

@@ -1,4 +1,5 @@
 import { ConfigReader, type Env } from '@helpdesk/shared';
+import { Secret } from './secret.js';
 
 // The one place the gateway reads its environment (STYLE.md, Configuration). Every variable is
 // parsed once, with its default, and a bad value fails the start with every problem named.
@@ -19,11 +20,26 @@ export interface GatewayConfig {
   maxSockets: number;
   shutdownGraceSeconds: number;
   logLevel: LogLevel;
+  /** Verifies socket tickets; the api signs them with the same value. */
+  secretKey: Secret;
+  /** Token bucket per client address for new socket upgrades; a rate of 0 turns it off. */
+  connectRatePerIp: number;
+  connectBurstPerIp: number;
+  /** Proxies in front whose X-Forwarded-For entries are believed; 0 believes none. */
+  trustedProxies: number;
 }
+
+export interface LoadGatewayConfigOptions {
+  /** Distributed mode (main.ts): events come only through Redis, so REDIS_URL is required. */
+  requireRedisUrl?: boolean;
+}
+
+/** Shortest SECRET_KEY accepted: 32 characters, the HMAC-SHA256 key size in bytes. */
+export const MIN_SECRET_KEY_LENGTH = 32;
 
 const MIB = 1024 * 1024;
 
-export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayConfigOptions = {}): GatewayConfig {
   const read = new ConfigReader(env);
   const config: GatewayConfig = {
     // TCP port to listen on; 0 picks a free ephemeral port (tests).
@@ -48,6 +64,18 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
     // pino log level.
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    // Shared with the api, which signs socket tickets with it; the gateway verifies them without a
+    // database. Required, at least 32 characters; never printed.
+    secretKey: readSecretKey(read),
+    // New socket upgrades each client address may start per second (a token bucket refilling at
+    // this rate); more are refused with 429 and Retry-After. 0 turns the limit off.
+    connectRatePerIp: read.int('WS_CONNECT_RATE_PER_IP', 50, 0),
+    // Upgrades an address may start at once after being quiet (the bucket's size).
+    connectBurstPerIp: read.int('WS_CONNECT_BURST_PER_IP', 200, 1),
+    // How many proxies in front of the gateway append to X-Forwarded-For (nginx, an ingress, a
+    // load balancer): the client address is the one the outermost of them saw. 0 (off) uses the
+    // TCP peer; set it only behind proxies, or clients choose their own address.
+    trustedProxies: readTrustedProxies(read, env),
   };
   // uWS aborts the whole process (not a JS exception) on an idle timeout from 1 to 7 seconds.
   if (config.idleTimeoutSeconds > 0 && config.idleTimeoutSeconds < 8) {
@@ -55,6 +83,27 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       `WS_IDLE_TIMEOUT_SECONDS=${JSON.stringify(env['WS_IDLE_TIMEOUT_SECONDS'])} must be 0 or from 8 to 960`,
     );
   }
+  if (options.requireRedisUrl && config.redisUrl === undefined) {
+    read.problem('REDIS_URL is required: the gateway receives events from the api through Redis');
+  }
   read.done();
   return config;
+}
+
+function readSecretKey(read: ConfigReader): Secret {
+  const value = read.optionalString('SECRET_KEY');
+  if (value === undefined) {
+    read.problem('SECRET_KEY is required: the secret the api signs socket tickets with (the same value for both)');
+  } else if (value.length < MIN_SECRET_KEY_LENGTH) {
+    read.problem(`SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters long`);
+  }
+  return new Secret(value ?? '');
+}
+
+/** WS_TRUST_PROXY: a count of proxies; `true`/`false` (and on/off) read as 1 and 0. */
+function readTrustedProxies(read: ConfigReader, env: Env): number {
+  const raw = env['WS_TRUST_PROXY']?.toLowerCase();
+  if (raw !== undefined && ['true', 'on', 'yes'].includes(raw)) return 1;
+  if (raw !== undefined && ['false', 'off', 'no'].includes(raw)) return 0;
+  return read.int('WS_TRUST_PROXY', 0, 0, 10);
 }

@@ -1,9 +1,17 @@
 import type { Logger } from 'pino';
+import type { TicketRefusalReason } from './socket-ticket.js';
 
 // Counts, not per-frame or per-socket lines: a socket storm or a flood of refused upgrades must
 // not turn into a flood of logs. A summary goes out once a minute when anything changed.
 
-export type RefusalReason = 'notFound' | 'draining' | 'gatewayFull' | 'organizationFull' | 'eventsUnavailable';
+export type RefusalReason =
+  | 'notFound'
+  | 'draining'
+  | 'rateLimited'
+  | TicketRefusalReason
+  | 'gatewayFull'
+  | 'organizationFull'
+  | 'eventsUnavailable';
 
 export class GatewayStats {
   opened = 0;
@@ -12,6 +20,11 @@ export class GatewayStats {
   readonly refused: Record<RefusalReason, number> = {
     notFound: 0,
     draining: 0,
+    rateLimited: 0,
+    ticketMissing: 0,
+    ticketInvalid: 0,
+    ticketExpired: 0,
+    ticketOtherOrganization: 0,
     gatewayFull: 0,
     organizationFull: 0,
     eventsUnavailable: 0,

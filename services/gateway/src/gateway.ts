@@ -5,6 +5,7 @@ import { BackpressureGuard } from './backpressure-guard.js';
 import { CHAT_SOCKET_PATTERN, chatSocketBehavior, type ChatSocket, type ChatSocketData } from './chat-socket.route.js';
 import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 import type { GatewayConfig } from './config.js';
+import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { GatewayStats, logStatsPeriodically } from './gateway-stats.js';
 import { registerHealthRoutes } from './health.route.js';
 import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Embedded mode: every HTTP request that is not a chat socket goes to the api there. */
   proxyHttpTo?: ProxyTarget;
+  /** Wall clock in ms (ticket expiry, connection-rate buckets); Date.now unless a test steers time. */
+  now?: () => number;
 }
 
 export interface RunningGateway {
@@ -31,11 +34,14 @@ export interface RunningGateway {
    * finish. Resolves when all of that is done; calling it again returns the same promise.
    */
   close(): Promise<void>;
+  /** Totals since start (sockets opened and closed, refusals by reason) and current gauges. */
+  stats(): Record<string, unknown>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   assertNativeUws();
   const { config, bus, logger } = options;
+  const now = options.now ?? Date.now;
   let draining = false;
 
   const app = uWS.App();
@@ -57,11 +63,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     guard.published(channel, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
   });
   const topics = new OrganizationTopics({ subscriber, logger });
+  const rateLimiter = new ConnectionRateLimiter(
+    { ratePerSecond: config.connectRatePerIp, burst: config.connectBurstPerIp },
+    now,
+  );
   const proxy = options.proxyHttpTo ? createHttpProxy(options.proxyHttpTo, logger) : undefined;
 
   app.ws<ChatSocketData>(
     CHAT_SOCKET_PATTERN,
-    chatSocketBehavior({ config, topics, registry, logger, stats, isDraining: () => draining }),
+    chatSocketBehavior({ config, topics, registry, logger, stats, rateLimiter, now, isDraining: () => draining }),
   );
   registerHealthRoutes(app, () => draining);
   app.any('/*', (res, req) => {
@@ -87,6 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gauges = (): Record<string, number> => ({
     ...registry.counts(),
     subscribedChannels: topics.subscribedChannels().length,
+    connectRateBuckets: rateLimiter.size,
   });
   const stopStats = logStatsPeriodically(logger, stats, gauges);
 
@@ -112,6 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     port,
     close: () => (closing ??= close()),
+    stats: () => ({ ...stats.snapshot(), ...gauges() }),
   };
 }
 

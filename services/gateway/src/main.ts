@@ -9,11 +9,10 @@ import { startGateway } from './gateway.js';
 
 function readConfig(): GatewayConfig & { redisUrl: string } {
   try {
-    const config = loadGatewayConfig();
+    const config = loadGatewayConfig(process.env, { requireRedisUrl: true });
     const { redisUrl } = config;
-    if (redisUrl === undefined) {
-      throw new ConfigError(['REDIS_URL is required: the gateway receives events from the api through Redis']);
-    }
+    // loadGatewayConfig has refused a missing REDIS_URL already; this narrows the type.
+    if (redisUrl === undefined) throw new ConfigError(['REDIS_URL is required']);
     return { ...config, redisUrl };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -6,7 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InProcessBus, organizationChannel, type EventPublisher } from '@helpdesk/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusedUpgrade, sampleEnvelope, startTestGateway, TestClient, type TestGateway } from './helpers.js';
+import {
+  refusedUpgrade,
+  sampleEnvelope,
+  startTestGateway,
+  TestClient,
+  ticketFor,
+  type TestGateway,
+} from './helpers.js';
 
 // Embedded mode: api and gateway in one process on one port, events through the in-process bus,
 // and every plain HTTP request proxied to the api (here a tiny node:http server standing in).
@@ -124,7 +131,7 @@ beforeAll(async () => {
   upstreamPort = (upstream.address() as AddressInfo).port;
   bus = new InProcessBus();
   publisher = bus.publisher();
-  embedded = await startTestGateway(bus, {}, { host: '127.0.0.1', port: upstreamPort });
+  embedded = await startTestGateway(bus, {}, { proxyHttpTo: { host: '127.0.0.1', port: upstreamPort } });
 });
 
 afterAll(async () => {
@@ -163,9 +170,9 @@ function request(url: string, options: http.RequestOptions = {}, body?: Readable
 
 describe('events through the in-process bus', () => {
   it("delivers an organization's events to its sockets byte for byte, and to no one else", async () => {
-    const a1 = await TestClient.connect(embedded.ws('/ws/chat/acme/'));
-    const a2 = await TestClient.connect(embedded.ws('/ws/chat/acme'));
-    const b = await TestClient.connect(embedded.ws('/ws/chat/globex/'));
+    const a1 = await TestClient.connect(embedded.chat('acme'));
+    const a2 = await TestClient.connect(embedded.chat('acme', { trailingSlash: false }));
+    const b = await TestClient.connect(embedded.chat('globex'));
     const envelope = sampleEnvelope('evento em processo ✓');
     await publisher.publish(organizationChannel(embedded.config.redisPrefix, 'acme'), envelope);
     for (const client of [a1, a2]) {
@@ -179,10 +186,21 @@ describe('events through the in-process bus', () => {
   });
 
   it('still refuses invalid organization names with 404 instead of proxying the upgrade', async () => {
-    expect(await refusedUpgrade(embedded.ws('/ws/chat/no.dots/'))).toEqual({
+    expect(await refusedUpgrade(embedded.ws('/ws/chat/no.dots/'))).toMatchObject({
       status: 404,
       contentType: 'application/json',
       body: '{"detail":"Not found."}',
+    });
+  });
+
+  it('checks the ticket itself instead of proxying the upgrade', async () => {
+    expect(await refusedUpgrade(embedded.ws('/ws/chat/acme/'))).toMatchObject({
+      status: 401,
+      body: '{"detail":"Authentication credentials were not provided."}',
+    });
+    expect(await refusedUpgrade(embedded.chat('acme', { token: ticketFor('globex') }))).toMatchObject({
+      status: 403,
+      body: '{"detail":"This ticket is for another organization."}',
     });
   });
 });
@@ -317,7 +335,7 @@ describe('HTTP proxy to the api', () => {
         probe.close(() => resolve(port));
       });
     });
-    const orphan = await startTestGateway(bus, {}, { host: '127.0.0.1', port: closedPort });
+    const orphan = await startTestGateway(bus, {}, { proxyHttpTo: { host: '127.0.0.1', port: closedPort } });
     const answer = await request(orphan.http('/api/help-desks/?organization=acme'));
     expect([answer.status, answer.headers['content-type'], answer.body.toString()]).toEqual([
       502,

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeEnvelope, type EventBus, type MessageJson } from '@helpdesk/shared';
+import type { IncomingHttpHeaders } from 'node:http';
+import { encodeEnvelope, issueTicket, type EventBus, type MessageJson } from '@helpdesk/shared';
 import { pino } from 'pino';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import { redisPrefix } from '../../../test/test-env.js';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
@@ -9,12 +10,35 @@ import type { ProxyTarget } from '../src/http-proxy.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** The SECRET_KEY of test gateways; the api would sign tickets with the same value. */
+export const TEST_SECRET_KEY = 'gateway-tests-only-secret-key-0123456789';
+
 /** Defaults as in production, on an ephemeral loopback port, with a prefix of its own. */
 export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return {
-    ...loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: redisPrefix(), LOG_LEVEL: 'silent' }),
+    ...loadGatewayConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_PREFIX: redisPrefix(),
+      LOG_LEVEL: 'silent',
+      SECRET_KEY: TEST_SECRET_KEY,
+    }),
     ...overrides,
   };
+}
+
+export interface TicketOptions {
+  /** Negative for a ticket that expired already. */
+  ttlSeconds?: number;
+  /** When the ticket is issued. */
+  nowMs?: number;
+  secret?: string;
+}
+
+/** A socket ticket as the api would issue it (POST /api/ws-tickets/). */
+export function ticketFor(organization: string, options: TicketOptions = {}): string {
+  const { ttlSeconds = 60, nowMs = Date.now(), secret = TEST_SECRET_KEY } = options;
+  return issueTicket(secret, organization, ttlSeconds, nowMs).token;
 }
 
 export interface TestGateway {
@@ -22,21 +46,31 @@ export interface TestGateway {
   config: GatewayConfig;
   http(path: string): string;
   ws(path: string): string;
+  /** `/ws/chat/<organization>/?token=<ticket>`, with a fresh valid ticket unless one is given. */
+  chat(organization: string, options?: { trailingSlash?: boolean; token?: string }): string;
 }
 
-/** Starts a gateway and closes it after the test file. */
+export interface TestGatewayOptions {
+  proxyHttpTo?: ProxyTarget;
+  now?: () => number;
+}
+
+/** Starts a gateway; the test closes it. */
 export async function startTestGateway(
   bus: EventBus,
   overrides: Partial<GatewayConfig> = {},
-  proxyHttpTo?: ProxyTarget,
+  options: TestGatewayOptions = {},
 ): Promise<TestGateway> {
   const config = testConfig(overrides);
-  const gateway = await startGateway({ config, bus, logger: silentLogger, ...(proxyHttpTo ? { proxyHttpTo } : {}) });
+  const gateway = await startGateway({ config, bus, logger: silentLogger, ...options });
+  const ws = (path: string): string => `ws://127.0.0.1:${gateway.port}${path}`;
   return {
     gateway,
     config,
     http: (path) => `http://127.0.0.1:${gateway.port}${path}`,
-    ws: (path) => `ws://127.0.0.1:${gateway.port}${path}`,
+    ws,
+    chat: (organization, { trailingSlash = true, token } = {}) =>
+      ws(`/ws/chat/${organization}${trailingSlash ? '/' : ''}?token=${token ?? ticketFor(organization)}`),
   };
 }
 
@@ -62,8 +96,8 @@ export class TestClient {
     });
   }
 
-  static connect(url: string): Promise<TestClient> {
-    const socket = new WebSocket(url);
+  static connect(url: string, protocols: string[] = [], options: ClientOptions = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, protocols, options);
     const client = new TestClient(socket);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));
@@ -90,11 +124,12 @@ export interface Refusal {
   status: number;
   contentType: string | undefined;
   body: string;
+  headers: IncomingHttpHeaders;
 }
 
 /** Tries to open a socket that the gateway must refuse before the upgrade. */
-export function refusedUpgrade(url: string): Promise<Refusal> {
-  const socket = new WebSocket(url);
+export function refusedUpgrade(url: string, protocols: string[] = [], options: ClientOptions = {}): Promise<Refusal> {
+  const socket = new WebSocket(url, protocols, options);
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
       socket.terminate();
@@ -109,6 +144,7 @@ export function refusedUpgrade(url: string): Promise<Refusal> {
           status: response.statusCode ?? 0,
           contentType: response.headers['content-type'],
           body: Buffer.concat(chunks).toString(),
+          headers: response.headers,
         });
         socket.terminate();
       });

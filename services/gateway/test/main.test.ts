@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { redisPrefix, testEnv } from '../../../test/test-env.js';
 import { CLOSE_CODES } from '../src/close-codes.js';
-import { TestClient } from './helpers.js';
+import { TEST_SECRET_KEY, TestClient, ticketFor } from './helpers.js';
 
 // main.ts as a process, run from source (tsx) so the test needs no build.
 
@@ -27,12 +27,24 @@ async function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 describe('main.ts', () => {
-  it('exits 1 naming REDIS_URL when it is missing', async () => {
+  it('exits 1 naming REDIS_URL and SECRET_KEY when they are missing', async () => {
     const child = runMain({ PORT: '0' });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     expect(await exitOf(child)).toBe(1);
     expect(stderr).toContain('REDIS_URL is required');
+    expect(stderr).toContain('SECRET_KEY is required');
+  });
+
+  it('exits 1 on a SECRET_KEY shorter than 32 characters, without printing it', async () => {
+    const weak = 'short-but-secret-value';
+    const child = runMain({ PORT: '0', REDIS_URL: testEnv().redisUrl, SECRET_KEY: weak });
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    expect(await exitOf(child)).toBe(1);
+    expect(output).toContain('SECRET_KEY must be at least 32 characters long');
+    expect(output).not.toContain(weak);
   });
 
   it('logs the port it listens on, and on SIGTERM closes sockets with 1012 and exits 0', async () => {
@@ -42,6 +54,7 @@ describe('main.ts', () => {
       REDIS_URL: testEnv().redisUrl,
       REDIS_PREFIX: redisPrefix(),
       SHUTDOWN_GRACE_SECONDS: '5',
+      SECRET_KEY: TEST_SECRET_KEY,
     });
     const lines = createInterface({ input: child.stdout ?? process.stdin });
     let port: number | undefined;
@@ -53,7 +66,7 @@ describe('main.ts', () => {
       }
     }
     expect(port).toBeGreaterThan(0);
-    const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws/chat/acme/`);
+    const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws/chat/acme/?token=${ticketFor('acme')}`);
     child.kill('SIGTERM');
     expect(await client.closed).toEqual({ code: CLOSE_CODES.serviceRestart, reason: 'Service restart' });
     expect(await exitOf(child)).toBe(0);
