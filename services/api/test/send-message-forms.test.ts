@@ -383,6 +383,21 @@ describe('where file URLs point', () => {
     expect(untrusted.json<Message>().file).toMatch(FILE_URL);
   });
 
+  it('a Host header that is not a host name is refused before anything is written', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'bad-host');
+    for (const host of ['a b', 'evil.example/path', 'x"y', 'host:port']) {
+      await expectRefused(post(form({ help_desk: helpDesk.uuid }, new Blob(['h'])), { host }), 400, {
+        detail: `Invalid HTTP_HOST header: ${JSON.stringify(host)}.`,
+      });
+      const list = await api.app.inject({ url: `/api/help-desks/?organization=${organization}`, headers: { host } });
+      expect(list.statusCode).toBe(400);
+    }
+    for (const host of ['localhost', '127.0.0.1:8000', '[::1]:8000', 'api_1:8000', 'Chat.Example.com']) {
+      const res = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['h'])), { host }));
+      expect(res.json<Message>().file?.startsWith(`http://${host}/api/files/`)).toBe(true);
+    }
+  });
+
   it('PUBLIC_BASE_URL wins over the request', async () => {
     const other = await startApi({ PUBLIC_BASE_URL: 'https://cdn.example.net/chat/' });
     try {

@@ -51,12 +51,13 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
       },
     },
     async (request, reply) => {
+      const baseUrl = fileBaseUrl(request, publicBaseUrl);
       const organization = await requireOrganization(app, request.body.organization);
       const clientId = await findClientId(app.db, organization.id, request.body.client);
       if (clientId === undefined) throw fieldError('client', ERROR_MESSAGES.doesNotExist(request.body.client));
       const id = await createHelpDesk(app.db, { uuid: randomUUID(), organizationId: organization.id, clientId });
       const record = await getHelpDeskRecord(app.db, id);
-      return reply.code(201).send(serializeHelpDesk(record, fileBaseUrl(request, publicBaseUrl)));
+      return reply.code(201).send(serializeHelpDesk(record, baseUrl));
     },
   );
   methodNotAllowed(app, '/api/help-desks/', ['GET', 'POST']);

@@ -72,6 +72,8 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
       },
     },
     async (request, reply) => {
+      // First: a bad Host is refused before anything is read or written.
+      const baseUrl = fileBaseUrl(request, options.publicBaseUrl);
       let fields: SendMessageFields;
       let file: SpooledFile | undefined;
       if (request.isMultipart()) {
@@ -103,7 +105,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
           helpDeskUuid: fields.help_desk,
           message: fields.message ?? '',
           file,
-          fileBaseUrl: fileBaseUrl(request, options.publicBaseUrl),
+          fileBaseUrl: baseUrl,
         },
       );
       return reply.code(201).send(created);
