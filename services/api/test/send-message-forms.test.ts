@@ -327,6 +327,42 @@ describe('multipart', () => {
     });
   });
 
+  it('too many fields or an over-long field: 413, nothing kept', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-fields');
+    const many = multipartBody([
+      { name: 'file', value: 'spooled first', filename: 'a.txt' },
+      { name: 'help_desk', value: helpDesk.uuid },
+      ...Array.from({ length: 25 }, (_, i) => ({ name: `extra${i}`, value: 'x' })),
+    ]);
+    await expectRefused(post(many.payload, many.headers), 413, { detail: 'Too many form fields.' });
+    // Fields are read up to 4 bytes per allowed character (MAX_MESSAGE_CHARS=20).
+    const long = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'message', value: 'x'.repeat(81) },
+    ]);
+    await expectRefused(post(long.payload, long.headers), 413, { detail: 'Field "message" is too long.' });
+  });
+
+  it('a part declared JSON is read as JSON: a string passes, anything else is refused', async () => {
+    const { helpDesk } = await createConversation(api.app, 'mp-json');
+    const ok = multipartBody([
+      { name: 'help_desk', value: JSON.stringify(helpDesk.uuid), contentType: 'application/json' },
+      { name: 'message', value: 'json part' },
+    ]);
+    expect((await api.app.inject(post(ok.payload, ok.headers))).statusCode).toBe(201);
+    const object = multipartBody([
+      { name: 'help_desk', value: '{"uuid": 1}', contentType: 'application/json' },
+      { name: 'message', value: 'json part' },
+    ]);
+    await expectRefused(post(object.payload, object.headers), 400, { help_desk: ['Must be a valid UUID.'] });
+    const broken = multipartBody([{ name: 'help_desk', value: '{', contentType: 'application/json' }]);
+    const before = await api.traces();
+    const res = await api.app.inject(post(broken.payload, broken.headers));
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ detail: string }>().detail).toMatch(/^Multipart form parse error - /);
+    expect(await api.traces()).toEqual(before);
+  });
+
   it('malformed bodies: 400 "Multipart form parse error", promptly, nothing kept', async () => {
     const { helpDesk } = await createConversation(api.app, 'mp-broken');
     const complete = multipartBody([

@@ -18,7 +18,7 @@ export interface SpooledFile {
 }
 
 export interface MultipartInput {
-  fields: Record<string, string>;
+  fields: Record<string, unknown>;
   file: SpooledFile | undefined;
 }
 
@@ -37,7 +37,7 @@ export async function readMultipart(
   spoolDir: string,
   limits: MultipartLimits,
 ): Promise<MultipartInput> {
-  const fields: Record<string, string> = {};
+  const fields: Record<string, unknown> = {};
   let file: SpooledFile | undefined;
   try {
     const parts = request.parts({
@@ -45,8 +45,8 @@ export async function readMultipart(
     });
     for await (const part of parts) {
       if (part.type === 'field') {
-        if (typeof part.value !== 'string') throw fieldError(part.fieldname, DRF_MESSAGES.invalidString);
         if (part.valueTruncated) throw detail(413, `Field "${part.fieldname}" is too long.`);
+        // A part declared application/json arrives parsed; the schema judges its value as for a JSON body.
         fields[part.fieldname] = part.value;
         continue;
       }
