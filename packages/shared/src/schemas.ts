@@ -70,16 +70,6 @@ export const FieldErrorsSchema = Type.Record(Type.String(), Type.Array(Type.Stri
   description: 'Django REST Framework field errors: {"<field>": ["<what is wrong>"]}',
 });
 
-/** Schemas referenced by `$ref` from route schemas; the api adds them once with `addSchema`. */
-export const SHARED_SCHEMAS = [
-  MessageSchema,
-  ClientSchema,
-  HelpDeskSchema,
-  OrganizationSchema,
-  DetailErrorSchema,
-  FieldErrorsSchema,
-];
-
 // ---- requests ----
 
 export const OrganizationQuery = Type.Object({ organization: OrganizationName });
@@ -118,3 +108,53 @@ export const SendMessageFields = Type.Object({
 export type SendMessageFields = Static<typeof SendMessageFields>;
 
 export const EVENT_TYPE_SCHEMA = Type.Union(EVENT_TYPES.map((t) => Type.Literal<EventType>(t)));
+
+// ---- keys and socket tickets (ours) ----
+
+export const ApiKeySchema = Type.Object(
+  { uuid: Uuid, name: Type.String(), created_at: Timestamp },
+  { $id: 'ApiKey', description: 'An API key, without its secret' },
+);
+
+export const CreatedApiKeySchema = Type.Object(
+  {
+    uuid: Uuid,
+    name: Type.String(),
+    key: Type.String({ description: 'The secret, shown this once: send it as "Authorization: Bearer <key>"' }),
+    created_at: Timestamp,
+  },
+  { $id: 'CreatedApiKey' },
+);
+
+export const WsTicketSchema = Type.Object(
+  {
+    token: Type.String({ description: 'Present as ?token=<ticket> or in Sec-WebSocket-Protocol' }),
+    expires_at: Timestamp,
+  },
+  { $id: 'WsTicket' },
+);
+
+export const CreateApiKeyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+
+export const CreateWsTicketBody = Type.Object({ organization: OrganizationName }, { additionalProperties: false });
+export type CreateWsTicketBody = Static<typeof CreateWsTicketBody>;
+
+export const OrganizationParams = Type.Object({ name: OrganizationName });
+export type OrganizationParams = Static<typeof OrganizationParams>;
+
+/** Schemas referenced by `$ref` from route schemas; the api adds them once with `addSchema`. */
+export const SHARED_SCHEMAS = [
+  MessageSchema,
+  ClientSchema,
+  HelpDeskSchema,
+  OrganizationSchema,
+  DetailErrorSchema,
+  FieldErrorsSchema,
+  ApiKeySchema,
+  CreatedApiKeySchema,
+  WsTicketSchema,
+];

@@ -23,6 +23,14 @@ describe('socket tickets', () => {
     expect(verifyTicket(SECRET, flipped, 'acme', NOW).ok).toBe(false);
   });
 
+  it('have one spelling: padding or spare bits changed do not verify', () => {
+    const { token } = issueTicket(SECRET, 'acme', 60, NOW);
+    expect(verifyTicket(SECRET, `${token}=`, 'acme', NOW).ok).toBe(false);
+    const last = token.at(-1)!;
+    const sibling = String.fromCharCode(last.charCodeAt(0) ^ 1);
+    expect(verifyTicket(SECRET, `${token.slice(0, -1)}${sibling}`, 'acme', NOW).ok).toBe(false);
+  });
+
   it('call garbage malformed, never throw', () => {
     for (const junk of ['', '.', 'abc', 'a.b.c', '%%%.%%%', `${'a'.repeat(2000)}.b`]) {
       expect(verifyTicket(SECRET, junk, 'acme', NOW).ok).toBe(false);

@@ -41,8 +41,9 @@ export function verifyTicket(secret: string, token: string, organization: string
   const dot = token.indexOf('.');
   if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > 1024) return { ok: false, reason: 'malformed' };
   const body = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = sign(secret, body);
+  // Compared as canonical base64url text, so a ticket has exactly one valid spelling.
+  const given = Buffer.from(token.slice(dot + 1));
+  const expected = Buffer.from(sign(secret, body).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'bad-signature' };
   let claims: unknown;

@@ -50,11 +50,23 @@ export interface MessageTable {
   updated_at: Timestamp;
 }
 
+export interface ApiKeyTable {
+  id: Generated<string> & Id;
+  uuid: string;
+  /** null: an administrator's key. */
+  organization_id: string | null;
+  name: string;
+  key_hash: string;
+  created_at: Timestamp;
+  revoked_at: string | null;
+}
+
 export interface DB {
   organizations: OrganizationTable;
   clients: ClientTable;
   help_desks: HelpDeskTable;
   messages: MessageTable;
+  api_keys: ApiKeyTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationTable>;

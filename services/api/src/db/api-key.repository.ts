@@ -1,0 +1,75 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from './tables.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+export interface ApiKeyRecord {
+  uuid: string;
+  name: string;
+  created_at: string;
+}
+
+/** The holder of a valid key, as the auth hook sees it. */
+export interface KeyOwner {
+  keyId: string;
+  /** null for an administrator's key. */
+  organizationId: string | null;
+  organizationName: string | null;
+}
+
+export async function insertApiKey(
+  db: Executor,
+  key: { uuid: string; organizationId: string | null; name: string; keyHash: string },
+): Promise<ApiKeyRecord> {
+  return db
+    .insertInto('api_keys')
+    .values({ uuid: key.uuid, organization_id: key.organizationId, name: key.name, key_hash: key.keyHash })
+    .returning(['uuid', 'name', 'created_at'])
+    .executeTakeFirstOrThrow();
+}
+
+/** Makes sure an administrator key with this hash exists and is not revoked (ADMIN_TOKEN bootstrap). */
+export async function ensureAdminKey(
+  db: Executor,
+  key: { uuid: string; name: string; keyHash: string },
+): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values({ uuid: key.uuid, organization_id: null, name: key.name, key_hash: key.keyHash })
+    .onConflict((oc) =>
+      oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.organization_id', 'is', null),
+    )
+    .execute();
+}
+
+export async function findKeyOwner(db: Executor, keyHash: string): Promise<KeyOwner | undefined> {
+  return db
+    .selectFrom('api_keys as k')
+    .leftJoin('organizations as o', 'o.id', 'k.organization_id')
+    .select(['k.id as keyId', 'k.organization_id as organizationId', 'o.name as organizationName'])
+    .where('k.key_hash', '=', keyHash)
+    .where('k.revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function listApiKeys(db: Executor, organizationId: string): Promise<ApiKeyRecord[]> {
+  return db
+    .selectFrom('api_keys')
+    .select(['uuid', 'name', 'created_at'])
+    .where('organization_id', '=', organizationId)
+    .where('revoked_at', 'is', null)
+    .orderBy('id')
+    .execute();
+}
+
+/** Revokes at once; true when an active key of the organization was revoked. */
+export async function revokeApiKey(db: Executor, organizationId: string, uuid: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: sql<string>`now()` })
+    .where('organization_id', '=', organizationId)
+    .where('uuid', '=', uuid)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

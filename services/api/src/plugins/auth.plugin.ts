@@ -1,0 +1,54 @@
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hashApiKey } from '../auth/api-key-secret.js';
+import { AUTH_MESSAGES, type Principal } from '../auth/principal.js';
+import { findKeyOwner } from '../db/api-key.repository.js';
+import { detail } from '../http/api-error.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every route that is not public. */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Routes anyone may call: health, the OpenAPI document and its page. */
+    public?: boolean;
+  }
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9_.~+/=-]{1,512})$/i;
+
+function unauthorized(message: string) {
+  return detail(401, message, { 'www-authenticate': 'Bearer realm="api"' });
+}
+
+/**
+ * Every request carries `Authorization: Bearer <key>`; the key is looked up by its hash on each
+ * request, so a revoked key stops working at once on every replica.
+ */
+export default fp(
+  (app, _options, done) => {
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      // Unknown routes (404) answer the same with or without a key; only routes are guarded.
+      if (request.routeOptions.config.public === true || request.routeOptions.url === undefined) return;
+      const header = request.headers.authorization;
+      if (header === undefined || header === '') throw unauthorized(AUTH_MESSAGES.notProvided);
+      const match = BEARER.exec(header);
+      if (!match) throw unauthorized(AUTH_MESSAGES.invalidHeader);
+      const owner = await findKeyOwner(app.db, hashApiKey(match[1]!));
+      if (!owner) throw unauthorized(AUTH_MESSAGES.invalidKey);
+      request.principal =
+        owner.organizationId === null || owner.organizationName === null
+          ? { kind: 'admin', keyId: owner.keyId }
+          : {
+              kind: 'organization',
+              keyId: owner.keyId,
+              organizationId: owner.organizationId,
+              organizationName: owner.organizationName,
+            };
+    });
+    done();
+  },
+  { name: 'auth', dependencies: ['database'] },
+);
