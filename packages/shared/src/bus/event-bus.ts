@@ -4,10 +4,41 @@
 export type BusPayload = Buffer | string;
 export type BusMessageHandler = (channel: string, payload: BusPayload) => void;
 
+/** One encoded envelope with its per-organization sequence id, bound for a channel. */
+export interface SequencedEvent {
+  channel: string;
+  id: number;
+  payload: string;
+}
+
 export interface EventPublisher {
   /** Publish to the channel, preserving the order of calls. */
   publish(channel: string, payload: string): Promise<void>;
+  /**
+   * Appends each event to its channel's bounded history, then publishes it, in the order given,
+   * in one round trip. Re-publishing an id already in the history publishes it again without a
+   * second history entry (gateways drop the duplicate by id).
+   */
+  publishSequenced(events: readonly SequencedEvent[]): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface HistoryRead {
+  /** Events after the requested id, oldest first. */
+  events: Array<{ id: number; payload: BusPayload }>;
+  /** False when the kept history no longer reaches back to the event right after the requested id. */
+  complete: boolean;
+}
+
+/** What a reconnecting socket missed: the per-channel history kept by publishSequenced. */
+export interface EventHistory {
+  since(channel: string, afterId: number, limit: number): Promise<HistoryRead>;
+}
+
+/** How much history each channel keeps: at most this many events, none older than this. */
+export interface HistoryLimits {
+  maxEvents: number;
+  maxAgeMs: number;
 }
 
 export interface EventSubscriber {
@@ -19,5 +50,18 @@ export interface EventSubscriber {
 export interface EventBus {
   publisher(): EventPublisher;
   subscriber(onMessage: BusMessageHandler): EventSubscriber;
+  history(): EventHistory;
   close(): Promise<void>;
+}
+
+export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxEvents: 1000, maxAgeMs: 3_600_000 };
+
+/** The completeness rule both histories share: ids of one channel are contiguous. */
+export function historyRead(
+  afterId: number,
+  kept: Array<{ id: number; payload: BusPayload }>,
+  lastId: number | undefined,
+): HistoryRead {
+  if (kept.length > 0) return { events: kept, complete: kept[0]!.id === afterId + 1 };
+  return { events: [], complete: lastId !== undefined && lastId === afterId };
 }

@@ -1,17 +1,42 @@
-import type { BusMessageHandler, EventBus, EventPublisher, EventSubscriber } from './event-bus.js';
+import {
+  DEFAULT_HISTORY_LIMITS,
+  historyRead,
+  type BusMessageHandler,
+  type EventBus,
+  type EventHistory,
+  type EventPublisher,
+  type EventSubscriber,
+  type HistoryLimits,
+} from './event-bus.js';
+
+interface KeptEvent {
+  id: number;
+  payload: Buffer;
+  at: number;
+}
 
 /** The embedded mode's bus: api and gateway in one process, no broker. */
 export class InProcessBus implements EventBus {
   private readonly subscribers = new Map<string, Set<BusMessageHandler>>();
+  private readonly kept = new Map<string, { events: KeptEvent[]; lastId: number }>();
+
+  constructor(
+    private readonly limits: HistoryLimits = DEFAULT_HISTORY_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   publisher(): EventPublisher {
     return {
       publish: (channel, payload) => {
-        const handlers = this.subscribers.get(channel);
-        if (handlers) {
+        this.deliver(channel, Buffer.from(payload));
+        return Promise.resolve();
+      },
+      publishSequenced: (events) => {
+        for (const event of events) {
           // One Buffer per event, shared by every subscriber, as Redis would deliver it.
-          const bytes = Buffer.from(payload);
-          for (const handler of handlers) handler(channel, bytes);
+          const bytes = Buffer.from(event.payload);
+          this.remember(event.channel, event.id, bytes);
+          this.deliver(event.channel, bytes);
         }
         return Promise.resolve();
       },
@@ -42,9 +67,43 @@ export class InProcessBus implements EventBus {
     };
   }
 
+  history(): EventHistory {
+    return {
+      since: (channel, afterId, limit) => {
+        const history = this.kept.get(channel);
+        if (!history) return Promise.resolve(historyRead(afterId, [], undefined));
+        this.trim(history.events);
+        const after = history.events.filter((e) => e.id > afterId).slice(0, limit);
+        return Promise.resolve(historyRead(afterId, after, history.lastId));
+      },
+    };
+  }
+
   close(): Promise<void> {
     this.subscribers.clear();
+    this.kept.clear();
     return Promise.resolve();
+  }
+
+  private deliver(channel: string, bytes: Buffer): void {
+    const handlers = this.subscribers.get(channel);
+    if (handlers) for (const handler of handlers) handler(channel, bytes);
+  }
+
+  private remember(channel: string, id: number, payload: Buffer): void {
+    let history = this.kept.get(channel);
+    if (!history) this.kept.set(channel, (history = { events: [], lastId: 0 }));
+    if (id <= history.lastId) return;
+    history.events.push({ id, payload, at: this.now() });
+    history.lastId = id;
+    this.trim(history.events);
+  }
+
+  private trim(events: KeptEvent[]): void {
+    const oldest = this.now() - this.limits.maxAgeMs;
+    let drop = Math.max(0, events.length - this.limits.maxEvents);
+    while (drop < events.length && events[drop]!.at < oldest) drop += 1;
+    if (drop > 0) events.splice(0, drop);
   }
 
   private removeHandler(channel: string, handler: BusMessageHandler): void {
