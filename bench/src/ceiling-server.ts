@@ -29,7 +29,12 @@ if (!isNativeUws()) {
 const port = Number(env('PORT'));
 const host = env('HOST', '127.0.0.1');
 const prefix = env('REDIS_PREFIX');
-const redis = new Redis(env('REDIS_URL'), { connectionName: 'helpdesk-bench:ceiling:sub', maxRetriesPerRequest: null });
+// disableClientInfo: ioredis >= 5.8.2 may lose a SUBSCRIBE sent during its handshake (ioredis#2037).
+const redis = new Redis(env('REDIS_URL'), {
+  connectionName: 'helpdesk-bench:ceiling:sub',
+  maxRetriesPerRequest: null,
+  disableClientInfo: true,
+});
 const socketsPerChannel = new Map<string, number>();
 const orgPattern = /^[A-Za-z0-9_-]{1,64}$/;
 

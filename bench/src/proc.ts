@@ -69,21 +69,32 @@ export function cpuPercent(from: ProcSample, to: ProcSample): number {
 export interface MachineCpuSample {
   busy: number;
   total: number;
+  /** Time in processes (user, nice, system): what per-process figures can account for. */
+  tasks: number;
+  /** Interrupt handling (loopback TCP is mostly softirq), not charged to any process. */
+  irq: number;
+  steal: number;
 }
 
 /** The machine's CPU counters (/proc/stat, all cores). */
 export function sampleMachineCpu(): MachineCpuSample {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const values = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  const total = values.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is inside user.
+  const v = (i: number) => values[i] ?? 0;
+  const total = v(0) + v(1) + v(2) + v(3) + v(4) + v(5) + v(6) + v(7);
+  return { busy: total - v(3) - v(4), total, tasks: v(0) + v(1) + v(2), irq: v(5) + v(6), steal: v(7) };
 }
 
-/** Busy share of all cores between two samples, as percent of one core (200 = both of two cores). */
-export function machineBusyPercent(from: MachineCpuSample, to: MachineCpuSample, cores: number): number {
+/** A share of all cores between two samples, as percent of one core (200 = both of two cores). */
+export function machinePercent(
+  from: MachineCpuSample,
+  to: MachineCpuSample,
+  cores: number,
+  part: 'busy' | 'tasks' | 'irq' | 'steal' = 'busy',
+): number {
   const total = to.total - from.total;
-  return total > 0 ? ((to.busy - from.busy) / total) * 100 * cores : 0;
+  return total > 0 ? ((to[part] - from[part]) / total) * 100 * cores : 0;
 }
 
 /** Pids whose command name is `name` (e.g. every Postgres backend). */

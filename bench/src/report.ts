@@ -218,6 +218,7 @@ export function markdown(
           'workers CPU %',
           'driver CPU %',
           'machine busy %',
+          'other CPU %',
           'vs ceiling: p99',
         ],
         e2e.map((l) => {
@@ -243,9 +244,9 @@ export function markdown(
             n1(l.postgres?.cpuPercent),
             n1(l.server.load?.cpuPercent),
             n1(l.generator?.workersCpuPercent),
-            n1(l.generator?.workersCpuPercent),
             n1(l.generator?.driverCpuPercent),
             n0(l.machineBusyPercent),
+            n0(l.otherCpuPercent),
             l.vsCeiling ? x2(l.vsCeiling.p99) : '',
           ];
         }),

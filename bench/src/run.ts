@@ -12,7 +12,7 @@ import type { DriverReport, SocketAssignment } from './ipc.js';
 import { socketsPerOrganization, type RunOptions } from './plan.js';
 import {
   cpuPercent,
-  machineBusyPercent,
+  machinePercent,
   openFileLimit,
   pidsNamed,
   sampleMachineCpu,
@@ -123,6 +123,9 @@ export interface RunResult {
   redis?: ProcessFigures;
   postgres?: ProcessFigures;
   machineBusyPercent?: number;
+  /** Interrupt time (softirq: mostly loopback TCP of this run) and hypervisor steal, % of one core. */
+  irqPercent?: number;
+  stealPercent?: number;
   /**
    * Machine CPU not spent by any process of the run (the measured servers, the generator, Redis,
    * Postgres, the orchestrator): other work on a shared machine. Large values make a run noisy.
@@ -213,7 +216,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       cleanup.unshift(() => target.stop());
     }
     const targetPids = targets.map((t) => t.pid);
-    await sleep(1000);
+    await sleep(2000);
     const baseline = sampleProcesses(targetPids);
     const apiBaseline = api ? sampleProcess(api.pid) : undefined;
 
@@ -231,9 +234,15 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       }
     }
     const perWorker: SocketAssignment[][] = socketWorkers.map(() => []);
+    const instancesOfOrg = orgNames.map(() => new Set<number>());
     order.forEach((org, s) => {
-      perWorker[s % workers]!.push({
-        baseUrl: `ws://127.0.0.1:${targets[s % instances]!.port}`,
+      // Shifted each round of organizations, so an organization lands on every instance and
+      // worker even when the organization count is a multiple of theirs.
+      const spread = s + Math.floor(s / options.orgs);
+      const instance = spread % instances;
+      instancesOfOrg[org]!.add(instance);
+      perWorker[spread % workers]!.push({
+        baseUrl: `ws://127.0.0.1:${targets[instance]!.port}`,
         org,
         localAddress: sourceAddress(ctx.runIndex, Math.floor(s / SOCKETS_PER_SOURCE_ADDRESS)),
       });
@@ -274,7 +283,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
     // Every instance hosting an organization's sockets subscribes to its channel; wait for that.
     const subscribed = await waitForSubscriptions(
       redis,
-      orgNames.map((o, i) => [organizationChannel(prefix, o), Math.min(instances, counts[i]!)] as const),
+      orgNames.map((o, i) => [organizationChannel(prefix, o), instancesOfOrg[i]!.size] as const),
       15_000,
     );
     if (!subscribed) warnings.push('not every organization channel had its subscribers within 15 s');
@@ -399,9 +408,12 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       if (redisPid) result.redis = figures('redis');
       if (api) result.api = { ...figures('api'), rssIdleBytes: apiBaseline?.rssBytes ?? 0 };
       if (postgresPids.length) result.postgres = figures('postgres');
-      result.machineBusyPercent = machineBusyPercent(machineFrom ?? machineStart, machineTo, ctx.cores);
+      const machineFromSample = machineFrom ?? machineStart;
+      result.machineBusyPercent = machinePercent(machineFromSample, machineTo, ctx.cores);
+      result.irqPercent = machinePercent(machineFromSample, machineTo, ctx.cores, 'irq');
+      result.stealPercent = machinePercent(machineFromSample, machineTo, ctx.cores, 'steal');
       const ours = Object.keys(groups).reduce((sum, k) => sum + cpuPercent(from[k]!, measureTo[k]!), 0);
-      result.otherCpuPercent = Math.max(0, result.machineBusyPercent - ours);
+      result.otherCpuPercent = Math.max(0, machinePercent(machineFromSample, machineTo, ctx.cores, 'tasks') - ours);
       if (result.otherCpuPercent > 15) {
         warnings.push(
           `other processes on the machine used ${Math.round(result.otherCpuPercent)}% CPU during the measurement: figures are disturbed`,
