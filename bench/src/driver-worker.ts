@@ -96,10 +96,13 @@ async function publish(job: PublishJob): Promise<DriverReport> {
       const seq = Math.floor(g / orgs);
       const phase = g < warmupEvents ? PHASE_WARMUP : PHASE_MEASURE;
       const t0 = nowMicros();
-      const frame = encodeEnvelope('new_message', {
-        ...templates[org]!,
-        message: markerText(seq, t0, phase, job.payloadBytes),
-      });
+      // With the per-organization event id the api puts in envelopes, so the gateway does its
+      // per-event work (the duplicate check) as in production.
+      const frame = encodeEnvelope(
+        'new_message',
+        { ...templates[org]!, message: markerText(seq, t0, phase, job.payloadBytes) },
+        seq + 1,
+      );
       tally.sent++;
       if (phase === PHASE_MEASURE) tally.measuredOps++;
       const p = redis

@@ -21,6 +21,8 @@ export type ToSocketWorker =
   | {
       cmd: 'connect';
       client: ClientKind;
+      /** Signs the sockets' tickets (socket-auth.ts). */
+      secretKey: string;
       orgNames: string[];
       sockets: SocketAssignment[];
       concurrency: number;

@@ -140,6 +140,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunResult> {
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const prefix = `hdbench:${runId}:`;
+  // Shared by the api (which signs socket tickets) and the gateway (which checks them).
+  const secretKey = randomBytes(32).toString('base64url');
   const warnings: string[] = [];
   const orgNames = Array.from({ length: options.orgs }, (_, i) => `bench-${runId}-${i}`);
   const counts = socketsPerOrganization(options.sockets, options.orgs, options.distribution);
@@ -187,6 +189,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         REDIS_URL: ctx.redisUrl,
         REDIS_PREFIX: prefix,
         AUTO_MIGRATE: 'true',
+        SECRET_KEY: secretKey,
         LOG_LEVEL: ctx.logLevel,
         DATA_DIR: scratch.path,
         UPLOAD_SPOOL_DIR: join(scratch.path, 'spool'),
@@ -211,6 +214,9 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         // The bench decides the load; the gateway's protective limits must not cut it short.
         WS_MAX_SOCKETS_PER_ORGANIZATION: String(options.sockets + 1),
         WS_MAX_SOCKETS: String(options.sockets + 1),
+        // Off: the bench opens thousands of sockets per source address on purpose.
+        WS_CONNECT_RATE_PER_IP: '0',
+        SECRET_KEY: secretKey,
       });
       targets.push(target);
       cleanup.unshift(() => target.stop());
@@ -252,6 +258,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
     socketWorkers.forEach((w, i) =>
       w.send({
         cmd: 'connect',
+        secretKey,
         client: options.client,
         orgNames,
         sockets: perWorker[i]!,

@@ -9,7 +9,7 @@ import { Histogram } from './histogram.js';
 import type { ClientKind, FromSocketWorker, SocketAssignment, StatusReport, ToSocketWorker } from './ipc.js';
 import { PHASE_MEASURE, nowMicros, readFrame } from './payload.js';
 import { RawWebSocket, type RawClientHandlers, type RawClientOptions } from './raw-client.js';
-import { socketRequest } from './socket-auth.js';
+import { socketRequest, type SocketAuth } from './socket-auth.js';
 
 interface Client {
   connection: { terminate(): void };
@@ -80,6 +80,7 @@ function openConnection(kind: ClientKind, options: RawClientOptions, on: Handler
 
 async function connectAll(
   kind: ClientKind,
+  auth: SocketAuth,
   orgNames: string[],
   sockets: SocketAssignment[],
   concurrency: number,
@@ -95,7 +96,7 @@ async function connectAll(
 
   const openOne = async (assignment: SocketAssignment): Promise<void> => {
     const org = orgNames[assignment.org]!;
-    const request = await socketRequest(assignment.baseUrl, org);
+    const request = await socketRequest(assignment.baseUrl, org, auth);
     const t0 = nowMicros();
     await new Promise<void>((resolve) => {
       const client: Client = {
@@ -192,6 +193,7 @@ process.on('message', (message: ToSocketWorker) => {
       case 'connect':
         await connectAll(
           message.client,
+          { secretKey: message.secretKey },
           message.orgNames,
           message.sockets,
           message.concurrency,
