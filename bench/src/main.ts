@@ -128,7 +128,9 @@ function summaryLine(l: ResultLine): string {
   const lat = l.latency?.['new_message'];
   if (lat) parts.push(`p50 ${lat.p50.toFixed(2)} ms`, `p99 ${lat.p99.toFixed(2)} ms`, `max ${lat.max.toFixed(1)} ms`);
   if (l.http) parts.push(`${Math.round(l.http.requestsPerSecond)} POST/s (p99 ${l.http.latency.p99.toFixed(1)} ms)`);
-  if (l.vsCeiling)
+  if (l.vsCeiling && l.kind === 'idle')
+    parts.push(`vs ceiling: RSS/socket ${l.vsCeiling.rssPerIdleSocket?.toFixed(2) ?? '–'}×`);
+  else if (l.vsCeiling)
     parts.push(
       `vs ceiling: frames/s ${l.vsCeiling.framesPerSecond?.toFixed(3) ?? '–'}×, p99 ${l.vsCeiling.p99?.toFixed(2) ?? '–'}×`,
     );

@@ -230,7 +230,7 @@ function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
             kind: 'idle',
             targets: both,
             sockets: [2000],
-            values: { orgs: 20, distribution: 'mixed', durationSeconds: 2, warmupSeconds: 0 },
+            values: { orgs: 20, distribution: 'mixed', durationSeconds: 1, warmupSeconds: 0 },
           }
         : {
             kind: 'idle',
