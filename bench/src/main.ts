@@ -94,12 +94,17 @@ async function main(): Promise<number> {
   if (lines.length > 0) {
     const md = markdown(lines, { date: suite, machine, code, command });
     console.log(`\n${md}`);
+    // latest.* is the last invocation; <scenario>.* the last one of that scenario (README links them).
+    const named = cli.quick ? `${cli.scenario}-quick` : cli.scenario;
     writeFileSync(join(resultsDir, 'latest.md'), md);
+    writeFileSync(join(resultsDir, `${named}.md`), md);
     if (cli.chart) {
       const subtitle = `${command} · ${suite.slice(0, 16).replace('T', ' ')} UTC · ${machine.cpuModel}, ${machine.cores} cores · ${code.commit.slice(0, 10)}`;
       const svg = chartSvg(lines, subtitle);
       try {
-        writeFileSync(join(resultsDir, 'latest.png'), svgToPng(svg));
+        const png = svgToPng(svg);
+        writeFileSync(join(resultsDir, 'latest.png'), png);
+        writeFileSync(join(resultsDir, `${named}.png`), png);
         console.log(`wrote ${join(resultsDir, 'latest.png')}`);
       } catch (error) {
         writeFileSync(join(resultsDir, 'latest.svg'), svg);
