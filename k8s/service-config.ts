@@ -115,6 +115,8 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     MAX_BODY_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_FILE_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_MESSAGE_CHARS: 'a contract limit: the default is the one the embedded mode serves',
+    ADMIN_TOKEN:
+      'a bootstrap for automation and the embedded mode; deployments create administrators once with create-admin instead of keeping a key in the environment',
   },
   gateway: {},
 };

@@ -1,28 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { issueTicket } from '../../packages/shared/src/tickets.js';
 import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
 
 /** SECRET_KEY of the processes under test (api, gateway, standalone): they share it. */
 export const E2E_SECRET_KEY = randomBytes(32).toString('base64url');
 
-/**
- * A socket ticket for the organization, as a client gets one. Until the api serves
- * `POST /api/ws-tickets/` ({"organization"} → 201 {"token", "expires_at"}) it is signed here
- * with the shared SECRET_KEY, exactly as the api will sign it; then this asks `httpBase` instead.
- */
-export function socketTicket(_httpBase: string, organization: string): Promise<string> {
-  return Promise.resolve(issueTicket(E2E_SECRET_KEY, organization, 60).token);
+/** ADMIN_TOKEN given to the distributed api under test: the bootstrap administrator key. */
+export const E2E_ADMIN_TOKEN = randomBytes(32).toString('base64url');
+
+/** A socket ticket for the organization, as a client gets one: traded for its key over REST. */
+export async function socketTicket(httpBase: string, organization: string, key: string): Promise<string> {
+  return String((await post(httpBase, '/api/ws-tickets/', { organization }, key)).token);
 }
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 type Json = Record<string, unknown>;
 
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 
-async function post(base: string, path: string, body: unknown): Promise<Json> {
+async function post(base: string, path: string, body: unknown, key: string): Promise<Json> {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...bearer(key) },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -37,20 +37,24 @@ function frame(type: string, object: Json): string {
 
 interface Tenant {
   name: string;
+  /** The organization's own API key: everything below the administration is done with it. */
+  key: string;
   client: Json;
   helpDesk: Json;
 }
 
-async function createTenant(base: string, label: string): Promise<Tenant> {
+async function createTenant(base: string, label: string, adminToken: string): Promise<Tenant> {
   const name = `${label}-${randomBytes(4).toString('hex')}`;
-  await post(base, '/api/organizations/', { name });
-  const client = await post(base, '/api/clients/', {
-    organization: name,
-    name: `Client of ${label}`,
-    phone: '5511900000000',
-  });
-  const helpDesk = await post(base, '/api/help-desks/', { organization: name, client: client.uuid });
-  return { name, client, helpDesk };
+  await post(base, '/api/organizations/', { name }, adminToken);
+  const key = String((await post(base, `/api/organizations/${name}/api-keys/`, { name: 'agents' }, adminToken)).key);
+  const client = await post(
+    base,
+    '/api/clients/',
+    { organization: name, name: `Client of ${label}`, phone: '5511900000000' },
+    key,
+  );
+  const helpDesk = await post(base, '/api/help-desks/', { organization: name, client: client.uuid }, key);
+  return { name, key, client, helpDesk };
 }
 
 /**
@@ -58,21 +62,21 @@ async function createTenant(base: string, label: string): Promise<Tenant> {
  * organizations, messages posted with and without a file, every frame compared byte for byte with
  * what the REST answers say it must be, and nothing crossing to the other organization.
  */
-export async function runContractScenario(httpBase: string, wsBase: string): Promise<void> {
-  const a = await createTenant(httpBase, 'org-a');
-  const b = await createTenant(httpBase, 'org-b');
+export async function runContractScenario(httpBase: string, wsBase: string, adminToken: string): Promise<void> {
+  const a = await createTenant(httpBase, 'org-a', adminToken);
+  const b = await createTenant(httpBase, 'org-b', adminToken);
   expect(a.helpDesk.last_message).toBeNull();
 
   // Both ways to present a ticket: in the query, and as a browser does, in Sec-WebSocket-Protocol.
   const sockets = {
     aWithSlash: await RecordingSocket.open(
-      `${wsBase}/ws/chat/${a.name}/?token=${await socketTicket(httpBase, a.name)}`,
+      `${wsBase}/ws/chat/${a.name}/?token=${await socketTicket(httpBase, a.name, a.key)}`,
     ),
     aWithoutSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}`, [
       'helpdesk-ticket',
-      await socketTicket(httpBase, a.name),
+      await socketTicket(httpBase, a.name, a.key),
     ]),
-    b: await RecordingSocket.open(`${wsBase}/ws/chat/${b.name}/?token=${await socketTicket(httpBase, b.name)}`),
+    b: await RecordingSocket.open(`${wsBase}/ws/chat/${b.name}/?token=${await socketTicket(httpBase, b.name, b.key)}`),
   };
   expect(sockets.aWithoutSlash.ws.protocol).toBe('helpdesk-ticket');
   // No ticket, or another organization's: refused before the upgrade, in DRF's shape.
@@ -81,14 +85,17 @@ export async function runContractScenario(httpBase: string, wsBase: string): Pro
     body: { detail: 'Authentication credentials were not provided.' },
   });
   expect(
-    await upgradeRefusal(`${wsBase}/ws/chat/${a.name}/`, ['helpdesk-ticket', await socketTicket(httpBase, b.name)]),
+    await upgradeRefusal(`${wsBase}/ws/chat/${a.name}/`, [
+      'helpdesk-ticket',
+      await socketTicket(httpBase, b.name, b.key),
+    ]),
   ).toEqual({
     status: 403,
     body: { detail: 'This ticket is for another organization.' },
   });
   try {
     // 1. A text message, as JSON.
-    const sent = await post(httpBase, '/api/send-message/', { message: 'teste', help_desk: a.helpDesk.uuid });
+    const sent = await post(httpBase, '/api/send-message/', { message: 'teste', help_desk: a.helpDesk.uuid }, a.key);
     expect(Object.keys(sent)).toEqual([
       'created_at',
       'updated_at',
@@ -130,12 +137,12 @@ export async function runContractScenario(httpBase: string, wsBase: string): Pro
     form.append('file', new Blob([bytes], { type: 'image/png' }), 'photo.png');
     form.append('help_desk', String(a.helpDesk.uuid));
     form.append('message', 'com arquivo');
-    const res = await fetch(`${httpBase}/api/send-message/`, { method: 'POST', body: form });
+    const res = await fetch(`${httpBase}/api/send-message/`, { method: 'POST', body: form, headers: bearer(a.key) });
     expect(res.status).toBe(201);
     const withFile = (await res.json()) as Json;
     expect(withFile).toMatchObject({ message: 'com arquivo', type: 'sent', status: 'sent' });
     expect(withFile.file).toMatch(new RegExp(`^${httpBase}/api/files/[0-9a-f]{32}/photo\\.png$`));
-    const download = await fetch(String(withFile.file));
+    const download = await fetch(String(withFile.file), { headers: bearer(a.key) });
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
 
@@ -147,14 +154,16 @@ export async function runContractScenario(httpBase: string, wsBase: string): Pro
 
     // 3. REST reads agree with what the sockets saw.
     const history = (await (
-      await fetch(`${httpBase}/api/help-desks/${String(a.helpDesk.uuid)}/history/`)
+      await fetch(`${httpBase}/api/help-desks/${String(a.helpDesk.uuid)}/history/`, { headers: bearer(a.key) })
     ).json()) as Json[];
     expect(history).toEqual([sent, withFile]);
-    const list = (await (await fetch(`${httpBase}/api/help-desks/?organization=${a.name}`)).json()) as Json[];
+    const list = (await (
+      await fetch(`${httpBase}/api/help-desks/?organization=${a.name}`, { headers: bearer(a.key) })
+    ).json()) as Json[];
     expect(list).toEqual([{ ...a.helpDesk, updated_at: withFile.created_at, last_message: withFile }]);
 
     // 4. Organization B got nothing of A's: its first frames are its own message's.
-    const bSent = await post(httpBase, '/api/send-message/', { message: 'only b', help_desk: b.helpDesk.uuid });
+    const bSent = await post(httpBase, '/api/send-message/', { message: 'only b', help_desk: b.helpDesk.uuid }, b.key);
     const bFrames = await sockets.b.waitForFrames(3);
     expect(bFrames[2]).toBe(frame('update_message', bSent));
     for (const f of bFrames) expect(f).not.toContain(String(a.helpDesk.uuid));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
-import { E2E_SECRET_KEY, runContractScenario } from './contract-scenario.js';
+import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY, runContractScenario } from './contract-scenario.js';
 
 // The distributed mode as deployed: api and gateway as separate processes on Postgres and Redis.
 describe('distributed: api and gateway processes on Postgres and Redis', () => {
@@ -20,6 +20,7 @@ describe('distributed: api and gateway processes on Postgres and Redis', () => {
       startService(join(REPO_ROOT, 'services/api/dist/main.js'), {
         ...shared,
         DATABASE_URL: await createTestDatabase(),
+        ADMIN_TOKEN: E2E_ADMIN_TOKEN,
         FILES_DIR: filesDir,
       }),
       startService(join(REPO_ROOT, 'services/gateway/dist/main.js'), shared),
@@ -32,6 +33,6 @@ describe('distributed: api and gateway processes on Postgres and Redis', () => {
   });
 
   it('speaks the contract: REST answers, frames byte for byte, tenants apart', async () => {
-    await runContractScenario(`http://127.0.0.1:${api.port}`, `ws://127.0.0.1:${gateway.port}`);
+    await runContractScenario(`http://127.0.0.1:${api.port}`, `ws://127.0.0.1:${gateway.port}`, E2E_ADMIN_TOKEN);
   });
 });

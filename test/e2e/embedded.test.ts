@@ -1,22 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { E2E_SECRET_KEY, runContractScenario } from './contract-scenario.js';
+import { runContractScenario } from './contract-scenario.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
-// Given rather than generated on first start, so the test can sign socket tickets with it.
-const ENV = { SECRET_KEY: E2E_SECRET_KEY };
 
-// `pnpm start` as a new user runs it: one process, PGlite, in-process bus, files on disk, one port.
+// `pnpm start` as a new user runs it: one process, PGlite, in-process bus, files on disk, one
+// port, and no configuration at all: the secrets are generated into DATA_DIR/.env on first start.
 describe('embedded: everything in one process on one port', () => {
   let dataDir: string;
   let server: ServiceProcess;
+  let adminToken: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hd-embedded-'));
-    server = await startService(ENTRY, { ...ENV, DATA_DIR: dataDir }, 60_000, /is up/);
+    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
+    const dotEnv = await readFile(join(dataDir, '.env'), 'utf8');
+    adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(dotEnv)?.[1] ?? '';
+    expect(dotEnv).toMatch(/^SECRET_KEY=.{43}$/m);
   }, 90_000);
 
   afterAll(async () => {
@@ -24,17 +27,30 @@ describe('embedded: everything in one process on one port', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('speaks the contract on REST and /ws/chat/ through one port', async () => {
-    const origin = `127.0.0.1:${server.port}`;
-    await runContractScenario(`http://${origin}`, `ws://${origin}`);
+  it('prints the generated administrator key once, with how to use it', async () => {
+    expect(adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await expect.poll(() => server.output.join('\n')).toContain(`Administrator key (shown once): ${adminToken}`);
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/organizations/`);
+    expect(res.status).toBe(401);
   });
 
-  it('keeps its data across a restart', async () => {
-    const before = (await (await fetch(`http://127.0.0.1:${server.port}/api/organizations/`)).json()) as unknown[];
+  it('speaks the contract on REST and /ws/chat/ through one port', async () => {
+    const origin = `127.0.0.1:${server.port}`;
+    await runContractScenario(`http://${origin}`, `ws://${origin}`, adminToken);
+  });
+
+  it('keeps its data and its secrets across a restart', async () => {
+    const list = async () =>
+      (await (
+        await fetch(`http://127.0.0.1:${server.port}/api/organizations/`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json()) as unknown[];
+    const before = await list();
     expect(before.length).toBeGreaterThan(0);
     expect(await server.stop()).toBe(0);
-    server = await startService(ENTRY, { ...ENV, DATA_DIR: dataDir }, 60_000, /is up/);
-    const after = (await (await fetch(`http://127.0.0.1:${server.port}/api/organizations/`)).json()) as unknown[];
-    expect(after).toEqual(before);
+    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
+    expect(await list()).toEqual(before);
+    expect(server.output.join('\n')).not.toContain(adminToken);
   }, 90_000);
 });

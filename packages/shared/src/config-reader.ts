@@ -1,3 +1,5 @@
+import { Secret } from './secret.js';
+
 // Helpers for each service's one config.ts: read the environment once, collect every problem,
 // and fail at start with all bad variables named.
 
@@ -64,6 +66,14 @@ export class ConfigReader {
       this.problems.push(`${name} is not a valid URL`);
     }
     return raw;
+  }
+
+  /** A required secret of at least `minLength` characters; its value never appears in a problem. */
+  secret(name: string, minLength: number, purpose: string): Secret {
+    const value = this.optionalString(name);
+    if (value === undefined) this.problems.push(`${name} is required: ${purpose}`);
+    else if (value.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters long`);
+    return new Secret(value ?? '');
   }
 
   /** Record a problem found by a cross-variable check. */

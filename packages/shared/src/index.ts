@@ -7,6 +7,7 @@ export * from './organizations.js';
 export * from './errors.js';
 export * from './schemas.js';
 export * from './config-reader.js';
+export * from './secret.js';
 export * from './bus/event-bus.js';
 export * from './bus/in-process-bus.js';
 export * from './bus/redis-bus.js';

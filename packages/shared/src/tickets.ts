@@ -63,3 +63,7 @@ function isClaims(value: unknown): value is TicketClaims {
   const v = value as Record<string, unknown>;
   return typeof v.org === 'string' && typeof v.exp === 'number' && Number.isFinite(v.exp) && typeof v.jti === 'string';
 }
+
+/** Shortest SECRET_KEY accepted: 32 characters, the HMAC-SHA256 key size in bytes. */
+export const MIN_SECRET_KEY_LENGTH = 32;
+export const SECRET_KEY_PURPOSE = 'the secret the api signs socket tickets with (the same value for api and gateways)';

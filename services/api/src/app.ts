@@ -1,8 +1,11 @@
+import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import { SHARED_SCHEMAS, type EventPublisher } from '@helpdesk/shared';
@@ -12,15 +15,19 @@ import { ApiError } from './http/api-error.js';
 import { installBodyParsers, parseLastValues } from './http/body-parsers.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { nullCharacterErrors } from './http/validation-errors.js';
+import authPlugin from './plugins/auth.plugin.js';
 import databasePlugin from './plugins/database.plugin.js';
 import eventsPlugin from './plugins/events.plugin.js';
+import rateLimitPlugin from './plugins/rate-limit.plugin.js';
 import storagePlugin from './plugins/storage.plugin.js';
+import apiKeysRoute from './routes/api-keys.route.js';
 import clientsRoute from './routes/clients.route.js';
 import filesRoute from './routes/files.route.js';
 import helpDesksRoute from './routes/help-desks.route.js';
 import healthRoute from './routes/health.route.js';
 import organizationsRoute from './routes/organizations.route.js';
 import sendMessageRoute from './routes/send-message.route.js';
+import wsTicketsRoute from './routes/ws-tickets.route.js';
 import type { FileStore } from './storage/file-store.js';
 
 export interface AppOptions {
@@ -28,10 +35,12 @@ export interface AppOptions {
   db: Kysely<DB>;
   files: FileStore;
   publisher: EventPublisher;
+  /** Shares rate-limit counters across replicas; without it they are per process. */
+  rateLimitRedis: Redis | undefined;
 }
 
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
-const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files, publisher }) => {
+const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files, publisher, rateLimitRedis }) => {
   installErrorHandling(fastify, config.limits);
   installBodyParsers(fastify, config.limits.bodyBytes);
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
@@ -39,6 +48,16 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     const errors = nullCharacterErrors(request.body);
     done(errors ? new ApiError(400, errors) : undefined);
   });
+
+  // Security headers on every answer; the docs page needs its own inline script and styles.
+  await fastify.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'"] },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    await fastify.register(cors, { origin: config.corsOrigins, exposedHeaders: ['retry-after'], maxAge: 600 });
+  }
 
   await fastify.register(swagger, {
     openapi: {
@@ -48,13 +67,15 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
         description: 'REST api of helpdesk-chat. Events arrive over the WebSocket at /ws/chat/<organization>/.',
         version: '0.1.0',
       },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key' } } },
+      security: [{ bearer: [] }],
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
   });
   await fastify.register(swaggerUi, { routePrefix: '/api/schema/docs' });
-  fastify.get('/api/schema/', { schema: { hide: true } }, () => fastify.swagger());
+  fastify.get('/api/schema/', { schema: { hide: true }, config: { public: true } }, () => fastify.swagger());
 
   await fastify.register(formbody, { bodyLimit: config.limits.bodyBytes, parser: parseLastValues });
   await fastify.register(multipart, { limits: { fileSize: config.limits.fileBytes, files: 1 } });
@@ -62,6 +83,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   await fastify.register(databasePlugin, { db });
   await fastify.register(storagePlugin, { files });
   await fastify.register(eventsPlugin, { publisher, channelPrefix: config.events.prefix });
+  await fastify.register(authPlugin);
+  await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 
   await fastify.register(healthRoute, { db });
   await fastify.register(organizationsRoute);
@@ -73,6 +96,11 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     limits: config.limits,
   });
   await fastify.register(filesRoute);
+  await fastify.register(apiKeysRoute);
+  await fastify.register(wsTicketsRoute, {
+    secretKey: config.auth.secretKey.reveal(),
+    ttlSeconds: config.auth.ticketTtlSeconds,
+  });
 };
 
 export default fp(app, { name: 'helpdesk-api' });

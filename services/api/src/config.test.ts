@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@helpdesk/shared';
-import { loadApiConfig } from './config.js';
+import { loadApiConfig as loadWith } from './config.js';
+
+// SECRET_KEY is required; every case below starts from an environment that has one.
+const SECRET = { SECRET_KEY: 'k'.repeat(32) };
+const loadApiConfig = (env: Record<string, string>) => loadWith({ ...SECRET, ...env });
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -13,6 +17,24 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('loadApiConfig', () => {
+  it('requires SECRET_KEY of at least 32 characters and never prints it', () => {
+    expect(() => loadWith({})).toThrow(/SECRET_KEY is required/);
+    const short = (() => {
+      try {
+        loadWith({ SECRET_KEY: 'short-and-secret' });
+      } catch (error) {
+        return error as ConfigError;
+      }
+      throw new Error('accepted a short SECRET_KEY');
+    })();
+    expect(short.problems).toEqual(['SECRET_KEY must be at least 32 characters long']);
+    expect(short.message).not.toContain('short-and-secret');
+    const config = loadApiConfig({ ADMIN_TOKEN: 'a'.repeat(40) });
+    expect(JSON.stringify(config)).not.toContain('k'.repeat(32));
+    expect(JSON.stringify(config)).not.toContain('a'.repeat(40));
+    expect(config.auth.secretKey.reveal()).toBe('k'.repeat(32));
+  });
+
   it('defaults to the embedded mode: PGlite, in-process events, files on disk', () => {
     const config = loadApiConfig({});
     expect(config).toMatchObject({

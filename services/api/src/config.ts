@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigReader, type Env } from '@helpdesk/shared';
+import { ConfigReader, MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE, Secret, type Env } from '@helpdesk/shared';
 
 export interface ApiConfig {
   host: string;
@@ -40,6 +40,20 @@ export interface ApiConfig {
     messageChars: number;
   };
   shutdownGraceSeconds: number;
+  auth: {
+    /** Signs socket tickets; gateways verify them with the same value. */
+    secretKey: Secret;
+    /** Bootstraps an administrator key with this value at start (automation, embedded quick start). */
+    adminToken: Secret | undefined;
+    ticketTtlSeconds: number;
+  };
+  rateLimit: {
+    /** Requests one key (or, without a key, one address) may make per window; 0 turns it off. */
+    max: number;
+    windowSeconds: number;
+  };
+  /** Origins allowed to call the api from a browser (CORS); empty: no cross-origin access. */
+  corsOrigins: string[];
 }
 
 /** Reads and validates the api's environment once; throws ConfigError naming every bad variable. */
@@ -73,6 +87,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   }
 
   const publicBaseUrl = read.url('PUBLIC_BASE_URL', ['http:', 'https:']);
+  const adminToken = read.optionalString('ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 32)
+    read.problem('ADMIN_TOKEN must be at least 32 characters long');
   const timeZone = read.string('TIME_ZONE', 'UTC');
   if (!isKnownTimeZone(timeZone)) {
     read.problem(
@@ -104,6 +121,19 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       messageChars: read.int('MAX_MESSAGE_CHARS', 10_000, 1),
     },
     shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
+    auth: {
+      secretKey: read.secret('SECRET_KEY', MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE),
+      adminToken: adminToken === undefined ? undefined : new Secret(adminToken),
+      ticketTtlSeconds: read.int('WS_TICKET_TTL_SECONDS', 60, 5, 3600),
+    },
+    rateLimit: {
+      max: read.int('RATE_LIMIT_MAX', 1200, 0),
+      windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+    },
+    corsOrigins: (read.optionalString('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
   };
   read.done();
   return config;

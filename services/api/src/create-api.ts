@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { EventPublisher } from '@helpdesk/shared';
+import { Redis } from 'ioredis';
 import app from './app.js';
+import { hashApiKey } from './auth/api-key-secret.js';
+import { ensureAdminKey } from './db/api-key.repository.js';
 import type { ApiConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
@@ -49,7 +52,32 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       const { applied } = await migrateToLatest(db);
       if (applied.length > 0) deps.logger.info({ applied }, 'database migrated');
     }
-    await fastify.register(app, { config, db, files: createFileStore(config.storage), publisher: deps.publisher });
+    if (config.auth.adminToken !== undefined) {
+      await ensureAdminKey(db, {
+        uuid: randomUUID(),
+        name: 'ADMIN_TOKEN',
+        keyHash: hashApiKey(config.auth.adminToken.reveal()),
+      });
+    }
+    // Counters only: fail fast (and let requests through) rather than queue while Redis is away.
+    const rateLimitRedis =
+      config.events.kind === 'redis'
+        ? new Redis(config.events.url, {
+            connectionName: 'helpdesk-api:ratelimit',
+            maxRetriesPerRequest: 1,
+            enableOfflineQueue: false,
+            disableClientInfo: true,
+          })
+        : undefined;
+    if (rateLimitRedis)
+      fastify.addHook('onClose', () => void rateLimitRedis.quit().catch(() => rateLimitRedis.disconnect()));
+    await fastify.register(app, {
+      config,
+      db,
+      files: createFileStore(config.storage),
+      publisher: deps.publisher,
+      rateLimitRedis,
+    });
     await fastify.ready();
   } catch (error) {
     await fastify.close().catch(() => undefined);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { RedisBus, type Env } from '@helpdesk/shared';
 import { createTestDatabase, redisPrefix, testEnv } from '../../../test/test-env.js';
@@ -17,7 +17,10 @@ export interface Traces {
 }
 
 export interface ApiHarness {
+  /** Its inject() sends the administrator key unless a test sets (or unsets) `authorization`. */
   app: FastifyInstance;
+  adminToken: string;
+  secretKey: string;
   prefix: string;
   /** The disk store's folder (unused when S3_* is configured) and the upload spool folder. */
   filesDir: string;
@@ -38,6 +41,8 @@ const BARRIER = 'barrier';
 
 /** The api on a fresh Postgres database and a private Redis prefix, built as production builds it. */
 export async function startApi(env: Env = {}): Promise<ApiHarness> {
+  const secretKey = randomBytes(32).toString('base64url');
+  const adminToken = randomBytes(32).toString('base64url');
   const { redisUrl } = testEnv();
   const prefix = redisPrefix();
   const workDir = await mkdtemp(join(tmpdir(), 'hd-api-'));
@@ -50,6 +55,10 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
     FILES_DIR: filesDir,
     UPLOAD_SPOOL_DIR: spoolDir,
     LOG_LEVEL: 'silent',
+    SECRET_KEY: secretKey,
+    ADMIN_TOKEN: adminToken,
+    // Tests send many requests with one key; the rate-limit tests turn it on.
+    RATE_LIMIT_MAX: '0',
     ...env,
   });
   const listener = new Redis(redisUrl);
@@ -69,6 +78,7 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
 
   const bus = new RedisBus({ url: redisUrl, connectionName: 'hd-test-api' });
   const app = await createApi(config, { publisher: bus.publisher(), logger: createLogger('silent', 'test') });
+  authorizeInjectsAs(app, adminToken);
 
   const barrier = async (): Promise<void> => {
     const token = randomBytes(8).toString('hex');
@@ -82,6 +92,8 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
 
   return {
     app,
+    adminToken,
+    secretKey,
     prefix,
     filesDir,
     spoolDir,
@@ -206,4 +218,40 @@ export function multipartBody(
   }
   if (close) chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/**
+ * Makes `app.inject(...)` send `Authorization: Bearer <token>` unless the test's own headers name
+ * `authorization` (a test of missing credentials sets it to undefined).
+ */
+function authorizeInjectsAs(app: FastifyInstance, token: string): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions | string) => Promise<LightMyRequestResponse>;
+  const withKey = (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
+    const given = typeof options === 'string' ? { url: options } : options;
+    const headers: Record<string, unknown> = { ...(given.headers ?? {}) };
+    if (!('authorization' in headers)) headers.authorization = `Bearer ${token}`;
+    else if (headers.authorization === undefined) delete headers.authorization;
+    return inject({ ...given, headers } as InjectOptions);
+  };
+  Object.defineProperty(app, 'inject', { value: withKey });
+}
+
+/** A request with another key (an organization's), for isolation tests. */
+export function asKey(key: string | undefined): { authorization: string | undefined } {
+  return { authorization: key === undefined ? undefined : `Bearer ${key}` };
+}
+
+/** Creates an organization key through the api, as an administrator would. */
+export async function createOrganizationKey(
+  app: FastifyInstance,
+  organization: string,
+  name = 'test key',
+): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/organizations/${organization}/api-keys/`,
+    payload: { name },
+  });
+  if (res.statusCode !== 201) throw new Error(`api key: ${res.statusCode} ${res.body}`);
+  return res.json<{ key: string }>().key;
 }

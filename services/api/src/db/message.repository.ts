@@ -84,10 +84,14 @@ export async function listMessages(db: Executor, helpDeskId: string, helpDeskUui
   return rows.map((row) => ({ ...row, help_desk_uuid: helpDeskUuid }));
 }
 
-export async function findFileByKey(db: Executor, key: string): Promise<StoredFileInfo | undefined> {
+/** A stored file and the organization whose message holds it. */
+export async function findFileByKey(
+  db: Executor,
+  key: string,
+): Promise<(StoredFileInfo & { organizationId: string }) | undefined> {
   const row = await db
     .selectFrom('messages')
-    .select(['file_key', 'file_name', 'file_content_type', 'file_size'])
+    .select(['file_key', 'file_name', 'file_content_type', 'file_size', 'organization_id'])
     .where('file_key', '=', key)
     .executeTakeFirst();
   if (!row || row.file_key === null) return undefined;
@@ -96,5 +100,6 @@ export async function findFileByKey(db: Executor, key: string): Promise<StoredFi
     name: row.file_name ?? 'file',
     contentType: row.file_content_type ?? 'application/octet-stream',
     size: Number(row.file_size ?? 0),
+    organizationId: row.organization_id,
   };
 }

@@ -23,8 +23,11 @@ export async function createOrganization(
     .executeTakeFirst();
 }
 
-export async function listOrganizations(db: Executor): Promise<OrganizationRecord[]> {
-  return db.selectFrom('organizations').select(['uuid', 'name', 'created_at', 'updated_at']).orderBy('id').execute();
+/** Every organization, or only `onlyId` when given. */
+export async function listOrganizations(db: Executor, onlyId?: string): Promise<OrganizationRecord[]> {
+  let query = db.selectFrom('organizations').select(['uuid', 'name', 'created_at', 'updated_at']);
+  if (onlyId !== undefined) query = query.where('id', '=', onlyId);
+  return query.orderBy('id').execute();
 }
 
 export async function findOrganizationByName(db: Executor, name: string): Promise<OrganizationRef | undefined> {

@@ -67,7 +67,8 @@ export function answerRoutingError(error: FastifyError, request: FastifyRequest,
   void reply.code(500).send(detailError('A server error occurred.'));
 }
 
-const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
+// OPTIONS is left to CORS preflight handling (@fastify/cors, when CORS_ORIGINS is set).
+const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT'] as const;
 
 /**
  * DRF answers a known path with an unsupported method as 405 with an Allow header (not 404),

@@ -18,6 +18,20 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer +([A-Za-z0-9_.~+/=-]{1,512})$/i;
 
+/**
+ * Health, the OpenAPI document and its page are public; unknown routes (404) answer the same with
+ * or without a key; CORS preflights carry no credentials by design.
+ */
+function isPublic(request: FastifyRequest): boolean {
+  const url = request.routeOptions.url;
+  return (
+    url === undefined ||
+    request.routeOptions.config.public === true ||
+    url.startsWith('/api/schema/docs') ||
+    request.method === 'OPTIONS'
+  );
+}
+
 function unauthorized(message: string) {
   return detail(401, message, { 'www-authenticate': 'Bearer realm="api"' });
 }
@@ -30,8 +44,7 @@ export default fp(
   (app, _options, done) => {
     app.decorateRequest('principal', null);
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      // Unknown routes (404) answer the same with or without a key; only routes are guarded.
-      if (request.routeOptions.config.public === true || request.routeOptions.url === undefined) return;
+      if (isPublic(request)) return;
       const header = request.headers.authorization;
       if (header === undefined || header === '') throw unauthorized(AUTH_MESSAGES.notProvided);
       const match = BEARER.exec(header);

@@ -27,7 +27,7 @@ const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     },
     async (request, reply) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request.params.name);
+      const organization = await requireOrganization(app, request, request.params.name);
       const key = generateApiKey();
       const record = await insertApiKey(app.db, {
         uuid: randomUUID(),
@@ -53,7 +53,7 @@ const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     },
     async (request) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request.params.name);
+      const organization = await requireOrganization(app, request, request.params.name);
       const keys = await listApiKeys(app.db, organization.id);
       return keys.map((k) => ({ uuid: k.uuid, name: k.name, created_at: pgTimestampToIso(k.created_at) }));
     },
@@ -74,7 +74,7 @@ const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     async (request, reply) => {
       requireAdmin(request);
       if (request.validationError) throw notFound();
-      const organization = await requireOrganization(app, request.params.name);
+      const organization = await requireOrganization(app, request, request.params.name);
       if (!(await revokeApiKey(app.db, organization.id, request.params.uuid))) throw notFound();
       return reply.code(204).send(null);
     },

@@ -20,7 +20,7 @@ const clientsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       },
     },
     async (request, reply) => {
-      const organization = await requireOrganization(app, request.body.organization);
+      const organization = await requireOrganization(app, request, request.body.organization);
       const record = await createClient(app.db, {
         uuid: randomUUID(),
         organizationId: organization.id,
@@ -42,7 +42,7 @@ const clientsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       },
     },
     async (request) => {
-      const organization = await requireOrganization(app, request.query.organization);
+      const organization = await requireOrganization(app, request, request.query.organization);
       return (await listClients(app.db, organization.id)).map(serializeClient);
     },
   );

@@ -1,3 +1,4 @@
+import { canAccess } from '../auth/access.js';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { FILES_PATH } from '@helpdesk/shared';
@@ -30,7 +31,8 @@ const filesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     async (request, reply) => {
       if (request.validationError) throw notFound();
       const info = await findFileByKey(app.db, request.params.key);
-      if (!info) throw notFound();
+      // Served only to keys of the file's organization; others get what a missing file gets.
+      if (!info || !canAccess(request, info.organizationId)) throw notFound();
       const body = await app.files.get(info.key);
       if (!body) throw notFound();
       const contentType = INLINE_SAFE.test(info.contentType) ? info.contentType : 'application/octet-stream';

@@ -1,3 +1,4 @@
+import { canAccess } from '../auth/access.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -34,7 +35,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
       },
     },
     async (request) => {
-      const organization = await requireOrganization(app, request.query.organization);
+      const organization = await requireOrganization(app, request, request.query.organization);
       const baseUrl = fileBaseUrl(request, publicBaseUrl);
       return (await listHelpDesks(app.db, organization.id)).map((record) => serializeHelpDesk(record, baseUrl));
     },
@@ -52,7 +53,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
     },
     async (request, reply) => {
       const baseUrl = fileBaseUrl(request, publicBaseUrl);
-      const organization = await requireOrganization(app, request.body.organization);
+      const organization = await requireOrganization(app, request, request.body.organization);
       const clientId = await findClientId(app.db, organization.id, request.body.client);
       if (clientId === undefined) throw fieldError('client', ERROR_MESSAGES.doesNotExist(request.body.client));
       const id = await createHelpDesk(app.db, { uuid: randomUUID(), organizationId: organization.id, clientId });
@@ -77,7 +78,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
     async (request) => {
       if (request.validationError) throw notFound();
       const helpDesk = await findHelpDesk(app.db, request.params.uuid);
-      if (!helpDesk) throw notFound();
+      if (!helpDesk || !canAccess(request, helpDesk.organizationId)) throw notFound();
       const baseUrl = fileBaseUrl(request, publicBaseUrl);
       return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) =>
         serializeMessage(record, baseUrl),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateOrganizationBody, serializeOrganization } from '@helpdesk/shared';
+import { principalOf, requireAdmin } from '../auth/access.js';
 import { createOrganization, listOrganizations } from '../db/organization.repository.js';
 import { fieldError } from '../http/api-error.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
@@ -15,12 +16,13 @@ const organizationsRoute: FastifyPluginCallbackTypebox = (app, _options, done) =
     {
       schema: {
         tags: ['administration'],
-        summary: 'Create an organization',
+        summary: 'Create an organization (administrator)',
         body: CreateOrganizationBody,
-        response: { 201: Type.Ref('Organization'), ...errorResponses(400, 415) },
+        response: { 201: Type.Ref('Organization'), ...errorResponses(400, 401, 403, 415) },
       },
     },
     async (request, reply) => {
+      requireAdmin(request);
       const record = await createOrganization(app.db, randomUUID(), request.body.name);
       if (!record) throw fieldError('name', DRF_MESSAGES.unique('organization', 'name'));
       return reply.code(201).send(serializeOrganization(record));
@@ -32,11 +34,15 @@ const organizationsRoute: FastifyPluginCallbackTypebox = (app, _options, done) =
     {
       schema: {
         tags: ['administration'],
-        summary: 'List organizations',
-        response: { 200: Type.Array(Type.Ref('Organization')) },
+        summary: "List organizations: all for an administrator, its own for an organization's key",
+        response: { 200: Type.Array(Type.Ref('Organization')), ...errorResponses(401) },
       },
     },
-    async () => (await listOrganizations(app.db)).map(serializeOrganization),
+    async (request) => {
+      const principal = principalOf(request);
+      const scope = principal.kind === 'organization' ? principal.organizationId : undefined;
+      return (await listOrganizations(app.db, scope)).map(serializeOrganization);
+    },
   );
   methodNotAllowed(app, '/api/organizations/', ['GET', 'POST']);
   done();

@@ -1,4 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { canAccess } from '../auth/access.js';
 import { Type } from '@sinclair/typebox';
 import { SendMessageFields } from '@helpdesk/shared';
 import { fieldError } from '../http/api-error.js';
@@ -106,6 +107,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
           message: fields.message ?? '',
           file,
           fileBaseUrl: baseUrl,
+          mayAccess: (organizationId) => canAccess(request, organizationId),
         },
       );
       return reply.code(201).send(created);

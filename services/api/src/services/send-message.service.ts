@@ -22,6 +22,8 @@ export interface SendMessageCommand {
   message: string;
   file: SpooledFile | undefined;
   fileBaseUrl: string;
+  /** Whether the caller's key may write to the help desk's organization; others' look nonexistent. */
+  mayAccess(organizationId: string): boolean;
 }
 
 /**
@@ -41,7 +43,9 @@ export async function sendMessage(deps: SendMessageDeps, command: SendMessageCom
 async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
   const { db, files, events, log } = deps;
   const helpDesk = await findHelpDesk(db, command.helpDeskUuid);
-  if (!helpDesk) throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
+  if (!helpDesk || !command.mayAccess(helpDesk.organizationId)) {
+    throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
+  }
 
   let stored: StoredFileInfo | null = null;
   if (command.file) {

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initialSchema from './2026-11-25T0800-initial-schema.js';
+import * as apiKeys from './2026-11-25T0900-api-keys.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -7,4 +8,5 @@ import * as initialSchema from './2026-11-25T0800-initial-schema.js';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T0800-initial-schema': initialSchema,
+  '2026-11-25T0900-api-keys': apiKeys,
 };
