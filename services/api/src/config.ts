@@ -57,7 +57,12 @@ export interface ApiConfig {
 }
 
 /** Reads and validates the api's environment once; throws ConfigError naming every bad variable. */
-export function loadApiConfig(env: Env = process.env): ApiConfig {
+export interface LoadApiConfigOptions {
+  /** Command-line tools (migrate, create-admin) sign no tickets, so they do not need SECRET_KEY. */
+  secretKeyOptional?: boolean;
+}
+
+export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOptions = {}): ApiConfig {
   const read = new ConfigReader(env);
   const dataDir = read.string('DATA_DIR', './.data');
 
@@ -122,7 +127,10 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     },
     shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
     auth: {
-      secretKey: read.secret('SECRET_KEY', MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE),
+      secretKey:
+        options.secretKeyOptional === true && !env.SECRET_KEY
+          ? new Secret('')
+          : read.secret('SECRET_KEY', MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE),
       adminToken: adminToken === undefined ? undefined : new Secret(adminToken),
       ticketTtlSeconds: read.int('WS_TICKET_TTL_SECONDS', 60, 5, 3600),
     },
@@ -157,4 +165,9 @@ function isKnownTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The configuration of command-line tools (migrate, create-admin), from the process environment. */
+export function loadToolConfig(): ApiConfig {
+  return loadApiConfig(process.env, { secretKeyOptional: true });
 }

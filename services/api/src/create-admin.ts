@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@helpdesk/shared';
 import { generateApiKey, hashApiKey } from './auth/api-key-secret.js';
-import { loadApiConfig } from './config.js';
+import { loadToolConfig } from './config.js';
 import { insertApiKey } from './db/api-key.repository.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
@@ -11,7 +11,7 @@ import { migrateToLatest } from './db/migrator.js';
 // and prints its API key once. Only the key's hash is stored.
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { name: { type: 'string', default: 'administrator' } } });
-  const config = loadApiConfig();
+  const config = loadToolConfig();
   const db = await openDatabase(config.database, config.timeZone);
   try {
     if (config.autoMigrate) await migrateToLatest(db);

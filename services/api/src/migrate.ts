@@ -1,12 +1,12 @@
 import { ConfigError } from '@helpdesk/shared';
-import { loadApiConfig } from './config.js';
+import { loadToolConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
 
 // `pnpm migrate`: brings DATABASE_URL (or the embedded PGlite folder) to the latest schema.
 // Exits non-zero on any failure, so a deploy's migration Job fails loudly.
 async function main(): Promise<void> {
-  const config = loadApiConfig();
+  const config = loadToolConfig();
   const db = await openDatabase(config.database, config.timeZone);
   try {
     const { applied } = await migrateToLatest(db);
