@@ -10,6 +10,8 @@ export interface OrganizationTable {
   id: Generated<string> & Id;
   uuid: string;
   name: string;
+  /** The last event id given to the organization's events (outbox). */
+  event_seq: Generated<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -61,12 +63,23 @@ export interface ApiKeyTable {
   revoked_at: string | null;
 }
 
+export interface OutboxEventTable {
+  id: Generated<string> & Id;
+  organization_id: string;
+  organization_name: string;
+  seq: string;
+  payload: string;
+  created_at: Timestamp;
+  published_at: string | null;
+}
+
 export interface DB {
   organizations: OrganizationTable;
   clients: ClientTable;
   help_desks: HelpDeskTable;
   messages: MessageTable;
   api_keys: ApiKeyTable;
+  outbox_events: OutboxEventTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationTable>;

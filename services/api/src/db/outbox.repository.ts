@@ -1,0 +1,66 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { encodeEnvelope, type EventPayloads, type EventType } from '@helpdesk/shared';
+import type { DB } from './tables.js';
+
+/** One event to announce, typed by its name. */
+export type OutgoingEvent = { [K in EventType]: { type: K; payload: EventPayloads[K] } }[EventType];
+
+/**
+ * Records events in the outbox inside the caller's transaction, numbered with the organization's
+ * next ids. They commit, or roll back, with the change that caused them; the relay publishes them.
+ */
+export async function enqueueEvents(
+  trx: Transaction<DB>,
+  organization: { id: string; name: string },
+  events: readonly OutgoingEvent[],
+): Promise<number[]> {
+  if (events.length === 0) return [];
+  const { event_seq } = await trx
+    .updateTable('organizations')
+    .set({ event_seq: sql<string>`event_seq + ${events.length}` })
+    .where('id', '=', organization.id)
+    .returning('event_seq')
+    .executeTakeFirstOrThrow();
+  const first = Number(event_seq) - events.length + 1;
+  const ids = events.map((_event, i) => first + i);
+  await trx
+    .insertInto('outbox_events')
+    .values(
+      events.map((event, i) => ({
+        organization_id: organization.id,
+        organization_name: organization.name,
+        seq: String(ids[i]),
+        payload: encodeEnvelope(event.type, event.payload as never, ids[i]),
+      })),
+    )
+    .execute();
+  return ids;
+}
+
+export interface UnpublishedEvent {
+  id: string;
+  organizationName: string;
+  seq: number;
+  payload: string;
+}
+
+/** Committed events not yet published, oldest first (per organization: in id order). */
+export async function unpublishedEvents(db: Kysely<DB>, limit: number): Promise<UnpublishedEvent[]> {
+  const rows = await db
+    .selectFrom('outbox_events')
+    .select(['id', 'organization_name', 'seq', 'payload'])
+    .where('published_at', 'is', null)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, organizationName: r.organization_name, seq: Number(r.seq), payload: r.payload }));
+}
+
+export async function markPublished(db: Kysely<DB>, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('outbox_events')
+    .set({ published_at: sql<string>`now()` })
+    .where('id', 'in', ids)
+    .execute();
+}
