@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
   DEFAULT_HISTORY_LIMITS,
   historyRead,
@@ -8,71 +8,100 @@ import {
   type EventPublisher,
   type EventSubscriber,
   type HistoryLimits,
+  type SequencedEvent,
 } from './event-bus.js';
 
 export interface RedisBusOptions {
+  /** One Redis, or (cluster) one or more seed nodes separated by commas. */
   url: string;
   /** Name shown in CLIENT LIST, to tell connections apart when operating Redis. */
   connectionName: string;
   history?: HistoryLimits;
+  /**
+   * A Redis Cluster with sharded pub/sub (Redis 7: SPUBLISH/SSUBSCRIBE): each organization's
+   * channel and history live on the shard that owns its slot, so pub/sub traffic grows per shard
+   * instead of being broadcast to every node.
+   */
+  cluster?: boolean;
 }
 
-/** A channel's history is a Redis stream beside it; entry ids are the events' own ids (`<id>-0`). */
+/**
+ * A channel's history is a Redis stream beside it; entry ids are the events' own ids (`<id>-0`).
+ * The hash tag puts the stream in the channel's own slot (a sharded channel hashes like a key),
+ * so one MULTI can append and publish on a Cluster too.
+ */
 export function historyKey(channel: string): string {
-  return `${channel}:history`;
+  return `{${channel}}:history`;
 }
 
 // XADD with an id at or below the stream's top: the event is already in the history.
 const ALREADY_KEPT = /equal or smaller than the target stream top item/;
 
+type Client = Redis | Cluster;
+
 /**
- * Redis pub/sub. Publishing and subscribing use separate connections (a subscribed connection
- * can run nothing else). ioredis reconnects by itself and re-subscribes every channel after a
- * reconnect (autoResubscribe).
+ * Redis pub/sub (or sharded pub/sub on a Cluster). Publishing and subscribing use separate
+ * connections (a subscribed connection can run nothing else). ioredis reconnects by itself and
+ * re-subscribes every channel after a reconnect.
  */
 export class RedisBus implements EventBus {
-  private readonly connections: Redis[] = [];
-  private historyReader: Redis | undefined;
+  private readonly connections: Client[] = [];
+  private historyReader: Client | undefined;
   private readonly limits: HistoryLimits;
+  private readonly sharded: boolean;
+
   constructor(private readonly options: RedisBusOptions) {
     this.limits = options.history ?? DEFAULT_HISTORY_LIMITS;
+    this.sharded = options.cluster === true;
   }
 
-  private connect(role: string): Redis {
-    const redis = new Redis(this.options.url, {
+  private connect(role: string): Client {
+    const redisOptions: RedisOptions = {
       connectionName: `${this.options.connectionName}:${role}`,
-      lazyConnect: false,
       maxRetriesPerRequest: null,
       // ioredis >= 5.8.2 sends CLIENT SETINFO after an async read during the handshake; a SUBSCRIBE
       // issued in that window is confirmed but its messages never arrive (redis/ioredis#2037).
       disableClientInfo: true,
-    });
-    this.connections.push(redis);
-    return redis;
+    };
+    const client = this.sharded
+      ? new Cluster(
+          this.options.url.split(',').map((seed) => seed.trim()),
+          { redisOptions, shardedSubscribers: true },
+        )
+      : new Redis(this.options.url, redisOptions);
+    this.connections.push(client);
+    return client;
   }
 
   publisher(): EventPublisher {
     const redis = this.connect('pub');
+    const appendAndPublish = async (events: readonly SequencedEvent[]): Promise<void> => {
+      const { maxEvents, maxAgeMs } = this.limits;
+      const now = String(Date.now());
+      // MULTI: history and live delivery happen together or not at all.
+      const multi = redis.multi();
+      for (const event of events) {
+        const key = historyKey(event.channel);
+        multi.xadd(key, 'MAXLEN', '~', maxEvents, `${event.id}-0`, 't', now, 'e', event.payload);
+        multi.pexpire(key, maxAgeMs);
+        if (this.sharded) multi.spublish(event.channel, event.payload);
+        else multi.publish(event.channel, event.payload);
+      }
+      const results = (await multi.exec()) ?? [];
+      for (const [error] of results) {
+        if (error && !ALREADY_KEPT.test(error.message)) throw error;
+      }
+    };
     return {
       publish: async (channel, payload) => {
-        await redis.publish(channel, payload);
+        if (this.sharded) await redis.spublish(channel, payload);
+        else await redis.publish(channel, payload);
       },
       publishSequenced: async (events) => {
         if (events.length === 0) return;
-        const { maxEvents, maxAgeMs } = this.limits;
-        const now = String(Date.now());
-        // MULTI: history and live delivery of a batch happen together or not at all.
-        const multi = redis.multi();
-        for (const event of events) {
-          const key = historyKey(event.channel);
-          multi.xadd(key, 'MAXLEN', '~', maxEvents, `${event.id}-0`, 't', now, 'e', event.payload);
-          multi.pexpire(key, maxAgeMs);
-          multi.publish(event.channel, event.payload);
-        }
-        const results = (await multi.exec()) ?? [];
-        for (const [error] of results) {
-          if (error && !ALREADY_KEPT.test(error.message)) throw error;
-        }
+        if (!this.sharded) return appendAndPublish(events);
+        // On a Cluster a MULTI stays within one slot: one per channel, each in its own order.
+        await Promise.all([...groupByChannel(events).values()].map(appendAndPublish));
       },
       close: async () => {
         await quit(redis);
@@ -82,14 +111,17 @@ export class RedisBus implements EventBus {
 
   subscriber(onMessage: BusMessageHandler): EventSubscriber {
     const redis = this.connect('sub');
-    // messageBuffer hands over the payload bytes untouched: no decode, no re-encode.
-    redis.on('messageBuffer', (channel: Buffer, payload: Buffer) => onMessage(channel.toString(), payload));
+    // The *Buffer events hand over the payload bytes untouched: no decode, no re-encode.
+    const deliver = (channel: Buffer, payload: Buffer) => onMessage(channel.toString(), payload);
+    redis.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', deliver);
     return {
       subscribe: async (channel) => {
-        await redis.subscribe(channel);
+        if (this.sharded) await redis.ssubscribe(channel);
+        else await redis.subscribe(channel);
       },
       unsubscribe: async (channel) => {
-        await redis.unsubscribe(channel);
+        if (this.sharded) await redis.sunsubscribe(channel);
+        else await redis.unsubscribe(channel);
       },
       close: async () => {
         await quit(redis);
@@ -110,11 +142,11 @@ export class RedisBus implements EventBus {
           const payload = fieldOf(fields, 'e');
           // Older than the age limit counts as not kept, even if Redis has not trimmed it yet.
           if (payload === undefined || at < oldest) continue;
-          kept.push({ id: Number(entryId.slice(0, entryId.indexOf('-'))), payload });
+          kept.push({ id: streamId(entryId), payload });
         }
         if (kept.length > 0 || entries.length > 0) return historyRead(afterId, kept, undefined);
         const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
-        return historyRead(afterId, [], last ? Number(last[0].slice(0, last[0].indexOf('-'))) : undefined);
+        return historyRead(afterId, [], last ? streamId(last[0]) : undefined);
       },
     };
   }
@@ -125,12 +157,27 @@ export class RedisBus implements EventBus {
   }
 }
 
+function groupByChannel(events: readonly SequencedEvent[]): Map<string, SequencedEvent[]> {
+  const groups = new Map<string, SequencedEvent[]>();
+  for (const event of events) {
+    const group = groups.get(event.channel);
+    if (group) group.push(event);
+    else groups.set(event.channel, [event]);
+  }
+  return groups;
+}
+
+/** `<id>-0` → id. */
+function streamId(entryId: string): number {
+  return Number(entryId.slice(0, entryId.indexOf('-')));
+}
+
 function fieldOf(fields: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
 }
 
-async function quit(redis: Redis): Promise<void> {
+async function quit(redis: Client): Promise<void> {
   if (redis.status === 'end') return;
   try {
     await redis.quit();

@@ -1,0 +1,91 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A private Redis Cluster of `size` masters on free loopback ports, for the sharded pub/sub path. */
+export interface LocalRedisCluster {
+  seeds: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export async function startRedisCluster(size = 3): Promise<LocalRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'hd-redis-cluster-'));
+  const nodes: Array<{ port: number; child: ChildProcess }> = [];
+  const stop = async () => {
+    for (const { child } of nodes) child.kill('SIGKILL');
+    await Promise.all(nodes.filter(({ child }) => child.exitCode === null).map(({ child }) => once(child, 'exit')));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < size; i += 1) {
+      const port = await freePort();
+      const child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+        ],
+        { stdio: 'ignore' },
+      );
+      nodes.push({ port, child });
+    }
+    for (const { port } of nodes) {
+      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+    }
+    const created = spawnSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...nodes.map(({ port }) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr}${created.stdout}`);
+    // Wait until every node agrees the cluster is up.
+    for (const { port } of nodes) {
+      const node = new Redis({ port, host: '127.0.0.1' });
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        if ((await node.cluster('INFO')).includes('cluster_state:ok')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      node.disconnect();
+    }
+    return { seeds: nodes.map(({ port }) => `redis://127.0.0.1:${port}`).join(','), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
