@@ -12,3 +12,4 @@ export * from './bus/event-bus.js';
 export * from './bus/in-process-bus.js';
 export * from './bus/redis-bus.js';
 export * from './tickets.js';
+export * from './process-lifecycle.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { createApi, createLogger } from '@helpdesk/api';
 import { startGateway } from '@helpdesk/gateway';
-import { ConfigError, InProcessBus, RedisBus, type EventBus } from '@helpdesk/shared';
+import { InProcessBus, RedisBus, runMain, stopOnSignals, type EventBus } from '@helpdesk/shared';
 import { loadEmbeddedConfig } from './config.js';
 
 // `pnpm start`: the whole system in one process. The api listens on a private loopback port; the
@@ -53,31 +53,11 @@ async function main(): Promise<void> {
     );
   }
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.error('shutdown grace period over; exiting');
-      process.exit(1);
-    }, config.api.shutdownGraceSeconds * 1000);
-    timer.unref();
-    gateway
-      .close()
-      .then(() => api.close())
-      .then(() => bus.close())
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, config.api.shutdownGraceSeconds, async () => {
+    await gateway.close();
+    await api.close();
+    await bus.close();
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+runMain(main);
