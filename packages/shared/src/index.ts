@@ -13,3 +13,4 @@ export * from './bus/in-process-bus.js';
 export * from './bus/redis-bus.js';
 export * from './tickets.js';
 export * from './process-lifecycle.js';
+export * from './metrics-server.js';
