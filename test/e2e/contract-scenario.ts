@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { bearer, createTenant, post, socketTicket, type Json } from '../rest.js';
 import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
 
 /** SECRET_KEY of the processes under test (api, gateway, standalone): they share it. */
@@ -8,53 +9,11 @@ export const E2E_SECRET_KEY = randomBytes(32).toString('base64url');
 /** ADMIN_TOKEN given to the distributed api under test: the bootstrap administrator key. */
 export const E2E_ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
-/** A socket ticket for the organization, as a client gets one: traded for its key over REST. */
-export async function socketTicket(httpBase: string, organization: string, key: string): Promise<string> {
-  return String((await post(httpBase, '/api/ws-tickets/', { organization }, key)).token);
-}
-
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-type Json = Record<string, unknown>;
-
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
-
-async function post(base: string, path: string, body: unknown, key: string): Promise<Json> {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...bearer(key) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as Json;
-}
 
 /** The exact frame the contract promises: `data` is the object as a JSON string. */
 function frame(type: string, object: Json): string {
   return JSON.stringify({ type, data: JSON.stringify(object) });
-}
-
-interface Tenant {
-  name: string;
-  /** The organization's own API key: everything below the administration is done with it. */
-  key: string;
-  client: Json;
-  helpDesk: Json;
-}
-
-async function createTenant(base: string, label: string, adminToken: string): Promise<Tenant> {
-  const name = `${label}-${randomBytes(4).toString('hex')}`;
-  await post(base, '/api/organizations/', { name }, adminToken);
-  const key = String((await post(base, `/api/organizations/${name}/api-keys/`, { name: 'agents' }, adminToken)).key);
-  const client = await post(
-    base,
-    '/api/clients/',
-    { organization: name, name: `Client of ${label}`, phone: '5511900000000' },
-    key,
-  );
-  const helpDesk = await post(base, '/api/help-desks/', { organization: name, client: client.uuid }, key);
-  return { name, key, client, helpDesk };
 }
 
 /**

@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { organizationChannel } from '../../packages/shared/src/index.js';
+import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
+import { startPrivateRedis, type PrivateRedis } from '../redis-server.js';
+import { createTenant, post, socketTicket, type Tenant } from '../rest.js';
+import { createTestDatabase, redisPrefix } from '../test-env.js';
+import { RecordingSocket } from '../ws-client.js';
+import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY } from './contract-scenario.js';
+
+// Scale-out: two api and two gateway processes on one Postgres and a private Redis that the
+// test kills and restarts; sockets of one organization spread over both gateways.
+describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
+  let redis: PrivateRedis;
+  let prefix: string;
+  let filesDir: string;
+  const apis: ServiceProcess[] = [];
+  const gateways: ServiceProcess[] = [];
+  let a: Tenant;
+  let b: Tenant;
+  const sockets: RecordingSocket[] = [];
+
+  const http = (i: number) => `http://127.0.0.1:${apis[i]!.port}`;
+  const ws = (i: number) => `ws://127.0.0.1:${gateways[i]!.port}`;
+  const open = async (gateway: number, tenant: Tenant) => {
+    const ticket = await socketTicket(http(0), tenant.name, tenant.key);
+    const socket = await RecordingSocket.open(`${ws(gateway)}/ws/chat/${tenant.name}/?token=${ticket}`);
+    sockets.push(socket);
+    return socket;
+  };
+  const types = (frames: string[]) => frames.map((f) => (JSON.parse(f) as { type: string }).type);
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    prefix = redisPrefix();
+    filesDir = await mkdtemp(join(tmpdir(), 'hd-fleet-files-'));
+    const databaseUrl = await createTestDatabase();
+    const shared = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, SECRET_KEY: E2E_SECRET_KEY };
+    const apiEnv = { ...shared, DATABASE_URL: databaseUrl, ADMIN_TOKEN: E2E_ADMIN_TOKEN, FILES_DIR: filesDir };
+    apis.push(
+      ...(await Promise.all([0, 1].map(() => startService(join(REPO_ROOT, 'services/api/dist/main.js'), apiEnv)))),
+    );
+    gateways.push(
+      ...(await Promise.all([0, 1].map(() => startService(join(REPO_ROOT, 'services/gateway/dist/main.js'), shared)))),
+    );
+    a = await createTenant(http(0), 'fleet-a', E2E_ADMIN_TOKEN);
+    b = await createTenant(http(1), 'fleet-b', E2E_ADMIN_TOKEN);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await Promise.all([...apis, ...gateways].map((p) => p.stop()));
+    await redis?.stop();
+    if (filesDir) await rm(filesDir, { recursive: true, force: true });
+  });
+
+  it("delivers every organization's events to its sockets on both gateways, whichever api took the post", async () => {
+    const aOnFirst = [await open(0, a), await open(0, a)];
+    const aOnSecond = await open(1, a);
+    const bOnSecond = await open(1, b);
+
+    await post(http(0), '/api/send-message/', { message: 'via api 1', help_desk: a.helpDesk.uuid }, a.key);
+    await post(http(1), '/api/send-message/', { message: 'via api 2', help_desk: a.helpDesk.uuid }, a.key);
+    for (const socket of [...aOnFirst, aOnSecond]) {
+      const frames = await socket.waitForFrames(6);
+      expect(types(frames)).toEqual([
+        'new_message',
+        'update_helpdesk',
+        'update_message',
+        'new_message',
+        'update_helpdesk',
+        'update_message',
+      ]);
+      expect(frames[0]).toContain('via api 1');
+      expect(frames[3]).toContain('via api 2');
+    }
+    // B's socket shares a gateway with A's, and still saw none of A's: its first frames are its own.
+    await post(http(1), '/api/send-message/', { message: 'only b', help_desk: b.helpDesk.uuid }, b.key);
+    const bFrames = await bOnSecond.waitForFrames(3);
+    expect(bFrames.join()).toContain('only b');
+    expect(bFrames.join()).not.toContain('via api');
+  });
+
+  it('gateways resubscribe by themselves when Redis restarts under them', async () => {
+    const socket = await open(1, a);
+    const channel = organizationChannel(prefix, a.name);
+    await redis.kill();
+    await redis.restart();
+    const probe = new Redis(redis.url);
+    try {
+      // Both gateways host sockets of A, so both must be back on its channel.
+      await expect
+        .poll(async () => ((await probe.pubsub('NUMSUB', channel)) as [string, number])[1], { timeout: 15_000 })
+        .toBe(2);
+    } finally {
+      probe.disconnect();
+    }
+    const before = socket.frames.length;
+    await post(http(0), '/api/send-message/', { message: 'after restart', help_desk: a.helpDesk.uuid }, a.key);
+    const frames = await socket.waitForFrames(before + 3, 10_000);
+    expect(frames.slice(before).join()).toContain('after restart');
+  }, 30_000);
+
+  it('SIGTERM drains a gateway: its sockets get 1012, it exits 0, and clients reconnect to the other', async () => {
+    const onFirst = await open(0, a);
+    const closed = new Promise<number>((resolve) => onFirst.ws.once('close', (code) => resolve(code)));
+    expect(await gateways[0]!.stop('SIGTERM')).toBe(0);
+    expect(await closed).toBe(1012);
+    const moved = await open(1, a);
+    await post(http(1), '/api/send-message/', { message: 'after drain', help_desk: a.helpDesk.uuid }, a.key);
+    expect((await moved.waitForFrames(3)).join()).toContain('after drain');
+  }, 30_000);
+});
