@@ -1,25 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort, waitForRedis } from './redis-server.js';
 
 /** A private Redis Cluster of `size` masters on free loopback ports, for the sharded pub/sub path. */
 export interface LocalRedisCluster {
   seeds: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function startRedisCluster(size = 3): Promise<LocalRedisCluster> {
@@ -55,12 +45,7 @@ export async function startRedisCluster(size = 3): Promise<LocalRedisCluster> {
       );
       nodes.push({ port, child });
     }
-    for (const { port } of nodes) {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-    }
+    for (const { port } of nodes) await waitForRedis(port);
     const created = spawnSync(
       'redis-cli',
       [
