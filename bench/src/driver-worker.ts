@@ -153,7 +153,7 @@ async function post(job: PostJob): Promise<DriverReport> {
       const response = await pool.request({
         method: 'POST',
         path: '/api/send-message/',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${job.apiKeys[org]!}` },
         body: JSON.stringify({ message: markerText(seq, t0, phase, job.payloadBytes), help_desk: helpDesk }),
       });
       await response.body.dump();

@@ -91,6 +91,8 @@ export interface PostJob {
   apiUrl: string;
   /** Help desk uuids, per organization. */
   helpDesks: string[][];
+  /** Each organization's API key, same order. */
+  apiKeys: string[];
   /** POSTs per second in all; 0 = as fast as `concurrency` allows. */
   rate: number;
   concurrency: number;

@@ -29,7 +29,7 @@ import {
   type BenchDatabase,
   type ManagedProcess,
 } from './services.js';
-import { createFixtures } from './fixtures.js';
+import { createFixtures, type Fixtures } from './fixtures.js';
 import { NEW_MESSAGE } from './payload.js';
 
 export interface RunContext {
@@ -177,7 +177,8 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
   try {
     // ---- the api (end to end only) ----
     let api: ManagedProcess | undefined;
-    let helpDesks: string[][] = [];
+    let fixtures: Fixtures = { helpDesks: [], apiKeys: [] };
+    const adminToken = randomBytes(32).toString('base64url');
     if (options.kind === 'e2e') {
       const database: BenchDatabase = await createBenchDatabase(ctx.postgresAdminUrl);
       cleanup.push(() => database.drop());
@@ -190,6 +191,9 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         REDIS_PREFIX: prefix,
         AUTO_MIGRATE: 'true',
         SECRET_KEY: secretKey,
+        ADMIN_TOKEN: adminToken,
+        // The bench measures the api's own speed; a per-key throttle would measure the throttle.
+        RATE_LIMIT_MAX: '0',
         LOG_LEVEL: ctx.logLevel,
         DATA_DIR: scratch.path,
         UPLOAD_SPOOL_DIR: join(scratch.path, 'spool'),
@@ -197,7 +201,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       const apiProcess = api;
       cleanup.unshift(() => apiProcess.stop());
       await waitForHttpOk(`http://127.0.0.1:${api.port}/readyz`, 30_000);
-      helpDesks = await createFixtures(`http://127.0.0.1:${api.port}`, orgNames, options.helpDesks);
+      fixtures = await createFixtures(`http://127.0.0.1:${api.port}`, adminToken, orgNames, options.helpDesks);
     }
 
     // ---- the target ----
@@ -376,7 +380,8 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
             ? {
                 mode: 'post',
                 apiUrl: `http://127.0.0.1:${api!.port}`,
-                helpDesks,
+                helpDesks: fixtures.helpDesks,
+                apiKeys: fixtures.apiKeys,
                 rate: options.rate,
                 concurrency: Math.max(1, Math.round(options.concurrency)),
                 warmupMs: options.warmupSeconds * 1000,
