@@ -82,7 +82,14 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
 
   await fastify.register(databasePlugin, { db });
   await fastify.register(storagePlugin, { files });
-  await fastify.register(eventsPlugin, { publisher, channelPrefix: config.events.prefix });
+  await fastify.register(eventsPlugin, {
+    publisher,
+    channelPrefix: config.events.prefix,
+    database: config.database,
+    outbox: config.outbox,
+    // Half the grace period: the rest is for requests in flight and closing connections.
+    closeTimeoutMs: (config.shutdownGraceSeconds * 1000) / 2,
+  });
   await fastify.register(authPlugin);
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 

@@ -54,6 +54,19 @@ export interface ApiConfig {
   };
   /** Origins allowed to call the api from a browser (CORS); empty: no cross-origin access. */
   corsOrigins: string[];
+  /** The relay that publishes committed outbox events to the bus (issue 4, item 1). */
+  outbox: {
+    /** Events published per bus round trip. */
+    batchSize: number;
+    /** How often the relay looks for unpublished events besides being nudged after each commit. */
+    pollIntervalMs: number;
+    /** Longest wait between retries while the bus or the database fails (backoff doubles up to it). */
+    retryMaxMs: number;
+    /** Published events are deleted from the outbox after this long. */
+    retentionSeconds: number;
+  };
+  /** How much of each organization's events the bus keeps for reconnecting sockets. */
+  history: { maxEvents: number; maxAgeMs: number };
 }
 
 /** Reads and validates the api's environment once; throws ConfigError naming every bad variable. */
@@ -142,6 +155,21 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       .split(',')
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ''),
+    outbox: {
+      // One Redis MULTI per batch; a backlog after an outage drains this many events per round trip.
+      batchSize: read.int('OUTBOX_BATCH_SIZE', 500, 1, 10_000),
+      // The relay is nudged right after every commit (and over LISTEN/NOTIFY from other replicas);
+      // the poll is the safety net for a lost nudge, and the leader's liveness check.
+      pollIntervalMs: read.int('OUTBOX_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      retryMaxMs: read.int('OUTBOX_RETRY_MAX_MS', 5000, 10, 300_000),
+      retentionSeconds: read.int('OUTBOX_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
+    },
+    history: {
+      // Per organization: at most this many events, none older than HISTORY_MAX_AGE_SECONDS, are
+      // kept for sockets that reconnect with ?last_event_id. Gateways must be given the same values.
+      maxEvents: read.int('HISTORY_MAX_EVENTS', 1000, 1, 1_000_000),
+      maxAgeMs: read.int('HISTORY_MAX_AGE_SECONDS', 3600, 1, 7 * 86_400) * 1000,
+    },
   };
   read.done();
   return config;

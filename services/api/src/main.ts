@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     ]);
   }
   const logger = createLogger(config.logLevel, 'helpdesk-api');
-  const bus = new RedisBus({ url: config.events.url, connectionName: 'helpdesk-api' });
+  const bus = new RedisBus({ url: config.events.url, connectionName: 'helpdesk-api', history: config.history });
   const api = await createApi(config, { publisher: bus.publisher(), logger });
   await api.listen({ host: config.host, port: config.port });
 

@@ -30,8 +30,8 @@ export interface ApiHarness {
   /** Resolves when `count` envelopes have been published in all. */
   waitForPublished(count: number): Promise<Array<[string, string]>>;
   /**
-   * Everything written so far. Events are read after a barrier message, so any event the api
-   * published before this call (it awaits its publishes before answering) has arrived.
+   * Everything written so far. The relay first publishes every committed event, then events are
+   * read after a barrier message, so every event committed before this call has arrived.
    */
   traces(): Promise<Traces>;
   close(): Promise<void>;
@@ -76,7 +76,7 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
   });
   await listener.psubscribe(`${prefix}*`);
 
-  const bus = new RedisBus({ url: redisUrl, connectionName: 'hd-test-api' });
+  const bus = new RedisBus({ url: redisUrl, connectionName: 'hd-test-api', history: config.history });
   const app = await createApi(config, { publisher: bus.publisher(), logger: createLogger('silent', 'test') });
   authorizeInjectsAs(app, adminToken);
 
@@ -108,6 +108,8 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
         waiters.push({ count, resolve: () => (clearTimeout(timer), resolve(published.slice(0, count))) });
       }),
     traces: async () => {
+      // The relay publishes after commit, so answers can come first: publish what is committed.
+      await app.relay.flush();
       await barrier();
       const rows = await app.db
         .selectNoFrom((eb) => [

@@ -66,7 +66,8 @@ export async function updateMessageStatus(
 ): Promise<MessageRecord> {
   const row = await db
     .updateTable('messages')
-    .set({ status, updated_at: sql<string>`now()` })
+    // The moment of the change, even inside the transaction that created the message.
+    .set({ status, updated_at: sql<string>`clock_timestamp()` })
     .where('id', '=', messageId)
     .returning(MESSAGE_COLUMNS)
     .executeTakeFirstOrThrow();

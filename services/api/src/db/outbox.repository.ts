@@ -2,6 +2,9 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { encodeEnvelope, type EventPayloads, type EventType } from '@helpdesk/shared';
 import type { DB } from './tables.js';
 
+/** What the trigger of migration 2026-11-25T1100 sends at each commit that adds events. */
+export const OUTBOX_NOTIFY_CHANNEL = 'helpdesk_outbox';
+
 /** One event to announce, typed by its name. */
 export type OutgoingEvent = { [K in EventType]: { type: K; payload: EventPayloads[K] } }[EventType];
 
@@ -63,4 +66,31 @@ export async function markPublished(db: Kysely<DB>, ids: readonly string[]): Pro
     .set({ published_at: sql<string>`now()` })
     .where('id', 'in', ids)
     .execute();
+}
+
+/** Seconds since the oldest unpublished event was committed; 0 when every event is published. */
+export async function oldestUnpublishedAgeSeconds(db: Kysely<DB>): Promise<number> {
+  const row = await db
+    .selectFrom('outbox_events')
+    .select(sql<string | null>`extract(epoch from now() - min(created_at))`.as('age'))
+    .where('published_at', 'is', null)
+    .executeTakeFirst();
+  return row?.age == null ? 0 : Math.max(0, Number(row.age));
+}
+
+/** Deletes up to `limit` events published more than `olderThanSeconds` ago; answers how many. */
+export async function prunePublished(db: Kysely<DB>, olderThanSeconds: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('outbox_events')
+    .where(
+      'id',
+      'in',
+      db
+        .selectFrom('outbox_events')
+        .select('id')
+        .where('published_at', '<', sql<string>`now() - make_interval(secs => ${olderThanSeconds})`)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

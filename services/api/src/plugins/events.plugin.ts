@@ -1,21 +1,59 @@
 import fp from 'fastify-plugin';
 import type { EventPublisher } from '@helpdesk/shared';
-import { OrganizationEvents } from '../events/organization-events.js';
+import type { ApiConfig } from '../config.js';
+import { OutboxRelay } from '../events/outbox-relay.js';
+import { AdvisoryLockLeadership, SingleProcessLeadership, type RelayLeadership } from '../events/relay-leadership.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    events: OrganizationEvents;
+    /** Publishes committed outbox events; nudge it after a commit that added some. */
+    relay: OutboxRelay;
   }
 }
 
-/** The publisher is the app's own: it is closed with the app. */
-export default fp<{ publisher: EventPublisher; channelPrefix: string }>(
-  (app, { publisher, channelPrefix }, done) => {
-    app.decorate('events', new OrganizationEvents(publisher, channelPrefix));
+export interface EventsPluginOptions {
+  publisher: EventPublisher;
+  channelPrefix: string;
+  database: ApiConfig['database'];
+  outbox: ApiConfig['outbox'];
+  /** How long the last publish at close may take (part of the shutdown grace period). */
+  closeTimeoutMs: number;
+}
+
+/**
+ * The outbox relay and the publisher it uses. The publisher is the app's own: it is closed with
+ * the app, after the relay has published once more what was committed.
+ */
+export default fp<EventsPluginOptions>(
+  async (app, options) => {
+    const { publisher, database, outbox } = options;
+    const log = app.log.child({ component: 'outbox-relay' });
+    let relay: OutboxRelay | undefined = undefined;
+    const leadership: RelayLeadership =
+      database.kind === 'postgres'
+        ? new AdvisoryLockLeadership({
+            url: database.url,
+            log,
+            queryTimeoutMs: Math.max(5000, outbox.pollIntervalMs),
+            events: { onLeader: () => relay?.nudge(), onNotify: () => relay?.nudge() },
+          })
+        : new SingleProcessLeadership();
+    relay = new OutboxRelay({
+      db: app.db,
+      publisher,
+      channelPrefix: options.channelPrefix,
+      leadership,
+      log,
+      ...outbox,
+    });
+    // The first try for the lock happens before the api answers, so a lone replica leads at once.
+    await leadership.tick();
+    relay.start();
+    app.decorate('relay', relay);
     app.addHook('onClose', async () => {
+      await relay.close(options.closeTimeoutMs);
       await publisher.close();
     });
-    done();
   },
-  { name: 'events' },
+  { name: 'events', dependencies: ['database'] },
 );

@@ -5,7 +5,8 @@ import { ERROR_MESSAGES, serializeHelpDesk, serializeMessage, type MessageJson }
 import { findHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
 import { insertMessage, updateMessageStatus, type StoredFileInfo } from '../db/message.repository.js';
 import type { DB } from '../db/tables.js';
-import type { OrganizationEvents } from '../events/organization-events.js';
+import { enqueueEvents, type OutgoingEvent } from '../db/outbox.repository.js';
+import type { OutboxRelay } from '../events/outbox-relay.js';
 import { fieldError } from '../http/api-error.js';
 import type { SpooledFile } from '../http/multipart-input.js';
 import type { FileStore } from '../storage/file-store.js';
@@ -13,7 +14,7 @@ import type { FileStore } from '../storage/file-store.js';
 export interface SendMessageDeps {
   db: Kysely<DB>;
   files: FileStore;
-  events: OrganizationEvents;
+  relay: OutboxRelay;
   log: FastifyBaseLogger;
 }
 
@@ -27,9 +28,10 @@ export interface SendMessageCommand {
 }
 
 /**
- * Stores a `sent` message (created `sending`), then tells the organization's sockets:
- * new_message, update_helpdesk (its new last_message), and update_message once it is `sent`.
- * A file is put in the store before the row commits and removed again if the commit fails.
+ * Stores a `sent` message and its events in one transaction: new_message (`sending`),
+ * update_helpdesk (its new last_message) and, as nothing else delivers it, the move to `sent`
+ * (update_message). The answer is the message as stored. The relay publishes the events after
+ * commit. A file is put in the store before the row commits and removed again if the commit fails.
  */
 export async function sendMessage(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
   try {
@@ -41,7 +43,7 @@ export async function sendMessage(deps: SendMessageDeps, command: SendMessageCom
 }
 
 async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
-  const { db, files, events, log } = deps;
+  const { db, files, relay, log } = deps;
   const helpDesk = await findHelpDesk(db, command.helpDeskUuid);
   if (!helpDesk || !command.mayAccess(helpDesk.organizationId)) {
     throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
@@ -54,10 +56,11 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
     await files.put(stored.key, file);
   }
 
-  let created;
+  const baseUrl = command.fileBaseUrl;
+  let answer: MessageJson;
   try {
-    created = await db.transaction().execute(async (trx) => {
-      const message = await insertMessage(trx, {
+    answer = await db.transaction().execute(async (trx) => {
+      const created = await insertMessage(trx, {
         uuid: randomUUID(),
         organizationId: helpDesk.organizationId,
         helpDesk,
@@ -66,29 +69,22 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         type: 'sent',
         status: 'sending',
       });
-      await setLastMessage(trx, helpDesk.id, message.id);
-      return { message, helpDesk: await getHelpDeskRecord(trx, helpDesk.id) };
+      await setLastMessage(trx, helpDesk.id, created.id);
+      const sending = serializeMessage(created.record, baseUrl);
+      const events: OutgoingEvent[] = [
+        { type: 'new_message', payload: sending },
+        { type: 'update_helpdesk', payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDesk.id), baseUrl) },
+      ];
+      const sent = serializeMessage(await updateMessageStatus(trx, created.id, helpDesk.uuid, 'sent'), baseUrl);
+      events.push({ type: 'update_message', payload: sent });
+      await enqueueEvents(trx, { id: helpDesk.organizationId, name: helpDesk.organizationName }, events);
+      return sent;
     });
   } catch (error) {
     if (stored)
       await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
     throw error;
   }
-
-  const organization = helpDesk.organizationName;
-  const baseUrl = command.fileBaseUrl;
-  try {
-    await events.publish(organization, 'new_message', serializeMessage(created.message.record, baseUrl));
-    await events.publish(organization, 'update_helpdesk', serializeHelpDesk(created.helpDesk, baseUrl));
-  } catch (error) {
-    // The message is committed; it stays `sending` so nobody believes it was announced.
-    log.error({ err: error, organization }, 'could not publish the new message events');
-    return serializeMessage(created.message.record, baseUrl);
-  }
-
-  const sent = serializeMessage(await updateMessageStatus(db, created.message.id, helpDesk.uuid, 'sent'), baseUrl);
-  await events
-    .publish(organization, 'update_message', sent)
-    .catch((error: unknown) => log.error({ err: error, organization }, 'could not publish update_message'));
-  return sent;
+  relay.nudge();
+  return answer;
 }

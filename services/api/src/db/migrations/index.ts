@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initialSchema from './2026-11-25T0800-initial-schema.js';
 import * as apiKeys from './2026-11-25T0900-api-keys.js';
 import * as outbox from './2026-11-25T1000-outbox.js';
+import * as outboxNotify from './2026-11-25T1100-outbox-notify.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -11,4 +12,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T0800-initial-schema': initialSchema,
   '2026-11-25T0900-api-keys': apiKeys,
   '2026-11-25T1000-outbox': outbox,
+  '2026-11-25T1100-outbox-notify': outboxNotify,
 };
