@@ -11,8 +11,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.api.logLevel, 'helpdesk');
   const bus: EventBus =
     config.api.events.kind === 'redis'
-      ? new RedisBus({ url: config.api.events.url, connectionName: 'helpdesk-standalone' })
-      : new InProcessBus();
+      ? new RedisBus({ url: config.api.events.url, connectionName: 'helpdesk-standalone', history: config.api.history })
+      : new InProcessBus(config.api.history);
 
   const api = await createApi(config.api, { publisher: bus.publisher(), logger });
   await api.listen({ host: '127.0.0.1', port: 0 });
