@@ -115,10 +115,18 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     MAX_BODY_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_FILE_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_MESSAGE_CHARS: 'a contract limit: the default is the one the embedded mode serves',
+    OUTBOX_BATCH_SIZE: 'relay tuning: the default batch suits any load this api handles',
+    OUTBOX_POLL_INTERVAL_MS: 'relay tuning: commits nudge the relay at once; the poll only backs that up',
+    OUTBOX_RETRY_MAX_MS: 'relay tuning: the longest backoff while Redis is away',
+    OUTBOX_RETENTION_SECONDS: 'relay tuning: how long published rows stay for inspection',
     ADMIN_TOKEN:
       'a bootstrap for automation and the embedded mode; deployments create administrators once with create-admin instead of keeping a key in the environment',
   },
-  gateway: {},
+  gateway: {
+    WS_REPLAY_MAX_EVENTS: "replay tuning: matches the api's HISTORY_MAX_EVENTS default",
+    WS_REPLAY_TIMEOUT_MS: 'replay tuning: how long an upgrade waits for the history read',
+    WS_REPLAY_BUFFER_BYTES: 'replay tuning: live bytes held for a socket while it replays',
+  },
 };
 
 /**
