@@ -25,6 +25,7 @@ import clientsRoute from './routes/clients.route.js';
 import filesRoute from './routes/files.route.js';
 import helpDesksRoute from './routes/help-desks.route.js';
 import healthRoute from './routes/health.route.js';
+import messagesRoute from './routes/messages.route.js';
 import organizationsRoute from './routes/organizations.route.js';
 import sendMessageRoute from './routes/send-message.route.js';
 import wsTicketsRoute from './routes/ws-tickets.route.js';
@@ -102,6 +103,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,
   });
+  await fastify.register(messagesRoute, { publicBaseUrl: config.publicBaseUrl });
   await fastify.register(filesRoute);
   await fastify.register(apiKeysRoute);
   await fastify.register(wsTicketsRoute, {

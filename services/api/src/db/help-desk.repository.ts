@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { HelpDeskRecord, MessageStatus, MessageType } from '@helpdesk/shared';
+import type { HelpDeskStatus } from '../lifecycle/statuses.js';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -9,6 +10,7 @@ export interface HelpDeskRef {
   uuid: string;
   organizationId: string;
   organizationName: string;
+  status: HelpDeskStatus;
 }
 
 function selectHelpDeskRecords(db: Executor) {
@@ -93,13 +95,37 @@ export async function createHelpDesk(
   return row.id;
 }
 
-export async function findHelpDesk(db: Executor, uuid: string): Promise<HelpDeskRef | undefined> {
-  return db
+/** The help desk and its organization; with `lock`, its row stays locked until the transaction ends. */
+export async function findHelpDesk(db: Executor, uuid: string, lock = false): Promise<HelpDeskRef | undefined> {
+  let query = db
     .selectFrom('help_desks as h')
     .innerJoin('organizations as o', 'o.id', 'h.organization_id')
-    .select(['h.id', 'h.uuid', 'h.organization_id as organizationId', 'o.name as organizationName'])
-    .where('h.uuid', '=', uuid)
+    .select(['h.id', 'h.uuid', 'h.organization_id as organizationId', 'o.name as organizationName', 'h.status'])
+    .where('h.uuid', '=', uuid);
+  if (lock) query = query.forUpdate('h');
+  return query.executeTakeFirst();
+}
+
+export async function setHelpDeskStatus(db: Executor, helpDeskId: string, status: HelpDeskStatus): Promise<void> {
+  await db
+    .updateTable('help_desks')
+    .set({ status, updated_at: sql<string>`now()` })
+    .where('id', '=', helpDeskId)
+    .execute();
+}
+
+/** The client's most recent open help desk, locked until the transaction ends. */
+export async function findOpenHelpDesk(db: Executor, clientId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('help_desks')
+    .select('id')
+    .where('client_id', '=', clientId)
+    .where('status', '=', 'open')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .forUpdate()
     .executeTakeFirst();
+  return row?.id;
 }
 
 /** A new message moves the help desk's last_message and updated_at. */

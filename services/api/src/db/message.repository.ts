@@ -104,3 +104,29 @@ export async function findFileByKey(
     organizationId: row.organization_id,
   };
 }
+
+export interface MessageRef {
+  id: string;
+  status: MessageStatus;
+  helpDeskUuid: string;
+  organizationId: string;
+  organizationName: string;
+}
+
+/** The message and where it belongs; with `lock`, its row stays locked until the transaction ends. */
+export async function findMessage(db: Executor, uuid: string, lock = false): Promise<MessageRef | undefined> {
+  let query = db
+    .selectFrom('messages as m')
+    .innerJoin('help_desks as h', 'h.id', 'm.help_desk_id')
+    .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+    .select([
+      'm.id',
+      'm.status',
+      'h.uuid as helpDeskUuid',
+      'm.organization_id as organizationId',
+      'o.name as organizationName',
+    ])
+    .where('m.uuid', '=', uuid);
+  if (lock) query = query.forUpdate('m');
+  return query.executeTakeFirst();
+}

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessageStatus, MessageType } from '@helpdesk/shared';
+import type { HelpDeskStatus } from '../lifecycle/statuses.js';
 
 // timestamptz columns are read as Postgres text (see database.ts) so microseconds survive.
 type Timestamp = ColumnType<string, string | undefined, string>;
@@ -32,6 +33,7 @@ export interface HelpDeskTable {
   organization_id: string;
   client_id: string;
   last_message_id: string | null;
+  status: Generated<HelpDeskStatus>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -13,11 +13,19 @@ import {
 import { findClientId } from '../db/client.repository.js';
 import { createHelpDesk, findHelpDesk, getHelpDeskRecord, listHelpDesks } from '../db/help-desk.repository.js';
 import { listMessages } from '../db/message.repository.js';
-import { fieldError, notFound } from '../http/api-error.js';
+import { ApiError, fieldError, notFound } from '../http/api-error.js';
 import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
+import { toFieldErrors } from '../http/validation-errors.js';
+import { HELP_DESK_STATUSES } from '../lifecycle/statuses.js';
+import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';
+
+export const HelpDeskStatusBody = Type.Object(
+  { status: Type.Union(HELP_DESK_STATUSES.map((s) => Type.Literal(s))) },
+  { additionalProperties: false },
+);
 
 const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | undefined }> = (
   app,
@@ -86,6 +94,40 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
     },
   );
   methodNotAllowed(app, '/api/help-desks/:uuid/history/', ['GET']);
+
+  app.patch(
+    '/api/help-desks/:uuid/',
+    {
+      schema: {
+        tags: ['lifecycle'],
+        summary: 'Open or close a help desk',
+        description:
+          'Sockets of the organization receive update_helpdesk when the status changes. Inbound messages ' +
+          "go to the client's open help desk, or open a new one.",
+        params: UuidParams,
+        body: HelpDeskStatusBody,
+        response: { 200: Type.Ref('HelpDesk'), ...errorResponses(400, 401, 404, 415) },
+      },
+      attachValidation: true,
+    },
+    async (request) => {
+      const invalid = request.validationError;
+      if (invalid) {
+        if (invalid.validationContext === 'params') throw notFound();
+        throw new ApiError(400, toFieldErrors(invalid.validation));
+      }
+      return changeHelpDeskStatus(
+        { db: app.db, relay: app.relay },
+        {
+          uuid: request.params.uuid,
+          status: request.body.status,
+          fileBaseUrl: fileBaseUrl(request, publicBaseUrl),
+          mayAccess: (organizationId) => canAccess(request, organizationId),
+        },
+      );
+    },
+  );
+  methodNotAllowed(app, '/api/help-desks/:uuid/', ['PATCH']);
   done();
 };
 

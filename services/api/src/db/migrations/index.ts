@@ -3,6 +3,7 @@ import * as initialSchema from './2026-11-25T0800-initial-schema.js';
 import * as apiKeys from './2026-11-25T0900-api-keys.js';
 import * as outbox from './2026-11-25T1000-outbox.js';
 import * as outboxNotify from './2026-11-25T1100-outbox-notify.js';
+import * as helpDeskStatus from './2026-11-25T1200-help-desk-status.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -13,4 +14,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T0900-api-keys': apiKeys,
   '2026-11-25T1000-outbox': outbox,
   '2026-11-25T1100-outbox-notify': outboxNotify,
+  '2026-11-25T1200-help-desk-status': helpDeskStatus,
 };

@@ -1,0 +1,60 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { UuidParams } from '@helpdesk/shared';
+import { canAccess } from '../auth/access.js';
+import { ApiError, notFound } from '../http/api-error.js';
+import { fileBaseUrl } from '../http/base-url.js';
+import { methodNotAllowed } from '../http/error-handler.js';
+import { toFieldErrors } from '../http/validation-errors.js';
+import { MESSAGE_STATUS_UPDATES } from '../lifecycle/statuses.js';
+import { changeMessageStatus } from '../services/lifecycle.service.js';
+import { errorResponses } from './error-responses.js';
+
+export const MessageStatusBody = Type.Object(
+  { status: Type.Union(MESSAGE_STATUS_UPDATES.map((s) => Type.Literal(s))) },
+  { additionalProperties: false },
+);
+
+/** Status callbacks (ours, issue 4, item 5): a channel provider reports delivery, reading or failure. */
+const messagesRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | undefined }> = (
+  app,
+  { publicBaseUrl },
+  done,
+) => {
+  app.patch(
+    '/api/messages/:uuid/',
+    {
+      schema: {
+        tags: ['lifecycle'],
+        summary: "Move a message's status forward: sending → sent → delivered → read, or failed before delivery",
+        description: 'Sockets of the organization receive update_message. A backward or same move answers 400.',
+        params: UuidParams,
+        body: MessageStatusBody,
+        response: { 200: Type.Ref('Message'), ...errorResponses(400, 401, 404, 415) },
+      },
+      // A malformed uuid is simply not found; a bad body is a field error.
+      attachValidation: true,
+    },
+    async (request) => {
+      const invalid = request.validationError;
+      if (invalid) {
+        if (invalid.validationContext === 'params') throw notFound();
+        throw new ApiError(400, toFieldErrors(invalid.validation));
+      }
+      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      return changeMessageStatus(
+        { db: app.db, relay: app.relay },
+        {
+          uuid: request.params.uuid,
+          status: request.body.status,
+          fileBaseUrl: baseUrl,
+          mayAccess: (organizationId) => canAccess(request, organizationId),
+        },
+      );
+    },
+  );
+  methodNotAllowed(app, '/api/messages/:uuid/', ['PATCH']);
+  done();
+};
+
+export default messagesRoute;
