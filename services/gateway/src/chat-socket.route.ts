@@ -7,17 +7,23 @@ import type { GatewayConfig } from './config.js';
 import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import type { GatewayStats } from './gateway-stats.js';
 import { sendDetail } from './http-response.js';
+import { LAST_EVENT_ID_DETAIL, lastEventIdOf } from './last-event-id.js';
 import type { OrganizationTopics } from './organization-topics.js';
 import { presentedTicket, ticketRefusal } from './socket-ticket.js';
+import type { Replay, TopicFeed } from './topic-feed.js';
 import { uWS } from './uws-native.js';
 import type { SocketRegistry } from './socket-registry.js';
 
 // `/ws/chat/<organization_name>/` (CONTRACT.md, WebSocket), with or without the trailing slash.
 // Everything that can refuse a socket happens in `upgrade`, before the handshake, so a refused
 // client gets an HTTP status and a DRF-shaped body instead of an opened-then-closed socket. The
-// cheap checks that need no state come first (connection rate, path, drain, ticket), so a client
-// without a valid ticket never takes a slot or causes a bus subscription. The ticket and the
-// query string are never logged.
+// cheap checks that need no state come first (connection rate, path, drain, ticket, the form of
+// last_event_id), so a client without a valid ticket never takes a slot or causes a bus
+// subscription. The ticket and the query string are never logged.
+//
+// A socket without `last_event_id` subscribes to its organization's topic in `open`. One with it
+// is handed to the TopicFeed, which replays what it missed and subscribes it after (see there).
+// Either way the organization's bus subscription is in place before `open`.
 
 export const CHAT_SOCKET_PATTERN = '/ws/chat/*';
 const PATH_PREFIX = '/ws/chat/';
@@ -27,6 +33,10 @@ export interface ChatSocketData {
   organization: string;
   /** The organization's uWS topic, which is also its bus channel. */
   topic: string;
+  /** `?last_event_id=`: the socket wants what it missed after that id. */
+  lastEventId: number | undefined;
+  /** Its replay, from `open` until the socket closes. */
+  replay: Replay<ChatSocket> | undefined;
 }
 
 export type ChatSocket = WebSocket<ChatSocketData>;
@@ -34,6 +44,7 @@ export type ChatSocket = WebSocket<ChatSocketData>;
 export interface ChatSocketRouteOptions {
   config: GatewayConfig;
   topics: OrganizationTopics;
+  feed: TopicFeed<ChatSocket>;
   registry: SocketRegistry<ChatSocket>;
   logger: Logger;
   stats: GatewayStats;
@@ -72,7 +83,7 @@ function allHeaderValues(req: HttpRequest, name: string): string {
 }
 
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
-  const { config, topics, registry, logger, stats, rateLimiter } = options;
+  const { config, topics, feed, registry, logger, stats, rateLimiter } = options;
   const secret = config.secretKey.reveal();
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
@@ -85,6 +96,8 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     const organization = organizationFromPath(req.getUrl());
     const key = req.getHeader('sec-websocket-key');
     const extensions = req.getHeader('sec-websocket-extensions');
+    // Before getQuery('token'): uWS decodes a parameter's value in place, inside the raw query.
+    const lastEventId = lastEventIdOf(req.getQuery());
     const ticket = presentedTicket(req.getQuery('token'), req.getHeader('sec-websocket-protocol'));
 
     if (rateLimiter.enabled) {
@@ -113,6 +126,11 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       sendDetail(res, ticketProblem.status, ticketProblem.detail, ticketProblem.status === 401 ? TICKET_CHALLENGE : {});
       return;
     }
+    if (lastEventId === null) {
+      stats.refused.badLastEventId += 1;
+      sendDetail(res, 400, LAST_EVENT_ID_DETAIL);
+      return;
+    }
     const refusal = registry.reserve(organization);
     if (refusal === 'gateway-full') {
       stats.refused.gatewayFull += 1;
@@ -127,7 +145,12 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       return;
     }
 
-    const userData: ChatSocketData = { organization, topic: organizationChannel(config.redisPrefix, organization) };
+    const userData: ChatSocketData = {
+      organization,
+      topic: organizationChannel(config.redisPrefix, organization),
+      lastEventId,
+      replay: undefined,
+    };
     // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
     // topic hold (given back in `close`).
     const accept = (): void => {
@@ -172,18 +195,26 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     closeOnBackpressureLimit: 1,
     upgrade,
     open: (ws) => {
-      const { organization, topic } = ws.getUserData();
-      ws.subscribe(topic);
-      registry.add(topic, ws);
+      const data = ws.getUserData();
+      if (data.lastEventId === undefined) ws.subscribe(data.topic);
+      registry.add(data.topic, ws);
+      // After add: the feed keeps the topic's last id only while the topic has sockets.
+      if (data.lastEventId !== undefined) data.replay = feed.replay(ws, data.topic, data.lastEventId);
       stats.opened += 1;
-      logger.debug({ organization }, 'socket opened');
+      logger.debug({ organization: data.organization, replay: data.lastEventId !== undefined }, 'socket opened');
+    },
+    drain: (ws) => {
+      const { replay } = ws.getUserData();
+      if (replay) feed.drained(replay);
     },
     // Clients have nothing to say on this socket (events flow one way); pings and pongs are
     // handled by uWS, and a frame over maxPayloadLength makes uWS drop the connection.
     message: () => undefined,
     close: (ws, code) => {
-      const { organization, topic } = ws.getUserData();
+      const { organization, topic, replay } = ws.getUserData();
+      if (replay) feed.left(replay);
       registry.remove(organization, topic, ws);
+      if (!registry.socketsIn(topic)) feed.forget(topic);
       topics.release(topic);
       stats.closed += 1;
       logger.debug({ organization, code }, 'socket closed');

@@ -1,6 +1,6 @@
 /**
- * Close codes the gateway sends. Clients should reconnect after either (and, once replay lands,
- * ask for what they missed with the last event id they saw).
+ * Close codes the gateway sends. Clients should reconnect after any of them, with
+ * `?last_event_id=<the last id they saw>` to be sent what they missed.
  */
 export const CLOSE_CODES = {
   /** RFC 6455 §7.4.1 "Service Restart": this gateway is draining; reconnect, likely elsewhere. */
@@ -8,12 +8,16 @@ export const CLOSE_CODES = {
   /**
    * Ours (4000–4999 is the application range): the client read too slowly and its outgoing
    * buffer stayed over WS_MAX_BACKPRESSURE_BYTES. Chosen over 1008 "Policy Violation" because a
-   * client can act on this exact cause (reconnect, then resync) without guessing.
+   * client can act on this exact cause (reconnect, then resync) without guessing. Also sent to a
+   * socket being replayed to while more live events arrived for it than WS_REPLAY_BUFFER_BYTES.
    */
   slowConsumer: 4008,
+  /** RFC 6455 §7.4.1 "Internal Error": a replay failed unexpectedly (a bug); reconnect. */
+  internalError: 1011,
 } as const;
 
 export const CLOSE_REASONS = {
   serviceRestart: 'Service restart',
   slowConsumer: 'Slow consumer',
+  internalError: 'Internal error',
 } as const;

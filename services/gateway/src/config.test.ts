@@ -34,6 +34,9 @@ describe('loadGatewayConfig', () => {
       connectRatePerIp: 50,
       connectBurstPerIp: 200,
       trustedProxies: 0,
+      replayMaxEvents: 1000,
+      replayTimeoutMs: 2000,
+      replayBufferBytes: 1024 * 1024,
     });
   });
 
@@ -54,6 +57,9 @@ describe('loadGatewayConfig', () => {
       WS_CONNECT_RATE_PER_IP: '0',
       WS_CONNECT_BURST_PER_IP: '10',
       WS_TRUST_PROXY: '2',
+      WS_REPLAY_MAX_EVENTS: '0',
+      WS_REPLAY_TIMEOUT_MS: '250',
+      WS_REPLAY_BUFFER_BYTES: '4096',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -70,6 +76,9 @@ describe('loadGatewayConfig', () => {
       connectRatePerIp: 0,
       connectBurstPerIp: 10,
       trustedProxies: 2,
+      replayMaxEvents: 0,
+      replayTimeoutMs: 250,
+      replayBufferBytes: 4096,
     });
   });
 
@@ -113,6 +122,9 @@ describe('loadGatewayConfig', () => {
         WS_CONNECT_RATE_PER_IP: '-1',
         WS_CONNECT_BURST_PER_IP: '0',
         WS_TRUST_PROXY: 'maybe',
+        WS_REPLAY_MAX_EVENTS: '-1',
+        WS_REPLAY_TIMEOUT_MS: '0',
+        WS_REPLAY_BUFFER_BYTES: 'lots',
       });
     } catch (caught) {
       error = caught;
@@ -134,6 +146,9 @@ describe('loadGatewayConfig', () => {
         'WS_MAX_PAYLOAD_LENGTH',
         'WS_MAX_SOCKETS',
         'WS_MAX_SOCKETS_PER_ORGANIZATION',
+        'WS_REPLAY_BUFFER_BYTES',
+        'WS_REPLAY_MAX_EVENTS',
+        'WS_REPLAY_TIMEOUT_MS',
       ].sort(),
     );
   });

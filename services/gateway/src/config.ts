@@ -27,6 +27,12 @@ export interface GatewayConfig {
   connectBurstPerIp: number;
   /** Proxies in front whose X-Forwarded-For entries are believed; 0 believes none. */
   trustedProxies: number;
+  /** Most missed events replayed to one reconnecting socket; more missed gets a resync instead. */
+  replayMaxEvents: number;
+  /** How long a reconnecting socket's history read may take before it gets a resync instead. */
+  replayTimeoutMs: number;
+  /** Live bytes held for one socket while its replay is sent; over it, the socket is closed (4008). */
+  replayBufferBytes: number;
 }
 
 export interface LoadGatewayConfigOptions {
@@ -76,6 +82,15 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     // load balancer): the client address is the one the outermost of them saw. 0 (off) uses the
     // TCP peer; set it only behind proxies, or clients choose their own address.
     trustedProxies: readTrustedProxies(read, env),
+    // Most missed events replayed to a socket that reconnects with ?last_event_id; one that missed
+    // more gets a `resync` event instead (refetch over REST). 0 replays nothing.
+    replayMaxEvents: read.int('WS_REPLAY_MAX_EVENTS', 1000, 0, 100_000),
+    // Milliseconds a reconnecting socket's history read (Redis) may take; past it, or when the read
+    // fails, the socket gets a `resync` event and then live events.
+    replayTimeoutMs: read.int('WS_REPLAY_TIMEOUT_MS', 2000, 1, 60_000),
+    // Live event bytes held for one socket while its replay is being sent; a socket over it is
+    // closed like a slow consumer (code 4008).
+    replayBufferBytes: read.int('WS_REPLAY_BUFFER_BYTES', MIB, 1024, 1024 * MIB),
   };
   // uWS aborts the whole process (not a JS exception) on an idle timeout from 1 to 7 seconds.
   if (config.idleTimeoutSeconds > 0 && config.idleTimeoutSeconds < 8) {

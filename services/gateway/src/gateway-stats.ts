@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { TicketRefusalReason } from './socket-ticket.js';
+import { emptyReplayStats, type ReplayStats } from './topic-feed.js';
 
 // Counts, not per-frame or per-socket lines: a socket storm or a flood of refused upgrades must
 // not turn into a flood of logs. A summary goes out once a minute when anything changed.
@@ -9,6 +10,7 @@ export type RefusalReason =
   | 'draining'
   | 'rateLimited'
   | TicketRefusalReason
+  | 'badLastEventId'
   | 'gatewayFull'
   | 'organizationFull'
   | 'eventsUnavailable';
@@ -17,6 +19,9 @@ export class GatewayStats {
   opened = 0;
   closed = 0;
   slowConsumers = 0;
+  /** Bus payloads not forwarded because their id was forwarded already. */
+  duplicatesDropped = 0;
+  readonly replays: ReplayStats = emptyReplayStats();
   readonly refused: Record<RefusalReason, number> = {
     notFound: 0,
     draining: 0,
@@ -25,6 +30,7 @@ export class GatewayStats {
     ticketInvalid: 0,
     ticketExpired: 0,
     ticketOtherOrganization: 0,
+    badLastEventId: 0,
     gatewayFull: 0,
     organizationFull: 0,
     eventsUnavailable: 0,
@@ -35,6 +41,8 @@ export class GatewayStats {
       opened: this.opened,
       closed: this.closed,
       slowConsumers: this.slowConsumers,
+      duplicatesDropped: this.duplicatesDropped,
+      replays: { ...this.replays, resyncs: { ...this.replays.resyncs } },
       refused: { ...this.refused },
     };
   }

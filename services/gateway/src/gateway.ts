@@ -11,7 +11,9 @@ import { registerHealthRoutes } from './health.route.js';
 import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
 import { sendDetail } from './http-response.js';
 import { OrganizationTopics } from './organization-topics.js';
+import { SharedHistoryReads } from './missed-events.js';
 import { SocketRegistry } from './socket-registry.js';
+import { TopicFeed, type ReplayCloseReason } from './topic-feed.js';
 import { assertNativeUws, uWS } from './uws-native.js';
 
 export interface GatewayOptions {
@@ -56,12 +58,38 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
     },
   });
-  // The envelope was encoded once by the api; its bytes go to the organization's uWS topic as a
-  // text frame, unparsed, and uWS fans them out natively.
-  const subscriber = bus.subscriber((channel: string, payload: BusPayload) => {
-    app.publish(channel, payload, false);
-    guard.published(channel, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
+  // A socket being replayed to that cannot be kept gap-free is closed like a slow consumer.
+  const closeReplaying = (ws: ChatSocket, reason: ReplayCloseReason): void => {
+    if (reason === 'failed') {
+      ws.end(CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
+      return;
+    }
+    stats.slowConsumers += 1;
+    logger.warn({ organization: ws.getUserData().organization, reason }, 'slow consumer closed during replay');
+    ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
+  };
+  const feed = new TopicFeed<ChatSocket>({
+    history: new SharedHistoryReads(bus.history()),
+    maxEvents: config.replayMaxEvents,
+    timeoutMs: config.replayTimeoutMs,
+    bufferBytes: config.replayBufferBytes,
+    // Half the slow-consumer limit: a replay paced by drain stays clear of the guard's check.
+    sendBelowBufferedBytes: Math.max(1, Math.floor(config.maxBackpressureBytes / 2)),
+    // The envelope was encoded once by the api; its bytes go to the organization's uWS topic as a
+    // text frame, unparsed, and uWS fans them out natively.
+    publish: (topic, payload) => {
+      app.publish(topic, payload, false);
+      guard.published(topic, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
+    },
+    hosts: (topic) => registry.socketsIn(topic) !== undefined,
+    close: closeReplaying,
+    stats: stats.replays,
+    onDuplicate: () => {
+      stats.duplicatesDropped += 1;
+    },
+    logger,
   });
+  const subscriber = bus.subscriber((channel: string, payload: BusPayload) => feed.deliver(channel, payload));
   const topics = new OrganizationTopics({ subscriber, logger });
   const rateLimiter = new ConnectionRateLimiter(
     { ratePerSecond: config.connectRatePerIp, burst: config.connectBurstPerIp },
@@ -71,7 +99,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   app.ws<ChatSocketData>(
     CHAT_SOCKET_PATTERN,
-    chatSocketBehavior({ config, topics, registry, logger, stats, rateLimiter, now, isDraining: () => draining }),
+    chatSocketBehavior({ config, topics, feed, registry, logger, stats, rateLimiter, now, isDraining: () => draining }),
   );
   registerHealthRoutes(app, () => draining);
   app.any('/*', (res, req) => {
@@ -97,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gauges = (): Record<string, number> => ({
     ...registry.counts(),
     subscribedChannels: topics.subscribedChannels().length,
+    replayingSockets: feed.replayingSockets(),
     connectRateBuckets: rateLimiter.size,
   });
   const stopStats = logStatsPeriodically(logger, stats, gauges);

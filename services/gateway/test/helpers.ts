@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingHttpHeaders } from 'node:http';
-import { encodeEnvelope, issueTicket, type EventBus, type MessageJson } from '@helpdesk/shared';
+import {
+  encodeEnvelope,
+  issueTicket,
+  type EventBus,
+  type EventHistory,
+  type HistoryRead,
+  type MessageJson,
+} from '@helpdesk/shared';
 import { pino } from 'pino';
 import WebSocket, { type ClientOptions } from 'ws';
 import { redisPrefix } from '../../../test/test-env.js';
@@ -46,8 +53,17 @@ export interface TestGateway {
   config: GatewayConfig;
   http(path: string): string;
   ws(path: string): string;
-  /** `/ws/chat/<organization>/?token=<ticket>`, with a fresh valid ticket unless one is given. */
-  chat(organization: string, options?: { trailingSlash?: boolean; token?: string }): string;
+  /**
+   * `/ws/chat/<organization>/?token=<ticket>`, with a fresh valid ticket unless one is given, and
+   * `&last_event_id=<id>` when one is given.
+   */
+  chat(organization: string, options?: ChatUrlOptions): string;
+}
+
+export interface ChatUrlOptions {
+  trailingSlash?: boolean;
+  token?: string;
+  lastEventId?: number | string;
 }
 
 export interface TestGatewayOptions {
@@ -69,8 +85,11 @@ export async function startTestGateway(
     config,
     http: (path) => `http://127.0.0.1:${gateway.port}${path}`,
     ws,
-    chat: (organization, { trailingSlash = true, token } = {}) =>
-      ws(`/ws/chat/${organization}${trailingSlash ? '/' : ''}?token=${token ?? ticketFor(organization)}`),
+    chat: (organization, { trailingSlash = true, token, lastEventId } = {}) =>
+      ws(
+        `/ws/chat/${organization}${trailingSlash ? '/' : ''}?token=${token ?? ticketFor(organization)}` +
+          (lastEventId === undefined ? '' : `&last_event_id=${lastEventId}`),
+      ),
   };
 }
 
@@ -167,10 +186,9 @@ export async function waitFor(
 
 let messageCounter = 0;
 
-/** A real envelope, as the api encodes it, with non-ASCII text to prove bytes pass untouched. */
-export function sampleEnvelope(text = 'Olá, tudo bem? ✓'): string {
+function sampleMessage(text: string): MessageJson {
   messageCounter += 1;
-  const message: MessageJson = {
+  return {
     created_at: '2021-06-15T11:57:16.420655-03:00',
     updated_at: '2021-06-15T11:57:19.582823-03:00',
     uuid: `6f2c0000-0000-4000-8000-${String(messageCounter).padStart(12, '0')}`,
@@ -180,5 +198,68 @@ export function sampleEnvelope(text = 'Olá, tudo bem? ✓'): string {
     status: 'sent',
     help_desk: '9b1e0000-0000-4000-8000-000000000001',
   };
-  return encodeEnvelope('new_message', message);
+}
+
+/** A real envelope, as the api encodes it, with non-ASCII text to prove bytes pass untouched. */
+export function sampleEnvelope(text = 'Olá, tudo bem? ✓'): string {
+  return encodeEnvelope('new_message', sampleMessage(text));
+}
+
+/** An envelope with its organization's event id, as the api's relay publishes it. */
+export function envelopeWithId(id: number, text = `mensagem ${id} ✓`): string {
+  return encodeEnvelope('new_message', sampleMessage(text), id);
+}
+
+/** The same bus, with reconnecting sockets' history reads going to `history` instead. */
+export function withHistory(bus: EventBus, history: EventHistory): EventBus {
+  return {
+    publisher: () => bus.publisher(),
+    subscriber: (onMessage) => bus.subscriber(onMessage),
+    history: () => history,
+    close: () => bus.close(),
+  };
+}
+
+interface HeldRead {
+  channel: string;
+  afterId: number;
+  limit: number;
+}
+
+/**
+ * A history whose answers the test lets through: each read goes to the real history at once
+ * (`readFirst`) or only when released, and its answer is held until release(). Between the two,
+ * the test publishes live events, to put them on either side of what the read saw.
+ */
+export class HeldHistory implements EventHistory {
+  /** Reads asked for. */
+  readonly reads: HeldRead[] = [];
+  /** Reads the real history answered (with readFirst, before they are released). */
+  answered = 0;
+  private released = false;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly history: EventHistory,
+    private readonly options: { readFirst: boolean },
+  ) {}
+
+  async since(channel: string, afterId: number, limit: number): Promise<HistoryRead> {
+    this.reads.push({ channel, afterId, limit });
+    let read: HistoryRead | undefined;
+    if (this.options.readFirst) {
+      read = await this.history.since(channel, afterId, limit);
+      this.answered += 1;
+    }
+    if (!this.released) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (read) return read;
+    read = await this.history.since(channel, afterId, limit);
+    this.answered += 1;
+    return read;
+  }
+
+  release(): void {
+    this.released = true;
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
 }
