@@ -57,7 +57,9 @@ describe('PATCH /api/messages/<uuid>/', () => {
 
     const delivered = await patchMessage(message.uuid, { status: 'delivered' });
     expect(delivered.statusCode).toBe(200);
-    expect(delivered.json()).toEqual({ ...message, status: 'delivered', updated_at: expect.any(String) });
+    const deliveredJson = delivered.json<Record<string, unknown>>();
+    expect(deliveredJson).toEqual({ ...message, status: 'delivered', updated_at: deliveredJson.updated_at });
+    expect(deliveredJson.updated_at).not.toBe(message.updated_at);
     const read = await patchMessage(message.uuid, { status: 'read' });
     expect(read.json()).toMatchObject({ uuid: message.uuid, status: 'read' });
 

@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { ORGANIZATION_NAME_PATTERN, type FieldErrors } from '@helpdesk/shared';
+import { ApiError, notFound } from './api-error.js';
 import { DRF_MESSAGES, pythonTypeName } from './drf-messages.js';
 
 /** The parts of an Ajv error (created with `verbose: true`, see ajv-options.ts) read below. */
@@ -108,4 +110,15 @@ export function nullCharacterErrors(fields: unknown): FieldErrors | undefined {
     if (typeof value === 'string' && value.includes('\u0000')) (errors ??= {})[name] = [DRF_MESSAGES.nullCharacters];
   }
   return errors;
+}
+
+/**
+ * For routes with `attachValidation`: a malformed path parameter (a uuid) is simply not found, as
+ * Django's URL resolver answers; anything else wrong is a field error.
+ */
+export function rejectInvalidRequest(request: FastifyRequest): void {
+  const invalid = request.validationError;
+  if (!invalid) return;
+  if (invalid.validationContext === 'params') throw notFound();
+  throw new ApiError(400, toFieldErrors(invalid.validation as readonly SchemaError[]));
 }

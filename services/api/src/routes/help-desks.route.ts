@@ -13,10 +13,10 @@ import {
 import { findClientId } from '../db/client.repository.js';
 import { createHelpDesk, findHelpDesk, getHelpDeskRecord, listHelpDesks } from '../db/help-desk.repository.js';
 import { listMessages } from '../db/message.repository.js';
-import { ApiError, fieldError, notFound } from '../http/api-error.js';
+import { fieldError, notFound } from '../http/api-error.js';
 import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
-import { toFieldErrors } from '../http/validation-errors.js';
+import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { HELP_DESK_STATUSES } from '../lifecycle/statuses.js';
 import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
@@ -111,11 +111,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
       attachValidation: true,
     },
     async (request) => {
-      const invalid = request.validationError;
-      if (invalid) {
-        if (invalid.validationContext === 'params') throw notFound();
-        throw new ApiError(400, toFieldErrors(invalid.validation));
-      }
+      rejectInvalidRequest(request);
       return changeHelpDeskStatus(
         { db: app.db, relay: app.relay },
         {

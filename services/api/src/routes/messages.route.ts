@@ -2,10 +2,9 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from '@sinclair/typebox';
 import { UuidParams } from '@helpdesk/shared';
 import { canAccess } from '../auth/access.js';
-import { ApiError, notFound } from '../http/api-error.js';
 import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
-import { toFieldErrors } from '../http/validation-errors.js';
+import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { MESSAGE_STATUS_UPDATES } from '../lifecycle/statuses.js';
 import { changeMessageStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
@@ -36,11 +35,7 @@ const messagesRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | unde
       attachValidation: true,
     },
     async (request) => {
-      const invalid = request.validationError;
-      if (invalid) {
-        if (invalid.validationContext === 'params') throw notFound();
-        throw new ApiError(400, toFieldErrors(invalid.validation));
-      }
+      rejectInvalidRequest(request);
       const baseUrl = fileBaseUrl(request, publicBaseUrl);
       return changeMessageStatus(
         { db: app.db, relay: app.relay },
