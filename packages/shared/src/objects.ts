@@ -7,6 +7,10 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 export const MESSAGE_STATUSES = ['sending', 'sent', 'delivered', 'read', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+// Ours: a help desk is open until someone closes it; inbound messages reopen a new one.
+export const HELP_DESK_STATUSES = ['open', 'closed'] as const;
+export type HelpDeskStatus = (typeof HELP_DESK_STATUSES)[number];
+
 export interface MessageJson {
   created_at: string;
   updated_at: string;
@@ -32,6 +36,8 @@ export interface HelpDeskJson {
   uuid: string;
   client: ClientJson;
   last_message: MessageJson | null;
+  /** Ours, after the contract's keys (old clients ignore it). */
+  status?: HelpDeskStatus;
 }
 
 export interface OrganizationJson {
@@ -68,6 +74,7 @@ export interface HelpDeskRecord {
   updated_at: string;
   client: ClientRecord;
   last_message: MessageRecord | null;
+  status?: HelpDeskStatus;
 }
 
 export interface OrganizationRecord {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventType } from './events.js';
-import { MESSAGE_STATUSES, MESSAGE_TYPES } from './objects.js';
+import { HELP_DESK_STATUSES, MESSAGE_STATUSES, MESSAGE_TYPES } from './objects.js';
 import { ORGANIZATION_NAME_PATTERN } from './organizations.js';
 
 // Request and response schemas of the REST API. The api registers them on its routes (validation,
@@ -50,6 +50,12 @@ export const HelpDeskSchema = Type.Object(
     uuid: Uuid,
     client: Type.Ref(ClientSchema),
     last_message: Type.Union([Type.Ref(MessageSchema), Type.Null()]),
+    status: Type.Optional(
+      Type.Union(
+        HELP_DESK_STATUSES.map((s) => Type.Literal(s)),
+        { description: 'Ours, after the contract keys: open until closed' },
+      ),
+    ),
   },
   { $id: 'HelpDesk' },
 );

@@ -44,6 +44,8 @@ export function serializeHelpDesk(record: HelpDeskRecord, fileBaseUrl: string): 
     uuid: record.uuid,
     client: serializeClient(record.client),
     last_message: record.last_message === null ? null : serializeMessage(record.last_message, fileBaseUrl),
+    // Ours, after the contract's keys.
+    ...(record.status === undefined ? {} : { status: record.status }),
   };
 }
 
