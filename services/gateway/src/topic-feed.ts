@@ -12,9 +12,11 @@ import { readMissed, type NoReplayReason, type MissedEvents } from './missed-eve
 // - A socket that reconnects with `?last_event_id=N` is not subscribed to the topic at first. The
 //   organization's bus subscription is held before its history is read (the upgrade waits for
 //   it), so every event is either in what the read returns or delivered live after it. Live
-//   events of the topic are buffered for the socket while the history is read and sent; then, in
-//   one synchronous step, the last of the history goes out, then the buffered events with a
-//   higher id, then the socket subscribes: nothing can arrive in between.
+//   events of the topic are buffered for the socket while the history is read and sent (sent
+//   paced by drain, so that a long replay does not trip the slow-consumer limit by itself). The
+//   history goes out first, then the buffered events with a higher id than the last one sent;
+//   the last of those frames and the subscription happen in one synchronous step, so nothing
+//   can arrive in between.
 //
 //   One case needs more: the history may hold an event whose live copy is still on its way (the
 //   read and the subscription are separate Redis connections). Subscribing then would deliver it

@@ -169,6 +169,18 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
     expect(served.gateway.stats()).toMatchObject({ replayingSockets: 0 });
   });
 
+  it('replays to a browser that presents its ticket as a subprotocol', async () => {
+    const org = new Organization(served, publisher);
+    await org.publish(1, 3);
+    const client = await TestClient.connect(served.ws(`/ws/chat/${org.name}?last_event_id=1`), [
+      'helpdesk-ticket',
+      ticketFor(org.name),
+    ]);
+    expect(client.socket.protocol).toBe('helpdesk-ticket');
+    expect(await org.framesBeforeMarker(client)).toEqual([org.payloadsOf(2, 3)]);
+    await client.close();
+  });
+
   it('replays everything kept to last_event_id=0', async () => {
     const org = new Organization(served, publisher);
     await org.publish(1, 4);
