@@ -18,6 +18,10 @@ class ScriptedSubscriber implements EventSubscriber {
     return this.call(`unsubscribe ${channel}`, () => this.live.delete(channel));
   }
 
+  onResubscribed(): void {
+    // Scripted subscribers never reconnect.
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -44,6 +44,11 @@ export interface HistoryLimits {
 export interface EventSubscriber {
   subscribe(channel: string): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
+  /**
+   * Called after the connection to the broker came back and its channels were subscribed again:
+   * whatever was published in between reached nobody live, and is only in the history.
+   */
+  onResubscribed(handler: () => void): void;
   close(): Promise<void>;
 }
 

@@ -59,6 +59,8 @@ export class InProcessBus implements EventBus {
         this.removeHandler(channel, onMessage);
         return Promise.resolve();
       },
+      // In one process nothing disconnects.
+      onResubscribed: () => undefined,
       close: () => {
         for (const channel of channels) this.removeHandler(channel, onMessage);
         channels.clear();

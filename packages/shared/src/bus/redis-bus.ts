@@ -114,6 +114,13 @@ export class RedisBus implements EventBus {
     // The *Buffer events hand over the payload bytes untouched: no decode, no re-encode.
     const deliver = (channel: Buffer, payload: Buffer) => onMessage(channel.toString(), payload);
     redis.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', deliver);
+    const resubscribed: Array<() => void> = [];
+    let connectedBefore = false;
+    // ioredis subscribes every channel again as part of becoming ready after a reconnect.
+    redis.on('ready', () => {
+      if (connectedBefore) for (const handler of resubscribed) handler();
+      connectedBefore = true;
+    });
     return {
       subscribe: async (channel) => {
         if (this.sharded) await redis.ssubscribe(channel);
@@ -122,6 +129,9 @@ export class RedisBus implements EventBus {
       unsubscribe: async (channel) => {
         if (this.sharded) await redis.sunsubscribe(channel);
         else await redis.unsubscribe(channel);
+      },
+      onResubscribed: (handler) => {
+        resubscribed.push(handler);
       },
       close: async () => {
         await quit(redis);
@@ -134,7 +144,17 @@ export class RedisBus implements EventBus {
     return {
       since: async (channel, afterId, limit) => {
         const key = historyKey(channel);
-        const entries = await redis.xrange(key, `${afterId + 1}-0`, '+', 'COUNT', limit);
+        // One MULTI: the range and the latest id come from the same moment, so an event appended
+        // in between cannot make an up-to-date reader look behind.
+        const [range, latest] = ((await redis
+          .multi()
+          .xrange(key, `${afterId + 1}-0`, '+', 'COUNT', limit)
+          .xrevrange(key, '+', '-', 'COUNT', 1)
+          .exec()) ?? []) as Array<[Error | null, unknown]>;
+        if (range?.[0]) throw range[0];
+        if (latest?.[0]) throw latest[0];
+        const entries = (range?.[1] ?? []) as Array<[string, string[]]>;
+        const last = ((latest?.[1] ?? []) as Array<[string, string[]]>)[0];
         const oldest = Date.now() - this.limits.maxAgeMs;
         const kept: Array<{ id: number; payload: string }> = [];
         for (const [entryId, fields] of entries) {
@@ -145,7 +165,6 @@ export class RedisBus implements EventBus {
           kept.push({ id: streamId(entryId), payload });
         }
         if (kept.length > 0 || entries.length > 0) return historyRead(afterId, kept, undefined);
-        const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
         return historyRead(afterId, [], last ? streamId(last[0]) : undefined);
       },
     };
