@@ -11,9 +11,12 @@ export const E2E_ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2}$/;
 
-/** The exact frame the contract promises: `data` is the object as a JSON string. */
-function frame(type: string, object: Json): string {
-  return JSON.stringify({ type, data: JSON.stringify(object) });
+/**
+ * The exact frame the contract promises: `data` is the object as a JSON string; then (ours, issue
+ * 4) the organization's event id, a key old clients ignore.
+ */
+function frame(type: string, object: Json, id: number): string {
+  return JSON.stringify({ type, data: JSON.stringify(object), id });
 }
 
 /**
@@ -77,15 +80,21 @@ export async function runContractScenario(httpBase: string, wsBase: string, admi
 
     const sending = { ...sent, updated_at: sent.created_at, status: 'sending' };
     const expectedFrames = [
-      frame('new_message', sending),
-      frame('update_helpdesk', {
-        created_at: a.helpDesk.created_at,
-        updated_at: sent.created_at,
-        uuid: a.helpDesk.uuid,
-        client: a.client,
-        last_message: sending,
-      }),
-      frame('update_message', sent),
+      frame('new_message', sending, 1),
+      frame(
+        'update_helpdesk',
+        {
+          created_at: a.helpDesk.created_at,
+          updated_at: sent.created_at,
+          uuid: a.helpDesk.uuid,
+          client: a.client,
+          last_message: sending,
+          // Ours, after the contract's keys (issue 4, item 5); old clients ignore it.
+          status: 'open',
+        },
+        2,
+      ),
+      frame('update_message', sent, 3),
     ];
     expect(await sockets.aWithSlash.waitForFrames(3)).toEqual(expectedFrames);
     expect(await sockets.aWithoutSlash.waitForFrames(3)).toEqual(expectedFrames);
@@ -107,9 +116,9 @@ export async function runContractScenario(httpBase: string, wsBase: string, admi
 
     const fileFrames = (await sockets.aWithSlash.waitForFrames(6)).slice(3);
     expect(fileFrames[0]).toBe(
-      frame('new_message', { ...withFile, updated_at: withFile.created_at, status: 'sending' }),
+      frame('new_message', { ...withFile, updated_at: withFile.created_at, status: 'sending' }, 4),
     );
-    expect(fileFrames[2]).toBe(frame('update_message', withFile));
+    expect(fileFrames[2]).toBe(frame('update_message', withFile, 6));
 
     // 3. REST reads agree with what the sockets saw.
     const history = (await (
@@ -124,7 +133,7 @@ export async function runContractScenario(httpBase: string, wsBase: string, admi
     // 4. Organization B got nothing of A's: its first frames are its own message's.
     const bSent = await post(httpBase, '/api/send-message/', { message: 'only b', help_desk: b.helpDesk.uuid }, b.key);
     const bFrames = await sockets.b.waitForFrames(3);
-    expect(bFrames[2]).toBe(frame('update_message', bSent));
+    expect(bFrames[2]).toBe(frame('update_message', bSent, 3));
     for (const f of bFrames) expect(f).not.toContain(String(a.helpDesk.uuid));
     expect(sockets.aWithSlash.frames).toHaveLength(6);
     expect(sockets.aWithoutSlash.frames).toHaveLength(6);

@@ -27,6 +27,7 @@ import helpDesksRoute from './routes/help-desks.route.js';
 import healthRoute from './routes/health.route.js';
 import messagesRoute from './routes/messages.route.js';
 import organizationsRoute from './routes/organizations.route.js';
+import receiveMessageRoute from './routes/receive-message.route.js';
 import sendMessageRoute from './routes/send-message.route.js';
 import wsTicketsRoute from './routes/ws-tickets.route.js';
 import type { FileStore } from './storage/file-store.js';
@@ -99,6 +100,11 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   await fastify.register(clientsRoute);
   await fastify.register(helpDesksRoute, { publicBaseUrl: config.publicBaseUrl });
   await fastify.register(sendMessageRoute, {
+    publicBaseUrl: config.publicBaseUrl,
+    uploadSpoolDir: config.uploadSpoolDir,
+    limits: config.limits,
+  });
+  await fastify.register(receiveMessageRoute, {
     publicBaseUrl: config.publicBaseUrl,
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,

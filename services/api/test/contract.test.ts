@@ -60,7 +60,7 @@ describe('REST contract on Postgres and Redis', () => {
     const list = await app.inject({ method: 'GET', url: '/api/help-desks/?organization=acme' });
     expect(list.statusCode).toBe(200);
     const [desk] = list.json<Array<Record<string, unknown>>>();
-    expect(Object.keys(desk!)).toEqual(['created_at', 'updated_at', 'uuid', 'client', 'last_message']);
+    expect(Object.keys(desk!)).toEqual(['created_at', 'updated_at', 'uuid', 'client', 'last_message', 'status']);
     expect(Object.keys(desk!.client as object)).toEqual(['uuid', 'created_at', 'updated_at', 'name', 'phone']);
     expect(desk!.client).toEqual(client);
     expect(desk!.last_message).toEqual(message);

@@ -85,6 +85,8 @@ describe('GET /api/schema/', () => {
       'uuid',
       'client',
       'last_message',
+      // Ours, after the contract's keys (issue 4, item 5).
+      'status',
     ]);
     expect(Object.keys(doc.components.schemas.Client?.properties ?? {})).toEqual([
       'uuid',
@@ -109,6 +111,7 @@ describe('GET /api/schema/', () => {
       '/api/organizations/',
       '/api/organizations/{name}/api-keys/',
       '/api/organizations/{name}/api-keys/{uuid}/',
+      '/api/receive-message/',
       '/api/send-message/',
       '/api/ws-tickets/',
     ]);

@@ -35,3 +35,33 @@ export async function findClientId(db: Executor, organizationId: string, uuid: s
     .executeTakeFirst();
   return row?.id;
 }
+
+/** The organization's client with this phone (the first one, if several share it). */
+export async function findClientByPhone(
+  db: Executor,
+  organizationId: string,
+  phone: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('clients')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('phone', '=', phone)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** Creates the client and answers its id. */
+export async function insertClient(
+  db: Executor,
+  client: { uuid: string; organizationId: string; name: string; phone: string },
+): Promise<string> {
+  const row = await db
+    .insertInto('clients')
+    .values({ uuid: client.uuid, organization_id: client.organizationId, name: client.name, phone: client.phone })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

@@ -1,6 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { HelpDeskRecord, MessageStatus, MessageType } from '@helpdesk/shared';
-import type { HelpDeskStatus } from '../lifecycle/statuses.js';
+import type { HelpDeskRecord, HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -22,6 +21,7 @@ function selectHelpDeskRecords(db: Executor) {
       'h.uuid',
       'h.created_at',
       'h.updated_at',
+      'h.status',
       'c.uuid as client_uuid',
       'c.created_at as client_created_at',
       'c.updated_at as client_updated_at',
@@ -66,6 +66,7 @@ function toRecord(row: HelpDeskRow): HelpDeskRecord {
             status: row.message_status as MessageStatus,
             help_desk_uuid: row.uuid,
           },
+    status: row.status,
   };
 }
 

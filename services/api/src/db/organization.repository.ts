@@ -33,3 +33,11 @@ export async function listOrganizations(db: Executor, onlyId?: string): Promise<
 export async function findOrganizationByName(db: Executor, name: string): Promise<OrganizationRef | undefined> {
   return db.selectFrom('organizations').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
 }
+
+/**
+ * Locks the organization's row until the transaction ends: writers that must not race each other
+ * within one organization (two inbound messages from a new phone) take turns here.
+ */
+export async function lockOrganization(db: Executor, organizationId: string): Promise<void> {
+  await db.selectFrom('organizations').select('id').where('id', '=', organizationId).forUpdate().execute();
+}

@@ -1,6 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { MessageStatus, MessageType } from '@helpdesk/shared';
-import type { HelpDeskStatus } from '../lifecycle/statuses.js';
+import type { HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
 
 // timestamptz columns are read as Postgres text (see database.ts) so microseconds survive.
 type Timestamp = ColumnType<string, string | undefined, string>;

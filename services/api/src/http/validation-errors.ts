@@ -28,10 +28,10 @@ const ORGANIZATION_NAME_MAX = 64;
 export function toFieldErrors(errors: readonly SchemaError[]): FieldErrors {
   const fields: FieldErrors = {};
   for (const error of errors) {
-    const field =
-      error.keyword === 'required'
-        ? String(error.params.missingProperty)
-        : error.instancePath.replace(/^\//, '').split('/')[0] || 'non_field_errors';
+    // A nested field is named by its path: `client.phone`.
+    const path = error.instancePath.split('/').filter((segment) => segment !== '' && !/^\d+$/.test(segment));
+    if (error.keyword === 'required') path.push(String(error.params.missingProperty));
+    const field = path.join('.') || 'non_field_errors';
     const message = messageFor(error);
     const list = (fields[field] ??= []);
     if (!list.includes(message)) list.push(message);

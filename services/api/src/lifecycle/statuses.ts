@@ -1,12 +1,7 @@
 import type { MessageStatus } from '@helpdesk/shared';
 
-// The life of a message and of a help desk (issue 4, item 5). Each list of literals is defined
-// here once; route schemas and the database types use them.
-// HELP_DESK_STATUSES belongs in packages/shared with the HelpDesk serializer, once
-// the HelpDesk object carries `status` after the contract's keys.
-
-export const HELP_DESK_STATUSES = ['open', 'closed'] as const;
-export type HelpDeskStatus = (typeof HELP_DESK_STATUSES)[number];
+// The life of a message (issue 4, item 5): what a status callback may set, and which moves are
+// allowed. Help-desk statuses are the contract's (packages/shared).
 
 /** What a status callback (PATCH /api/messages/<uuid>/) may set. */
 export const MESSAGE_STATUS_UPDATES = ['delivered', 'read', 'failed'] as const satisfies readonly MessageStatus[];

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import {
   CreateHelpDeskBody,
   ERROR_MESSAGES,
+  HELP_DESK_STATUSES,
   OrganizationQuery,
   UuidParams,
   serializeHelpDesk,
@@ -17,7 +18,6 @@ import { fieldError, notFound } from '../http/api-error.js';
 import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
-import { HELP_DESK_STATUSES } from '../lifecycle/statuses.js';
 import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';

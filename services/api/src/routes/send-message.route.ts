@@ -23,7 +23,7 @@ const validateFields = compileFieldValidator<SendMessageFields>(SendMessageField
  * What is wrong with the message text, in DRF's words, or undefined. A message needs text or a
  * file. Length counts characters (code points) as Python does, not UTF-16 units.
  */
-function messageProblem(message: string | undefined, hasFile: boolean, maxChars: number): string | undefined {
+export function messageProblem(message: string | undefined, hasFile: boolean, maxChars: number): string | undefined {
   if (message === undefined) return hasFile ? undefined : DRF_MESSAGES.required;
   if (message.includes('\u0000')) return DRF_MESSAGES.nullCharacters;
   if (characterCount(message, maxChars) > maxChars) return DRF_MESSAGES.maxLength(maxChars);

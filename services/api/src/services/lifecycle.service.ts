@@ -1,12 +1,18 @@
 import type { Kysely } from 'kysely';
-import { serializeHelpDesk, serializeMessage, type HelpDeskJson, type MessageJson } from '@helpdesk/shared';
+import {
+  serializeHelpDesk,
+  serializeMessage,
+  type HelpDeskJson,
+  type HelpDeskStatus,
+  type MessageJson,
+} from '@helpdesk/shared';
 import { findHelpDesk, getHelpDeskRecord, setHelpDeskStatus } from '../db/help-desk.repository.js';
 import { findMessage, updateMessageStatus } from '../db/message.repository.js';
 import { enqueueEvents } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
 import { fieldError, notFound } from '../http/api-error.js';
-import { canMoveMessage, moveRefusal, type HelpDeskStatus, type MessageStatusUpdate } from '../lifecycle/statuses.js';
+import { canMoveMessage, moveRefusal, type MessageStatusUpdate } from '../lifecycle/statuses.js';
 
 // Status callbacks and help-desk state (issue 4, item 5). Each change commits with its event.
 

@@ -1,0 +1,94 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
+import { findClientByPhone, insertClient } from '../db/client.repository.js';
+import { createHelpDesk, findOpenHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
+import { insertMessage, type StoredFileInfo } from '../db/message.repository.js';
+import { lockOrganization, type OrganizationRef } from '../db/organization.repository.js';
+import { enqueueEvents } from '../db/outbox.repository.js';
+import type { DB } from '../db/tables.js';
+import type { OutboxRelay } from '../events/outbox-relay.js';
+import type { SpooledFile } from '../http/multipart-input.js';
+import type { FileStore } from '../storage/file-store.js';
+
+// Inbound messages (issue 4, item 3): what a channel provider posts when a client writes.
+
+export interface ReceiveMessageDeps {
+  db: Kysely<DB>;
+  files: FileStore;
+  relay: OutboxRelay;
+  log: FastifyBaseLogger;
+}
+
+export interface ReceiveMessageCommand {
+  organization: OrganizationRef;
+  client: { name: string; phone: string };
+  message: string;
+  file: SpooledFile | undefined;
+  fileBaseUrl: string;
+}
+
+/**
+ * Finds or creates the client (by phone, in the organization) and its open help desk (opening
+ * one if none is), stores a `received` message, and commits new_message and update_helpdesk
+ * with it. Received messages are `sent`: the client sent them and they are here.
+ */
+export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveMessageCommand): Promise<MessageJson> {
+  const { db, files, relay, log } = deps;
+  try {
+    let stored: StoredFileInfo | null = null;
+    if (command.file) {
+      const { file } = command;
+      stored = {
+        key: randomBytes(16).toString('hex'),
+        name: file.name,
+        contentType: file.contentType,
+        size: file.size,
+      };
+      await files.put(stored.key, file);
+    }
+    let answer: MessageJson;
+    try {
+      answer = await db.transaction().execute(async (trx) => {
+        const { organization } = command;
+        // Two first messages from one new phone must not create two clients or two help desks.
+        await lockOrganization(trx, organization.id);
+        const clientId =
+          (await findClientByPhone(trx, organization.id, command.client.phone)) ??
+          (await insertClient(trx, { uuid: randomUUID(), organizationId: organization.id, ...command.client }));
+        const helpDeskId =
+          (await findOpenHelpDesk(trx, clientId)) ??
+          (await createHelpDesk(trx, { uuid: randomUUID(), organizationId: organization.id, clientId }));
+        const before = await getHelpDeskRecord(trx, helpDeskId);
+        const created = await insertMessage(trx, {
+          uuid: randomUUID(),
+          organizationId: organization.id,
+          helpDesk: { id: helpDeskId, uuid: before.uuid },
+          message: command.message,
+          file: stored,
+          type: 'received',
+          status: 'sent',
+        });
+        await setLastMessage(trx, helpDeskId, created.id);
+        const message = serializeMessage(created.record, command.fileBaseUrl);
+        await enqueueEvents(trx, organization, [
+          { type: 'new_message', payload: message },
+          {
+            type: 'update_helpdesk',
+            payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDeskId), command.fileBaseUrl),
+          },
+        ]);
+        return message;
+      });
+    } catch (error) {
+      if (stored)
+        await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
+      throw error;
+    }
+    relay.nudge();
+    return answer;
+  } finally {
+    await command.file?.discard();
+  }
+}
