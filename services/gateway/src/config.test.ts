@@ -1,4 +1,5 @@
-import { ConfigError } from '@helpdesk/shared';
+import { inspect } from 'node:util';
+import { ConfigError, SECRET_KEY_PURPOSE } from '@helpdesk/shared';
 import { describe, expect, it } from 'vitest';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
 
@@ -88,15 +89,16 @@ describe('loadGatewayConfig', () => {
   });
 
   it('requires a SECRET_KEY of at least 32 characters and never prints it', () => {
-    expect(problemsOf(() => loadGatewayConfig({}))).toEqual([
-      'SECRET_KEY is required: the secret the api signs socket tickets with (the same value for both)',
-    ]);
+    expect(problemsOf(() => loadGatewayConfig({}))).toEqual([`SECRET_KEY is required: ${SECRET_KEY_PURPOSE}`]);
     const weak = 'x'.repeat(31);
     const problems = problemsOf(() => loadGatewayConfig({ SECRET_KEY: weak }));
     expect(problems).toEqual(['SECRET_KEY must be at least 32 characters long']);
     expect(problems.join('\n')).not.toContain(weak);
     // Printed by accident (a config object logged whole), it still shows no value.
-    expect(JSON.stringify(loadGatewayConfig({ SECRET_KEY }))).not.toContain(SECRET_KEY);
+    const config = loadGatewayConfig({ SECRET_KEY });
+    expect(JSON.stringify(config)).not.toContain(SECRET_KEY);
+    expect(inspect(config, { depth: 5, showHidden: true })).not.toContain(SECRET_KEY);
+    expect(String(config.secretKey)).not.toContain(SECRET_KEY);
   });
 
   it('requires REDIS_URL only when asked (distributed mode)', () => {

@@ -1,5 +1,4 @@
-import { ConfigReader, type Env } from '@helpdesk/shared';
-import { Secret } from './secret.js';
+import { ConfigReader, MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE, type Env, type Secret } from '@helpdesk/shared';
 
 // The one place the gateway reads its environment (STYLE.md, Configuration). Every variable is
 // parsed once, with its default, and a bad value fails the start with every problem named.
@@ -40,9 +39,6 @@ export interface LoadGatewayConfigOptions {
   requireRedisUrl?: boolean;
 }
 
-/** Shortest SECRET_KEY accepted: 32 characters, the HMAC-SHA256 key size in bytes. */
-export const MIN_SECRET_KEY_LENGTH = 32;
-
 const MIB = 1024 * 1024;
 
 export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayConfigOptions = {}): GatewayConfig {
@@ -72,7 +68,7 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     // Shared with the api, which signs socket tickets with it; the gateway verifies them without a
     // database. Required, at least 32 characters; never printed.
-    secretKey: readSecretKey(read),
+    secretKey: read.secret('SECRET_KEY', MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE),
     // New socket upgrades each client address may start per second (a token bucket refilling at
     // this rate); more are refused with 429 and Retry-After. 0 turns the limit off.
     connectRatePerIp: read.int('WS_CONNECT_RATE_PER_IP', 50, 0),
@@ -103,16 +99,6 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
   }
   read.done();
   return config;
-}
-
-function readSecretKey(read: ConfigReader): Secret {
-  const value = read.optionalString('SECRET_KEY');
-  if (value === undefined) {
-    read.problem('SECRET_KEY is required: the secret the api signs socket tickets with (the same value for both)');
-  } else if (value.length < MIN_SECRET_KEY_LENGTH) {
-    read.problem(`SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters long`);
-  }
-  return new Secret(value ?? '');
 }
 
 /** WS_TRUST_PROXY: a count of proxies; `true`/`false` (and on/off) read as 1 and 0. */
