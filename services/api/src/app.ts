@@ -17,6 +17,7 @@ import { installErrorHandling } from './http/error-handler.js';
 import { nullCharacterErrors } from './http/validation-errors.js';
 import authPlugin from './plugins/auth.plugin.js';
 import databasePlugin from './plugins/database.plugin.js';
+import deliveryPlugin from './plugins/delivery.plugin.js';
 import eventsPlugin from './plugins/events.plugin.js';
 import rateLimitPlugin from './plugins/rate-limit.plugin.js';
 import storagePlugin from './plugins/storage.plugin.js';
@@ -27,6 +28,7 @@ import helpDesksRoute from './routes/help-desks.route.js';
 import healthRoute from './routes/health.route.js';
 import messagesRoute from './routes/messages.route.js';
 import organizationsRoute from './routes/organizations.route.js';
+import webhooksRoute from './routes/webhooks.route.js';
 import receiveMessageRoute from './routes/receive-message.route.js';
 import sendMessageRoute from './routes/send-message.route.js';
 import wsTicketsRoute from './routes/ws-tickets.route.js';
@@ -92,6 +94,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     // Half the grace period: the rest is for requests in flight and closing connections.
     closeTimeoutMs: (config.shutdownGraceSeconds * 1000) / 2,
   });
+  await fastify.register(deliveryPlugin, { webhooks: config.webhooks });
   await fastify.register(authPlugin);
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 
@@ -112,6 +115,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   await fastify.register(messagesRoute, { publicBaseUrl: config.publicBaseUrl });
   await fastify.register(filesRoute);
   await fastify.register(apiKeysRoute);
+  await fastify.register(webhooksRoute);
   await fastify.register(wsTicketsRoute, {
     secretKey: config.auth.secretKey.reveal(),
     ttlSeconds: config.auth.ticketTtlSeconds,

@@ -67,6 +67,18 @@ export interface ApiConfig {
   };
   /** How much of each organization's events the bus keeps for reconnecting sockets. */
   history: { maxEvents: number; maxAgeMs: number };
+  /** Outbound delivery of `sent` messages to an organization's webhook (issue 4, item 4). */
+  webhooks: {
+    /** Attempts before a message is `failed` (the first one included). */
+    maxAttempts: number;
+    /** Wait before the second attempt; it doubles each time (with jitter), up to retryMaxMs. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** How long one POST may take before it counts as a failed attempt. */
+    timeoutMs: number;
+    /** How often due deliveries are looked for (besides right after a send). */
+    pollIntervalMs: number;
+  };
 }
 
 /** Reads and validates the api's environment once; throws ConfigError naming every bad variable. */
@@ -169,6 +181,14 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       // kept for sockets that reconnect with ?last_event_id. Gateways must be given the same values.
       maxEvents: read.int('HISTORY_MAX_EVENTS', 1000, 1, 1_000_000),
       maxAgeMs: read.int('HISTORY_MAX_AGE_SECONDS', 3600, 1, 7 * 86_400) * 1000,
+    },
+    webhooks: {
+      // With the defaults, the last of 8 attempts comes about 2 minutes after the first.
+      maxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: read.int('WEBHOOK_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      retryMaxMs: read.int('WEBHOOK_RETRY_MAX_MS', 300_000, 1, 86_400_000),
+      timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+      pollIntervalMs: read.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
     },
   };
   read.done();

@@ -21,6 +21,8 @@ export interface ApiHarness {
   app: FastifyInstance;
   adminToken: string;
   secretKey: string;
+  /** Its database, for a second api on the same one. */
+  databaseUrl: string;
   prefix: string;
   /** The disk store's folder (unused when S3_* is configured) and the upload spool folder. */
   filesDir: string;
@@ -48,8 +50,9 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
   const workDir = await mkdtemp(join(tmpdir(), 'hd-api-'));
   const filesDir = join(workDir, 'files');
   const spoolDir = join(workDir, 'spool');
+  const databaseUrl = env.DATABASE_URL ?? (await createTestDatabase());
   const config = loadApiConfig({
-    DATABASE_URL: await createTestDatabase(),
+    DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     FILES_DIR: filesDir,
@@ -94,6 +97,7 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
     app,
     adminToken,
     secretKey,
+    databaseUrl,
     prefix,
     filesDir,
     spoolDir,

@@ -74,6 +74,25 @@ export interface OutboxEventTable {
   published_at: string | null;
 }
 
+export interface OrganizationWebhookTable {
+  organization_id: string;
+  url: string;
+  secret: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<string> & Id;
+  message_id: string;
+  organization_id: string;
+  file_base_url: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
   organizations: OrganizationTable;
   clients: ClientTable;
@@ -81,6 +100,8 @@ export interface DB {
   messages: MessageTable;
   api_keys: ApiKeyTable;
   outbox_events: OutboxEventTable;
+  organization_webhooks: OrganizationWebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationTable>;

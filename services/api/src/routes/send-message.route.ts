@@ -101,7 +101,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
       }
 
       const created = await sendMessage(
-        { db: app.db, files: app.files, relay: app.relay, log: request.log },
+        { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
         {
           helpDeskUuid: fields.help_desk,
           message: fields.message ?? '',

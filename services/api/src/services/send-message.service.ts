@@ -6,6 +6,8 @@ import { findHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk
 import { insertMessage, updateMessageStatus, type StoredFileInfo } from '../db/message.repository.js';
 import type { DB } from '../db/tables.js';
 import { enqueueEvents, type OutgoingEvent } from '../db/outbox.repository.js';
+import { enqueueDelivery, hasWebhook } from '../db/webhook.repository.js';
+import type { WebhookWorker } from '../delivery/webhook-worker.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
 import { fieldError } from '../http/api-error.js';
 import type { SpooledFile } from '../http/multipart-input.js';
@@ -15,6 +17,7 @@ export interface SendMessageDeps {
   db: Kysely<DB>;
   files: FileStore;
   relay: OutboxRelay;
+  deliveries: WebhookWorker;
   log: FastifyBaseLogger;
 }
 
@@ -29,8 +32,9 @@ export interface SendMessageCommand {
 
 /**
  * Stores a `sent` message and its events in one transaction: new_message (`sending`),
- * update_helpdesk (its new last_message) and, as nothing else delivers it, the move to `sent`
- * (update_message). The answer is the message as stored. The relay publishes the events after
+ * update_helpdesk (its new last_message) and, when the organization has no delivery webhook,
+ * the move to `sent` (update_message). With a webhook it stays `sending` and a delivery is queued
+ * in the same transaction. The answer is the message as stored. The relay publishes the events after
  * commit. A file is put in the store before the row commits and removed again if the commit fails.
  */
 export async function sendMessage(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
@@ -58,6 +62,7 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
 
   const baseUrl = command.fileBaseUrl;
   let answer: MessageJson;
+  let delivering = false;
   try {
     answer = await db.transaction().execute(async (trx) => {
       const created = await insertMessage(trx, {
@@ -75,16 +80,28 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         { type: 'new_message', payload: sending },
         { type: 'update_helpdesk', payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDesk.id), baseUrl) },
       ];
-      const sent = serializeMessage(await updateMessageStatus(trx, created.id, helpDesk.uuid, 'sent'), baseUrl);
-      events.push({ type: 'update_message', payload: sent });
+      let result = sending;
+      if (await hasWebhook(trx, helpDesk.organizationId)) {
+        // Delivered by the webhook worker: `sent` (or `failed`) once the webhook answers.
+        await enqueueDelivery(trx, {
+          messageId: created.id,
+          organizationId: helpDesk.organizationId,
+          fileBaseUrl: baseUrl,
+        });
+        delivering = true;
+      } else {
+        result = serializeMessage(await updateMessageStatus(trx, created.id, helpDesk.uuid, 'sent'), baseUrl);
+        events.push({ type: 'update_message', payload: result });
+      }
       await enqueueEvents(trx, { id: helpDesk.organizationId, name: helpDesk.organizationName }, events);
-      return sent;
+      return result;
     });
   } catch (error) {
     if (stored)
       await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
     throw error;
   }
+  if (delivering) deps.deliveries.nudge();
   relay.nudge();
   return answer;
 }

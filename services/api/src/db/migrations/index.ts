@@ -5,6 +5,7 @@ import * as outbox from './2026-11-25T1000-outbox.js';
 import * as outboxNotify from './2026-11-25T1100-outbox-notify.js';
 import * as helpDeskStatus from './2026-11-25T1200-help-desk-status.js';
 import * as clientPhone from './2026-11-25T1300-client-phone.js';
+import * as webhookDeliveries from './2026-11-25T1400-webhook-deliveries.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T1100-outbox-notify': outboxNotify,
   '2026-11-25T1200-help-desk-status': helpDeskStatus,
   '2026-11-25T1300-client-phone': clientPhone,
+  '2026-11-25T1400-webhook-deliveries': webhookDeliveries,
 };

@@ -1,0 +1,204 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { serializeClient, serializeMessage, type MessageStatus } from '@helpdesk/shared';
+import { findMessage, updateMessageStatus } from '../db/message.repository.js';
+import { enqueueEvents } from '../db/outbox.repository.js';
+import type { DB } from '../db/tables.js';
+import {
+  claimDueDeliveries,
+  deleteDelivery,
+  deliveryContent,
+  rescheduleDelivery,
+  type ClaimedDelivery,
+  type DeliveryContent,
+} from '../db/webhook.repository.js';
+import type { OutboxRelay } from '../events/outbox-relay.js';
+import { signatureHeader, SIGNATURE_HEADER } from './webhook-signature.js';
+
+// Outbound delivery (issue 4, item 4). A `sent` message of an organization with a webhook is
+// stored `sending` with a row in webhook_deliveries; this worker POSTs it, signed, and settles it:
+// `sent` on a 2xx, `failed` after the last attempt, each an update_message through the outbox.
+// Between attempts: exponential backoff with full jitter. The work lives in Postgres, so it
+// survives restarts, and any replica may do it (claims skip rows another replica holds).
+
+export interface WebhookWorkerOptions {
+  db: Kysely<DB>;
+  relay: OutboxRelay;
+  log: FastifyBaseLogger;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  /** Deliveries claimed (and posted concurrently) per round. */
+  batchSize: number;
+}
+
+/** What a receiver gets: the organization, the client to deliver to, and the message. */
+export interface WebhookBody {
+  organization: string;
+  client: ReturnType<typeof serializeClient>;
+  message: ReturnType<typeof serializeMessage>;
+}
+
+type Outcome = { ok: true } | { ok: false; error: string };
+
+export class WebhookWorker {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(private readonly options: WebhookWorkerOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.nudge(), this.options.pollIntervalMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  /** A delivery was committed (or one may be due): run a round soon. */
+  nudge(): void {
+    void this.round();
+  }
+
+  /** Runs rounds until nothing is due; resolves when done (failures are logged, not thrown). */
+  drain(): Promise<void> {
+    return this.round();
+  }
+
+  /** Stops claiming; POSTs in flight are aborted and their deliveries come due again later. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const controller of this.inFlight) controller.abort();
+    await this.running;
+  }
+
+  private round(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        // The lease covers the POST's timeout and settling it afterwards.
+        const claimed = await claimDueDeliveries(
+          this.options.db,
+          this.options.batchSize,
+          this.options.timeoutMs + 30_000,
+        );
+        await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+        if (claimed.length === this.options.batchSize) this.again = true;
+      } catch (error) {
+        this.options.log.error({ err: error }, 'webhook deliveries: round failed');
+        return;
+      }
+    } while (this.again && !this.closed);
+  }
+
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const { db, log } = this.options;
+    const content = await deliveryContent(db, delivery.id);
+    if (!content) return;
+    let outcome: Outcome;
+    if (content.webhook === undefined) {
+      // The webhook was removed since: the message is sent as it would be without one.
+      outcome = { ok: true };
+    } else {
+      const body: WebhookBody = {
+        organization: content.organizationName,
+        client: serializeClient(content.client),
+        message: serializeMessage(content.message, content.fileBaseUrl),
+      };
+      outcome = await this.post(content.webhook, JSON.stringify(body), content.message.uuid);
+    }
+    if (this.closed && !outcome.ok) return;
+    if (outcome.ok) {
+      await this.settle(delivery, content, 'sent');
+      return;
+    }
+    if (delivery.attempt >= this.options.maxAttempts) {
+      log.warn(
+        { message: content.message.uuid, attempts: delivery.attempt, error: outcome.error },
+        'webhook delivery failed',
+      );
+      await this.settle(delivery, content, 'failed');
+      return;
+    }
+    const delay = this.retryDelay(delivery.attempt);
+    log.info(
+      { message: content.message.uuid, attempt: delivery.attempt, retryInMs: delay, error: outcome.error },
+      'webhook delivery will be retried',
+    );
+    await rescheduleDelivery(db, delivery.id, delay, outcome.error);
+  }
+
+  private async post(webhook: { url: string; secret: string }, body: string, messageUuid: string): Promise<Outcome> {
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timer = setTimeout(
+      () => controller.abort(new Error(`no answer in ${this.options.timeoutMs} ms`)),
+      this.options.timeoutMs,
+    );
+    try {
+      const res = await fetch(webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'helpdesk-chat-webhook',
+          // The same message may be posted more than once (a retry after a lost answer): receivers
+          // deduplicate by it.
+          'x-helpdesk-message': messageUuid,
+          [SIGNATURE_HEADER]: signatureHeader(webhook.secret, body, Math.floor(Date.now() / 1000)),
+        },
+        body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      await res.body?.cancel();
+      return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, error: `HTTP ${res.status}` };
+    } catch (error) {
+      const reason = controller.signal.reason instanceof Error ? controller.signal.reason : error;
+      return { ok: false, error: reason instanceof Error ? reason.message : String(reason) };
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /** Moves the message to `to` if it may still go there, with its event, and drops the delivery. */
+  private async settle(delivery: ClaimedDelivery, content: DeliveryContent, to: MessageStatus): Promise<void> {
+    const { db, relay } = this.options;
+    let moved = false;
+    await db.transaction().execute(async (trx) => {
+      await deleteDelivery(trx, delivery.id);
+      const message = await findMessage(trx, content.message.uuid, true);
+      // A status callback may have moved it on meanwhile (delivered, read): never move back.
+      if (!message || !mayBecome(message.status, to)) return;
+      const updated = await updateMessageStatus(trx, message.id, message.helpDeskUuid, to);
+      await enqueueEvents(trx, { id: message.organizationId, name: message.organizationName }, [
+        { type: 'update_message', payload: serializeMessage(updated, content.fileBaseUrl) },
+      ]);
+      moved = true;
+    });
+    if (moved) relay.nudge();
+  }
+
+  private retryDelay(attempt: number): number {
+    const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+}
+
+function mayBecome(from: MessageStatus, to: MessageStatus): boolean {
+  return from === 'sending' && (to === 'sent' || to === 'failed');
+}

@@ -1,0 +1,111 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { OrganizationParams, pgTimestampToIso } from '@helpdesk/shared';
+import { requireAdmin } from '../auth/access.js';
+import { deleteWebhook, findWebhook, setWebhook, type WebhookRecord } from '../db/webhook.repository.js';
+import { fieldError, notFound } from '../http/api-error.js';
+import { methodNotAllowed } from '../http/error-handler.js';
+import { errorResponses } from './error-responses.js';
+import { requireOrganization } from './organization-lookup.js';
+
+const WEBHOOK_PATH = '/api/organizations/:name/webhook/';
+
+export const SetWebhookBody = Type.Object(
+  {
+    url: Type.String({ maxLength: 2048, description: 'http or https URL the messages are POSTed to' }),
+    secret: Type.String({
+      minLength: 16,
+      maxLength: 256,
+      description: 'Signs each POST: X-Helpdesk-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookSchema = Type.Object(
+  { url: Type.String(), created_at: Type.String(), updated_at: Type.String() },
+  { $id: 'Webhook', description: 'The secret is never answered back' },
+);
+
+const answer = (record: WebhookRecord) => ({
+  url: record.url,
+  created_at: pgTimestampToIso(record.created_at),
+  updated_at: pgTimestampToIso(record.updated_at),
+});
+
+/** Administration (ours, issue 4, item 4): an organization's delivery webhook. */
+const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  app.addSchema(WebhookSchema);
+
+  app.put(
+    WEBHOOK_PATH,
+    {
+      schema: {
+        tags: ['administration'],
+        summary: "Set an organization's delivery webhook (administrator)",
+        description:
+          'From now on its `sent` messages stay `sending` until the webhook answers 2xx (then `sent`), ' +
+          'or fail after the last retry (`failed`).',
+        params: OrganizationParams,
+        body: SetWebhookBody,
+        response: { 200: Type.Ref('Webhook'), ...errorResponses(400, 401, 403, 404, 415) },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const organization = await requireOrganization(app, request, request.params.name);
+      if (!isHttpUrl(request.body.url)) throw fieldError('url', 'Enter a valid URL.');
+      return answer(await setWebhook(app.db, organization.id, request.body));
+    },
+  );
+
+  app.get(
+    WEBHOOK_PATH,
+    {
+      schema: {
+        tags: ['administration'],
+        summary: "An organization's delivery webhook, without its secret (administrator)",
+        params: OrganizationParams,
+        response: { 200: Type.Ref('Webhook'), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      const organization = await requireOrganization(app, request, request.params.name);
+      const webhook = await findWebhook(app.db, organization.id);
+      if (!webhook) throw notFound();
+      return answer(webhook);
+    },
+  );
+
+  app.delete(
+    WEBHOOK_PATH,
+    {
+      schema: {
+        tags: ['administration'],
+        summary: 'Remove the delivery webhook: messages become `sent` once stored (administrator)',
+        params: OrganizationParams,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const organization = await requireOrganization(app, request, request.params.name);
+      if (!(await deleteWebhook(app.db, organization.id))) throw notFound();
+      return reply.code(204).send(null);
+    },
+  );
+  methodNotAllowed(app, WEBHOOK_PATH, ['GET', 'PUT', 'DELETE']);
+  done();
+};
+
+function isHttpUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+export default webhooksRoute;
