@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { TicketRefusalReason } from './socket-ticket.js';
-import { emptyReplayStats, type ReplayStats } from './topic-feed.js';
+import { emptyGapFillStats, emptyReplayStats, type GapFillStats, type ReplayStats } from './topic-feed.js';
 
 // Counts, not per-frame or per-socket lines: a socket storm or a flood of refused upgrades must
 // not turn into a flood of logs. A summary goes out once a minute when anything changed.
@@ -22,6 +22,10 @@ export class GatewayStats {
   /** Bus payloads not forwarded because their id was forwarded already. */
   duplicatesDropped = 0;
   readonly replays: ReplayStats = emptyReplayStats();
+  /** The bus lost its connection and subscribed again (Redis restarted or unreachable for a while). */
+  resubscribes = 0;
+  /** Gaps left by those reconnects, filled from the history. */
+  readonly gapFills: GapFillStats = emptyGapFillStats();
   readonly refused: Record<RefusalReason, number> = {
     notFound: 0,
     draining: 0,
@@ -43,6 +47,8 @@ export class GatewayStats {
       slowConsumers: this.slowConsumers,
       duplicatesDropped: this.duplicatesDropped,
       replays: { ...this.replays, resyncs: { ...this.replays.resyncs } },
+      resubscribes: this.resubscribes,
+      gapFills: { ...this.gapFills, resyncs: { ...this.gapFills.resyncs } },
       refused: { ...this.refused },
     };
   }

@@ -82,8 +82,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       guard.published(topic, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
     },
     hosts: (topic) => registry.socketsIn(topic) !== undefined,
+    confirmSubscribed: (topic) => topics.reconfirm(topic),
     close: closeReplaying,
     stats: stats.replays,
+    gapStats: stats.gapFills,
     onDuplicate: () => {
       stats.duplicatesDropped += 1;
     },
@@ -91,6 +93,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const subscriber = bus.subscriber((channel: string, payload: BusPayload) => feed.deliver(channel, payload));
   const topics = new OrganizationTopics({ subscriber, logger });
+  subscriber.onResubscribed(() => {
+    stats.resubscribes += 1;
+    logger.info({ subscribedChannels: topics.subscribedCount() }, 'bus reconnected and subscribed again; filling gaps');
+    feed.resubscribed();
+  });
   const rateLimiter = new ConnectionRateLimiter(
     { ratePerSecond: config.connectRatePerIp, burst: config.connectBurstPerIp },
     now,
@@ -124,7 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const port = uWS.us_socket_local_port(listenSocket);
   const gauges = (): Record<string, number> => ({
     ...registry.counts(),
-    subscribedChannels: topics.subscribedChannels().length,
+    subscribedChannels: topics.subscribedCount(),
     replayingSockets: feed.replayingSockets(),
     connectRateBuckets: rateLimiter.size,
   });
@@ -139,6 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Each end() runs the close handler at once, which gives back the slot and the topic hold.
     for (const ws of sockets) ws.end(CLOSE_CODES.serviceRestart, CLOSE_REASONS.serviceRestart);
     guard.close();
+    feed.close();
     await topics.whenIdle();
     await subscriber.close();
     await proxy?.close();

@@ -88,9 +88,18 @@ describe('readMissed', () => {
       { events: [{ id: 1, payload: payload(1) }], complete: true },
       { events: [{ id: 5, payload: payload(5) }], complete: false },
     );
-    expect(
-      ids(await readMissed(trimmedBetweenPages, CHANNEL, 0, { maxEvents: 10, timeoutMs: 1000, pageSize: 1 })),
-    ).toBe('notKept');
+    expect(await readMissed(trimmedBetweenPages, CHANNEL, 0, { maxEvents: 10, timeoutMs: 1000, pageSize: 1 })).toEqual({
+      replay: false,
+      reason: 'notKept',
+      nothingAfter: false,
+    });
+    // What the gap fill tells apart: a history that starts after a gap, and one with nothing after the id.
+    const startsLater = scripted({ events: [{ id: 5, payload: payload(5) }], complete: false });
+    expect(await readMissed(startsLater, CHANNEL, 2, { maxEvents: 10, timeoutMs: 1000 })).toEqual({
+      replay: false,
+      reason: 'notKept',
+      nothingAfter: false,
+    });
   });
 
   it('asks again once after an empty incomplete read (a read that raced an append), not more', async () => {
@@ -100,7 +109,8 @@ describe('readMissed', () => {
     );
     expect(ids(await readMissed(raced, CHANNEL, 5, { maxEvents: 10, timeoutMs: 1000 }))).toEqual([6]);
     const gap = scripted({ events: [], complete: false }, { events: [], complete: false });
-    expect(ids(await readMissed(gap, CHANNEL, 5, { maxEvents: 10, timeoutMs: 1000 }))).toBe('notKept');
+    const missed = await readMissed(gap, CHANNEL, 5, { maxEvents: 10, timeoutMs: 1000 });
+    expect(missed).toEqual({ replay: false, reason: 'notKept', nothingAfter: true });
     expect(gap.calls).toBe(2);
   });
 

@@ -19,7 +19,17 @@ export type NoReplayReason =
   | 'unavailable';
 
 export type MissedEvents =
-  { replay: true; events: MissedEvent[] } | { replay: false; reason: NoReplayReason; error?: unknown };
+  | { replay: true; events: MissedEvent[] }
+  | {
+      replay: false;
+      reason: NoReplayReason;
+      error?: unknown;
+      /**
+       * notKept only: the history holds nothing at all after the id (a Redis that restarted
+       * empty, or one behind it), rather than starting after a gap.
+       */
+      nothingAfter?: boolean;
+    };
 
 export interface ReadMissedOptions {
   maxEvents: number;
@@ -73,7 +83,9 @@ async function readPages(
     // is up to date look behind. Asked again, such a read finds that event; a real gap stays.
     if (!page.complete && page.events.length === 0) page = await history.since(channel, after, wanted);
     // Each page must start right after the previous one: the history may be trimmed between pages.
-    if (!page.complete) return { replay: false, reason: 'notKept' };
+    if (!page.complete) {
+      return { replay: false, reason: 'notKept', nothingAfter: events.length === 0 && page.events.length === 0 };
+    }
     if (events.length + page.events.length > maxEvents) return { replay: false, reason: 'tooMany' };
     for (const event of page.events) events.push(event);
     const last = page.events.at(-1);

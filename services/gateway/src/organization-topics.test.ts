@@ -165,4 +165,44 @@ describe('OrganizationTopics', () => {
     expect(bus.live.size).toBe(0);
     await topics.whenIdle();
   });
+
+  it('reconfirms a held channel with a SUBSCRIBE of its own, sent after the call, one change at a time', async () => {
+    const { bus, topics } = setup();
+    expect(await topics.reconfirm('org:a')).toBe(false); // nothing holds it: no round trip
+    const held = topics.acquire('org:a');
+    // Asked while the first SUBSCRIBE is in flight: that one may predate a reconnect, so it
+    // gets a SUBSCRIBE of its own after it.
+    const confirmed = topics.reconfirm('org:a');
+    await bus.answer();
+    await held;
+    expect(bus.calls).toEqual(['subscribe org:a', 'subscribe org:a']);
+    expect(topics.holdIfSubscribed('org:a')).toBe(false); // not while it is being reconfirmed
+    await bus.answer();
+    expect(await confirmed).toBe(true);
+    expect(topics.subscribedCount()).toBe(1);
+
+    // The last holder leaving while a reconfirm waits: answered false, and unsubscribed.
+    const again = topics.reconfirm('org:a');
+    topics.release('org:a');
+    await bus.answer();
+    expect(bus.calls.at(-1)).toBe('unsubscribe org:a');
+    await bus.answer();
+    expect(await again).toBe(true);
+    expect(bus.live.size).toBe(0);
+    await topics.whenIdle();
+  });
+
+  it('rejects a reconfirm whose SUBSCRIBE fails', async () => {
+    const { bus, topics } = setup(5);
+    const held = topics.acquire('org:a');
+    await bus.answer();
+    await held;
+    const confirmed = track(topics.reconfirm('org:a').then(() => undefined));
+    await bus.answer(false);
+    expect(confirmed.state).toBe('rejected');
+    topics.release('org:a');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await bus.answer();
+    await topics.whenIdle();
+  });
 });

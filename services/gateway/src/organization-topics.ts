@@ -10,6 +10,10 @@ import type { Logger } from 'pino';
 // while the organization's UNSUBSCRIBE is in flight therefore waits for it and subscribes anew;
 // the last socket leaving while a SUBSCRIBE is in flight unsubscribes right after. Nothing leaks
 // and nothing is lost.
+//
+// After the bus reconnects, reconfirm() sends a channel's SUBSCRIBE once more (Redis answers it
+// like the first, and it changes nothing): its answer proves the channel is delivered again, so a
+// history read started after it misses nothing that came before (see TopicFeed, gap fill).
 
 interface Waiter {
   resolve(): void;
@@ -27,6 +31,8 @@ interface ChannelState {
   retry: NodeJS.Timeout | undefined;
   /** acquire() calls waiting for the subscription. */
   waiters: Waiter[];
+  /** reconfirm() calls waiting for a SUBSCRIBE sent after they asked. */
+  confirmWaiters: Array<{ resolve(subscribed: boolean): void; reject(error: Error): void }>;
 }
 
 export interface OrganizationTopicsOptions {
@@ -69,7 +75,7 @@ export class OrganizationTopics {
   acquire(channel: string): Promise<void> {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { holders: 0, subscribed: false, changing: false, retry: undefined, waiters: [] };
+      state = { holders: 0, subscribed: false, changing: false, retry: undefined, waiters: [], confirmWaiters: [] };
       this.channels.set(channel, state);
     }
     state.holders += 1;
@@ -89,9 +95,29 @@ export class OrganizationTopics {
     this.reconcile(channel, state);
   }
 
+  /**
+   * Subscribes a held channel once more and resolves true when the bus answered a SUBSCRIBE sent
+   * after this call; false, without a round trip, when nothing holds the channel. Rejects when
+   * that SUBSCRIBE fails.
+   */
+  reconfirm(channel: string): Promise<boolean> {
+    const state = this.channels.get(channel);
+    if (!state || state.holders === 0) return Promise.resolve(false);
+    const confirmed = new Promise<boolean>((resolve, reject) => state.confirmWaiters.push({ resolve, reject }));
+    this.reconcile(channel, state);
+    return confirmed;
+  }
+
   /** Channels with a confirmed subscription. */
   subscribedChannels(): string[] {
     return [...this.channels].filter(([, state]) => state.subscribed).map(([channel]) => channel);
+  }
+
+  /** How many channels have a confirmed subscription (a gauge; no array built). */
+  subscribedCount(): number {
+    let count = 0;
+    for (const state of this.channels.values()) if (state.subscribed) count += 1;
+    return count;
   }
 
   /** Resolves once no channel is held, subscribed or changing (all UNSUBSCRIBEs answered). */
@@ -103,10 +129,11 @@ export class OrganizationTopics {
   private reconcile(channel: string, state: ChannelState): void {
     if (state.changing || state.retry) return;
     const wanted = state.holders > 0;
-    if (wanted === state.subscribed) {
-      if (wanted) {
-        for (const waiter of state.waiters.splice(0)) waiter.resolve();
-      } else {
+    if (!wanted) for (const waiter of state.confirmWaiters.splice(0)) waiter.resolve(false);
+    if (wanted && state.subscribed) for (const waiter of state.waiters.splice(0)) waiter.resolve();
+    const reconfirm = wanted && state.confirmWaiters.length > 0;
+    if (wanted === state.subscribed && !reconfirm) {
+      if (!wanted) {
         this.channels.delete(channel);
         if (this.channels.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       }
@@ -117,10 +144,13 @@ export class OrganizationTopics {
   }
 
   private async change(channel: string, state: ChannelState, subscribe: boolean): Promise<void> {
+    // Only a SUBSCRIBE sent after a reconfirm() call answers it.
+    const confirming = subscribe ? state.confirmWaiters.splice(0) : [];
     try {
       if (subscribe) await this.subscriber.subscribe(channel);
       else await this.subscriber.unsubscribe(channel);
       state.subscribed = subscribe;
+      for (const waiter of confirming) waiter.resolve(true);
       this.logger.debug({ channel, holders: state.holders }, subscribe ? 'subscribed' : 'unsubscribed');
     } catch (error) {
       this.logger.error({ err: error, channel }, subscribe ? 'subscribe failed' : 'unsubscribe failed');
@@ -131,6 +161,7 @@ export class OrganizationTopics {
         const waiters = state.waiters.splice(0);
         state.holders -= waiters.length;
         for (const waiter of waiters) waiter.reject(failure);
+        for (const waiter of confirming) waiter.reject(failure);
       }
       state.retry = setTimeout(() => {
         state.retry = undefined;

@@ -1,7 +1,14 @@
 import { encodeResync, type BusPayload, type EventHistory, type HistoryRead } from '@helpdesk/shared';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { emptyReplayStats, TopicFeed, type FeedSocket, type Replay, type ReplayCloseReason } from './topic-feed.js';
+import {
+  emptyGapFillStats,
+  emptyReplayStats,
+  TopicFeed,
+  type FeedSocket,
+  type Replay,
+  type ReplayCloseReason,
+} from './topic-feed.js';
 
 // The feed's seams, played step by step with fake sockets and a history whose answers the test
 // hands over: what the bus delivers while a read is in flight, while frames wait for drain, and
@@ -65,10 +72,30 @@ class HandHistory implements EventHistory {
   }
 }
 
+/** The bus's answers to the SUBSCRIBE a gap fill sends again, handed over by the test. */
+class HandConfirmations {
+  readonly asked: Array<{ topic: string; settle: (held: boolean | Error) => void }> = [];
+
+  confirm = (topic: string): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      this.asked.push({ topic, settle: (held) => (held instanceof Error ? reject(held) : resolve(held)) });
+    });
+
+  /** Answers the oldest SUBSCRIBE and lets the feed act on it. */
+  async answer(held: boolean | Error = true): Promise<void> {
+    const next = this.asked.shift();
+    if (!next) throw new Error('no SUBSCRIBE in flight');
+    next.settle(held);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 function setup(options: { bufferBytes?: number; sendBelow?: number } = {}) {
   const history = new HandHistory();
+  const confirmations = new HandConfirmations();
   const sockets: FakeSocket[] = [];
   const stats = emptyReplayStats();
+  const gapStats = emptyGapFillStats();
   const counts = { duplicates: 0 };
   const feed: TopicFeed<FakeSocket> = new TopicFeed<FakeSocket>({
     history,
@@ -81,11 +108,13 @@ function setup(options: { bufferBytes?: number; sendBelow?: number } = {}) {
       for (const socket of sockets) if (!socket.closed && socket.topics.has(topic)) socket.send(payload);
     },
     hosts: (topic) => topic === TOPIC && sockets.some((socket) => !socket.closed),
+    confirmSubscribed: confirmations.confirm,
     close: (socket, reason) => {
       socket.closed = reason;
       if (socket.replay) feed.left(socket.replay);
     },
     stats,
+    gapStats,
     onDuplicate: () => {
       counts.duplicates += 1;
     },
@@ -108,7 +137,7 @@ function setup(options: { bufferBytes?: number; sendBelow?: number } = {}) {
   const deliver = (...payloads: string[]): void => {
     for (const payload of payloads) feed.deliver(TOPIC, Buffer.from(payload));
   };
-  return { feed, history, stats, counts, live, replaying, deliver };
+  return { feed, history, confirmations, stats, gapStats, counts, live, replaying, deliver };
 }
 
 describe('TopicFeed', () => {
@@ -278,5 +307,139 @@ describe('TopicFeed', () => {
     };
     await history.answer({ events: entries(1), complete: true });
     expect(socket.closed).toBe('failed');
+  });
+});
+
+describe('TopicFeed gap fill after the bus subscribed again', () => {
+  it('holds live events back, publishes the missing ones from the history, then the held ones, each once', async () => {
+    const { live, deliver, feed, history, confirmations, counts, gapStats } = setup();
+    const socket = live();
+    deliver(event(1), event(2));
+    feed.resubscribed();
+    // Delivered right after the reconnect: 3 and 4 went by while the bus was away.
+    deliver(event(5));
+    expect(socket.received).toEqual([event(1), event(2)]);
+    // The history is read only once the channel's SUBSCRIBE was answered again.
+    expect(confirmations.asked.map((asked) => asked.topic)).toEqual([TOPIC]);
+    expect(history.asked).toEqual([]);
+    await confirmations.answer();
+    expect(history.asked.map((read) => read.afterId)).toEqual([2]);
+    deliver(event(6));
+    // The read saw 5 (its live copy came already) and 6 (whose live copy is held back too).
+    await history.answer({ events: entries(3, 4, 5, 6), complete: true });
+    expect(socket.received).toEqual([1, 2, 3, 4, 5, 6].map(event));
+    // Late live copies are duplicates; then the topic flows as before.
+    deliver(event(6), event(7));
+    expect(socket.received).toEqual([1, 2, 3, 4, 5, 6, 7].map(event));
+    expect(counts.duplicates).toBe(3);
+    // 5 and 6 went out from the history, before their held-back live copies.
+    expect(gapStats).toEqual({
+      started: 1,
+      events: 4,
+      resyncs: { notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 },
+    });
+  });
+
+  it('publishes a resync, then the held-back events, when the history no longer reaches back', async () => {
+    const { live, deliver, feed, history, confirmations, gapStats } = setup();
+    const socket = live();
+    deliver(event(1), event(2));
+    feed.resubscribed();
+    deliver(event(9));
+    await confirmations.answer();
+    await history.answer({ events: entries(7, 8, 9), complete: false });
+    expect(socket.received).toEqual([event(1), event(2), encodeResync(2), event(9)]);
+    expect(gapStats.resyncs.notKept).toBe(1);
+  });
+
+  it('publishes no resync when the history holds nothing after the id (a Redis that restarted empty)', async () => {
+    const { live, deliver, feed, history, confirmations, gapStats } = setup();
+    const socket = live();
+    deliver(event(1), event(2));
+    feed.resubscribed();
+    await confirmations.answer();
+    deliver(event(3));
+    await history.answer({ events: [], complete: false });
+    // Asked again once (the read may have raced an append), still nothing.
+    await history.answer({ events: [], complete: false });
+    expect(socket.received).toEqual([1, 2, 3].map(event));
+    expect(gapStats.resyncs).toEqual({ notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 });
+  });
+
+  it('publishes a resync when the SUBSCRIBE fails again', async () => {
+    const { live, deliver, feed, confirmations, history, gapStats } = setup();
+    const socket = live();
+    deliver(event(1));
+    feed.resubscribed();
+    deliver(event(4));
+    await confirmations.answer(new Error('connection lost'));
+    expect(history.asked).toEqual([]);
+    expect(socket.received).toEqual([event(1), encodeResync(1), event(4)]);
+    expect(gapStats.resyncs.unavailable).toBe(1);
+  });
+
+  it('ends the fill with a resync at once when the held-back events go over the buffer', async () => {
+    const { live, deliver, feed, confirmations, history, gapStats } = setup({ bufferBytes: 100 });
+    const socket = live();
+    deliver(event(1));
+    feed.resubscribed();
+    deliver(event(5), event(6));
+    expect(socket.received).toEqual([event(1)]);
+    deliver(event(7));
+    expect(socket.received).toEqual([event(1), encodeResync(1), event(5), event(6), event(7)]);
+    expect(gapStats.resyncs.bufferFull).toBe(1);
+    // The read that comes back later changes nothing.
+    await confirmations.answer();
+    expect(history.asked).toEqual([]);
+    deliver(event(8));
+    expect(socket.received.at(-1)).toBe(event(8));
+  });
+
+  it('reads again when the bus subscribes again during a fill, keeping what it held back', async () => {
+    const { live, deliver, feed, confirmations, history } = setup();
+    const socket = live();
+    deliver(event(1));
+    feed.resubscribed();
+    deliver(event(3));
+    await confirmations.answer();
+    feed.resubscribed();
+    deliver(event(5));
+    await confirmations.answer();
+    expect(history.asked.map((read) => read.afterId)).toEqual([1, 1]);
+    // The first read's answer is stale: ignored.
+    await history.answer({ events: entries(2, 3), complete: true });
+    expect(socket.received).toEqual([event(1)]);
+    await history.answer({ events: entries(2, 3, 4, 5), complete: true });
+    expect(socket.received).toEqual([1, 2, 3, 4, 5].map(event));
+  });
+
+  it('fills a topic whose socket is still being replayed to, without repeating an event to it', async () => {
+    const { live, replaying, deliver, feed, confirmations, history } = setup();
+    const watcher = live();
+    deliver(event(1), event(2));
+    const socket = replaying(2);
+    feed.resubscribed();
+    deliver(event(5));
+    await confirmations.answer();
+    // The socket's own read answers first: it is sent 3–5 and waits, off the topic, for more.
+    await history.answer({ events: entries(3, 4, 5), complete: true });
+    expect(socket.received).toEqual([3, 4, 5].map(event));
+    await history.answer({ events: entries(3, 4, 5), complete: true });
+    deliver(event(6));
+    expect(socket.received).toEqual([3, 4, 5, 6].map(event));
+    expect(watcher.received).toEqual([1, 2, 3, 4, 5, 6].map(event));
+  });
+
+  it('fills nothing for a topic that never carried an id, and forgets a fill when the last socket leaves', async () => {
+    const { live, deliver, feed, confirmations } = setup();
+    const socket = live();
+    feed.resubscribed();
+    expect(confirmations.asked).toEqual([]);
+    deliver(event(1));
+    feed.resubscribed();
+    feed.forget(TOPIC);
+    await confirmations.answer();
+    deliver(event(2));
+    expect(socket.received).toEqual([event(1), event(2)]);
   });
 });

@@ -1,6 +1,6 @@
 import { encodeResync, envelopeId, type BusPayload, type EventHistory } from '@helpdesk/shared';
 import type { Logger } from 'pino';
-import { readMissed, type NoReplayReason, type MissedEvents } from './missed-events.js';
+import { readMissed, type MissedEvent, type MissedEvents, type NoReplayReason } from './missed-events.js';
 
 // Everything the bus delivers for an organization passes through here on its way to the
 // organization's uWS topic (issue 4, item 2; ARCHITECTURE.md, "Reliability, by design"):
@@ -29,6 +29,18 @@ import { readMissed, type NoReplayReason, type MissedEvents } from './missed-eve
 //   WS_REPLAY_TIMEOUT_MS). A replay is all or nothing; a resync tells the client to refetch over
 //   REST, which covers whatever the gateway could not replay. (Closing with 1011 instead would
 //   make every client of the organization reconnect in a loop against the Redis that failed.)
+//
+// - After the bus lost its connection and subscribed again (onResubscribed), whatever was
+//   published in between reached nobody live; it is only in the history. Each topic that carried
+//   an id then holds back its live events, sends its SUBSCRIBE once more (its answer proves the
+//   channel is delivered again, so everything later comes live), reads the history after the
+//   topic's last forwarded id, publishes what is there in order, then the held-back live events,
+//   all through the duplicate filter: nothing lost, repeated or reordered at the seam. Replays
+//   in progress on the topic see these events like any others. When the history no longer reaches
+//   back (or holds too many, or cannot be read in time), the topic gets a `resync` instead. When
+//   it holds nothing at all after that id (a Redis that restarted empty), nothing is known to be
+//   missing: events the relay publishes again arrive live, and a client that then sees an id skip
+//   reconnects with its last id (the reconnect recipe).
 //
 // Payloads are never parsed: `envelopeId` reads the id from the envelope's tail.
 
@@ -67,6 +79,24 @@ export function emptyReplayStats(): ReplayStats {
   return { started: 0, events: 0, resyncs: { notKept: 0, tooMany: 0, unavailable: 0 } };
 }
 
+export type GapResyncReason =
+  | NoReplayReason
+  /** Live events held back during the fill went over WS_REPLAY_BUFFER_BYTES. */
+  | 'bufferFull';
+
+export interface GapFillStats {
+  /** Topics whose history was read after the bus subscribed again. */
+  started: number;
+  /** Events published to topics from the history (some may also have come live meanwhile). */
+  events: number;
+  /** Topics sent a resync instead, by reason. */
+  resyncs: Record<GapResyncReason, number>;
+}
+
+export function emptyGapFillStats(): GapFillStats {
+  return { started: 0, events: 0, resyncs: { notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 } };
+}
+
 export interface TopicFeedOptions<Socket extends FeedSocket> {
   history: EventHistory;
   /** WS_REPLAY_MAX_EVENTS */
@@ -84,9 +114,15 @@ export interface TopicFeedOptions<Socket extends FeedSocket> {
   publish(topic: string, payload: BusPayload): void;
   /** Whether the topic has open sockets; the last id of a topic without any is not kept. */
   hosts(topic: string): boolean;
+  /**
+   * Sends the topic's SUBSCRIBE once more and resolves once the bus answered (true), or at once
+   * with false when the topic is no longer held (OrganizationTopics.reconfirm).
+   */
+  confirmSubscribed(topic: string): Promise<boolean>;
   /** Must close the socket now (ws.end); its close handler then calls left(). */
   close(socket: Socket, reason: ReplayCloseReason): void;
   stats: ReplayStats;
+  gapStats: GapFillStats;
   /** Counted when a duplicate is dropped. */
   onDuplicate(): void;
   logger: Logger;
@@ -110,6 +146,16 @@ interface Pending {
 
 interface Buffered extends Pending {
   bytes: number;
+}
+
+/** A topic filling its gap after the bus subscribed again; its live events wait here meanwhile. */
+interface GapFill {
+  /** The topic's last forwarded id when the fill started (forwarding waits until it ends). */
+  afterId: number;
+  /** Bumped when the bus subscribes again during the fill: only the newest read counts. */
+  generation: number;
+  live: Buffered[];
+  liveBytes: number;
 }
 
 /** One socket's replay; kept in the socket's user data and handed back on drain and close. */
@@ -138,24 +184,44 @@ export class Replay<Socket extends FeedSocket> {
 export class TopicFeed<Socket extends FeedSocket> {
   private readonly lastIds = new Map<string, number>();
   private readonly replaying = new Map<string, Set<Replay<Socket>>>();
+  private readonly filling = new Map<string, GapFill>();
+  private closed = false;
 
   constructor(private readonly options: TopicFeedOptions<Socket>) {}
 
   /** The bus's message handler: every payload of every subscribed channel comes through here. */
   deliver(topic: string, payload: BusPayload): void {
     const id = envelopeId(payload);
-    if (id !== undefined && this.options.hosts(topic)) {
-      const last = this.lastIds.get(topic);
-      if (last !== undefined && id <= last) {
-        this.options.onDuplicate();
-        return;
-      }
-      this.lastIds.set(topic, id);
+    const fill = this.filling.get(topic);
+    if (fill) this.holdBack(topic, fill, id, payload);
+    else this.forward(topic, id, payload);
+  }
+
+  /**
+   * The bus lost its connection and subscribed its channels again: fills each topic's gap from
+   * the history (see the top of this file).
+   */
+  resubscribed(): void {
+    if (this.closed) return;
+    // Topics that never carried an id have no place to read from.
+    for (const [topic, afterId] of this.lastIds) {
+      let fill = this.filling.get(topic);
+      // A fill still running reads again: the bus may have missed more since it started.
+      if (fill) fill.generation += 1;
+      else this.filling.set(topic, (fill = { afterId, generation: 0, live: [], liveBytes: 0 }));
+      this.options.gapStats.started += 1;
+      const running = fill;
+      this.fillGap(topic, running, running.generation).catch((error: unknown) => {
+        this.options.logger.error({ err: error, topic }, 'gap fill failed');
+        if (this.filling.get(topic) === running) this.endFill(topic, running, [], 'unavailable');
+      });
     }
-    const replays = this.replaying.get(topic);
-    // A replay may close its socket here, which deletes it from the set: safe while iterating.
-    if (replays) for (const replay of replays) this.offer(replay, id, payload);
-    this.options.publish(topic, payload);
+  }
+
+  /** The gateway is closing: fills in flight are dropped and nothing is published any more. */
+  close(): void {
+    this.closed = true;
+    this.filling.clear();
   }
 
   /**
@@ -192,9 +258,10 @@ export class TopicFeed<Socket extends FeedSocket> {
     replay.live = [];
   }
 
-  /** The topic's last socket left: its last id need not be kept. */
+  /** The topic's last socket left: its last id need not be kept, nor its gap filled. */
   forget(topic: string): void {
     this.lastIds.delete(topic);
+    this.filling.delete(topic);
   }
 
   /** Sockets whose replay has not yet joined the topic (a gauge). */
@@ -202,6 +269,75 @@ export class TopicFeed<Socket extends FeedSocket> {
     let count = 0;
     for (const replays of this.replaying.values()) count += replays.size;
     return count;
+  }
+
+  /** Through the duplicate filter to the topic and its replays; false when it was a duplicate. */
+  private forward(topic: string, id: number | undefined, payload: BusPayload): boolean {
+    if (this.closed) return false;
+    if (id !== undefined && this.options.hosts(topic)) {
+      const last = this.lastIds.get(topic);
+      if (last !== undefined && id <= last) {
+        this.options.onDuplicate();
+        return false;
+      }
+      this.lastIds.set(topic, id);
+    }
+    const replays = this.replaying.get(topic);
+    // A replay may close its socket here, which deletes it from the set: safe while iterating.
+    if (replays) for (const replay of replays) this.offer(replay, id, payload);
+    this.options.publish(topic, payload);
+    return true;
+  }
+
+  private holdBack(topic: string, fill: GapFill, id: number | undefined, payload: BusPayload): void {
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    fill.live.push({ id, payload, bytes });
+    fill.liveBytes += bytes;
+    if (fill.liveBytes > this.options.bufferBytes) this.endFill(topic, fill, [], 'bufferFull');
+  }
+
+  private async fillGap(topic: string, fill: GapFill, generation: number): Promise<void> {
+    const { history, maxEvents, timeoutMs } = this.options;
+    const current = () => this.filling.get(topic) === fill && fill.generation === generation;
+    let missed: MissedEvents;
+    try {
+      // The history read must start after the channel is delivered again, or an event published
+      // in between would be in neither. Bounded like the read: the bus may be gone again.
+      const held = await withTimeout(this.options.confirmSubscribed(topic), timeoutMs);
+      if (!current()) return;
+      if (!held) {
+        this.endFill(topic, fill, [], undefined);
+        return;
+      }
+      missed = await readMissed(history, topic, fill.afterId, { maxEvents, timeoutMs });
+    } catch (error) {
+      missed = { replay: false, reason: 'unavailable', error };
+    }
+    if (!current()) return;
+    if (missed.replay) {
+      this.endFill(topic, fill, missed.events, undefined);
+    } else if (missed.reason === 'notKept' && missed.nothingAfter) {
+      this.options.logger.debug({ topic, afterId: fill.afterId }, 'gap fill: the history holds nothing after the id');
+      this.endFill(topic, fill, [], undefined);
+    } else {
+      this.options.logger.debug(
+        { topic, afterId: fill.afterId, reason: missed.reason, err: missed.error },
+        'gap fill: resync instead',
+      );
+      this.endFill(topic, fill, [], missed.reason);
+    }
+  }
+
+  /** Publishes the missing events (or a resync), then the live events held back, and ends the fill. */
+  private endFill(topic: string, fill: GapFill, missing: MissedEvent[], resync: GapResyncReason | undefined): void {
+    this.filling.delete(topic);
+    const stats = this.options.gapStats;
+    if (resync !== undefined) {
+      stats.resyncs[resync] += 1;
+      this.forward(topic, undefined, encodeResync(fill.afterId));
+    }
+    for (const event of missing) if (this.forward(topic, event.id, event.payload)) stats.events += 1;
+    for (const event of fill.live) this.forward(topic, event.id, event.payload);
   }
 
   private historyRead(replay: Replay<Socket>, missed: MissedEvents): void {
@@ -322,6 +458,15 @@ export class TopicFeed<Socket extends FeedSocket> {
     if (!replays?.delete(replay)) return;
     if (replays.size === 0) this.replaying.delete(replay.topic);
   }
+}
+
+/** The promise's value, or a rejection once `ms` passed without one. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Runs `write` corked (its sends leave in one syscall) and returns what it returned. */

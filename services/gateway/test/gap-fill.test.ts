@@ -1,0 +1,189 @@
+import { encodeResync, historyKey, organizationChannel, RedisBus, type EventPublisher } from '@helpdesk/shared';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startPrivateRedis, type PrivateRedis } from '../../../test/redis-server.js';
+import { envelopeWithId, sampleEnvelope, startTestGateway, TestClient, waitFor, type TestGateway } from './helpers.js';
+import { RedisGate } from './redis-gate.js';
+
+// Gap fill after a Redis restart (issue 4: nothing lost on broker hiccups), on a private
+// redis-server the test kills and starts again. The gateway reaches Redis through a gate the test
+// holds shut, so events can be published on the restarted Redis (in its history, live to nobody)
+// for certain before the gateway is back; then more while and after it subscribes again.
+
+const started: { redis: PrivateRedis[]; gates: RedisGate[]; gateways: TestGateway[]; buses: RedisBus[] } = {
+  redis: [],
+  gates: [],
+  gateways: [],
+  buses: [],
+};
+
+afterEach(async () => {
+  await Promise.all(started.gateways.splice(0).map((g) => g.gateway.close()));
+  await Promise.all(started.buses.splice(0).map((bus) => bus.close()));
+  await Promise.all(started.gates.splice(0).map((gate) => gate.stop()));
+  await Promise.all(started.redis.splice(0).map((redis) => redis.stop()));
+});
+
+let counter = 0;
+
+/** One organization's events, with the same bytes each time an id is asked for. */
+class Organization {
+  readonly name: string;
+  readonly channel: string;
+  private readonly payloads = new Map<number, string>();
+
+  constructor(readonly served: TestGateway) {
+    counter += 1;
+    this.name = `gap-${counter}`;
+    this.channel = organizationChannel(served.config.redisPrefix, this.name);
+  }
+
+  payload(id: number): string {
+    let payload = this.payloads.get(id);
+    if (payload === undefined) this.payloads.set(id, (payload = envelopeWithId(id)));
+    return payload;
+  }
+
+  payloadsOf(from: number, to: number): string[] {
+    return range(from, to).map((id) => this.payload(id));
+  }
+
+  /** Events `from`..`to` as the api's relay publishes them: history, then live, in order. */
+  publish(publisher: EventPublisher, from: number, to: number): Promise<void> {
+    return publisher.publishSequenced(
+      range(from, to).map((id) => ({ channel: this.channel, id, payload: this.payload(id) })),
+    );
+  }
+
+  async connect(count: number): Promise<TestClient[]> {
+    return Promise.all(range(1, count).map(() => TestClient.connect(this.served.chat(this.name))));
+  }
+
+  /** Publishes an id-less marker, waits until each client got it, and returns what each got before it. */
+  async framesBeforeMarker(publisher: EventPublisher, clients: TestClient[]): Promise<string[][]> {
+    const marker = sampleEnvelope(`marker of ${this.name}`);
+    await publisher.publish(this.channel, marker);
+    return Promise.all(
+      clients.map(async (client) => {
+        await waitFor(() => client.frames.some((frame) => frame.data.toString() === marker), 'the marker', 10_000);
+        const texts = client.frames.map((frame) => frame.data.toString());
+        return texts.slice(0, texts.indexOf(marker));
+      }),
+    );
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+/** A private Redis, a gate in front of it, and a gateway whose bus goes through the gate. */
+async function setup() {
+  const redis = await startPrivateRedis();
+  started.redis.push(redis);
+  const gate = await RedisGate.start(redis.port);
+  started.gates.push(gate);
+  const bus = new RedisBus({ url: gate.url, connectionName: 'helpdesk-gateway-gap-test' });
+  started.buses.push(bus);
+  const served = await startTestGateway(bus);
+  started.gateways.push(served);
+  /** A publisher on a connection of its own, straight to Redis (the api's relay). */
+  const publisher = (): EventPublisher => {
+    const own = new RedisBus({ url: redis.url, connectionName: 'helpdesk-relay-gap-test' });
+    started.buses.push(own);
+    return own.publisher();
+  };
+  const stats = () => served.gateway.stats() as { resubscribes: number; gapFills: Record<string, unknown> };
+  /** Kills Redis (the gate drops the gateway's connections first) and starts it again, empty. */
+  const restartBehindShutGate = async () => {
+    gate.close();
+    await redis.kill();
+    await redis.restart();
+  };
+  return { redis, gate, served, publisher, stats, restartBehindShutGate };
+}
+
+describe('gap fill after the gateway lost Redis', () => {
+  it('sends every socket every event exactly once, in order, with no resync, across a Redis restart', async () => {
+    const { gate, served, publisher, stats, restartBehindShutGate } = await setup();
+    const a = new Organization(served);
+    const b = new Organization(served);
+    const socketsA = await a.connect(3);
+    const socketsB = await b.connect(2);
+    const before = publisher();
+    await a.publish(before, 1, 5);
+    await b.publish(before, 1, 3);
+    await waitFor(() => socketsA.every((s) => s.frames.length >= 5), "a's 1–5");
+    await waitFor(() => socketsB.every((s) => s.frames.length >= 3), "b's 1–3");
+
+    await restartBehindShutGate();
+    // On the restarted Redis, before the gateway can be back: in the history, live to nobody.
+    const relay = publisher();
+    await a.publish(relay, 6, 10);
+    await b.publish(relay, 4, 6);
+    expect(stats().resubscribes).toBe(0);
+
+    gate.open();
+    // Racing the gateway's return: these land before, during or after its SUBSCRIBE.
+    await a.publish(relay, 11, 13);
+    await waitFor(() => stats().resubscribes === 1, 'the gateway to subscribe again', 10_000);
+    await a.publish(relay, 14, 20);
+    await b.publish(relay, 7, 8);
+
+    const expectedA = a.payloadsOf(1, 20);
+    expect(await a.framesBeforeMarker(relay, socketsA)).toEqual(socketsA.map(() => expectedA));
+    const expectedB = b.payloadsOf(1, 8);
+    expect(await b.framesBeforeMarker(relay, socketsB)).toEqual(socketsB.map(() => expectedB));
+    expect(stats().gapFills).toMatchObject({
+      started: 2,
+      resyncs: { notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 },
+    });
+    expect((stats().gapFills as { events: number }).events).toBeGreaterThanOrEqual(5 + 3);
+  }, 30_000);
+
+  it("publishes a resync to the topic when the restarted Redis's history no longer reaches back", async () => {
+    const { redis, gate, served, publisher, stats, restartBehindShutGate } = await setup();
+    const org = new Organization(served);
+    const sockets = await org.connect(2);
+    await org.publish(publisher(), 1, 3);
+    await waitFor(() => sockets.every((s) => s.frames.length >= 3), '1–3');
+
+    await restartBehindShutGate();
+    const relay = publisher();
+    await org.publish(relay, 4, 8);
+    // The history lost 4 and 5 (trimmed): it starts after a gap.
+    const raw = new Redis(redis.url);
+    try {
+      await raw.xtrim(historyKey(org.channel), 'MINID', '6-0');
+    } finally {
+      raw.disconnect();
+    }
+    gate.open();
+    await waitFor(() => stats().resubscribes === 1, 'the gateway to subscribe again', 10_000);
+    await org.publish(relay, 9, 10);
+
+    const expected = [...org.payloadsOf(1, 3), encodeResync(3), ...org.payloadsOf(9, 10)];
+    expect(await org.framesBeforeMarker(relay, sockets)).toEqual(sockets.map(() => expected));
+    expect(stats().gapFills).toMatchObject({ resyncs: { notKept: 1 } });
+  }, 30_000);
+
+  it('publishes no resync when the restarted Redis holds nothing yet, and forwards what comes next', async () => {
+    const { gate, served, publisher, stats, restartBehindShutGate } = await setup();
+    const org = new Organization(served);
+    const sockets = await org.connect(2);
+    await org.publish(publisher(), 1, 3);
+    await waitFor(() => sockets.every((s) => s.frames.length >= 3), '1–3');
+
+    await restartBehindShutGate();
+    gate.open();
+    await waitFor(() => stats().resubscribes === 1, 'the gateway to subscribe again', 10_000);
+    await waitFor(() => (stats().gapFills as { started: number }).started === 1, 'the fill');
+    // The relay publishes again what the lost Redis had not taken, then new events.
+    const relay = publisher();
+    await org.publish(relay, 4, 6);
+
+    const expected = org.payloadsOf(1, 6);
+    expect(await org.framesBeforeMarker(relay, sockets)).toEqual(sockets.map(() => expected));
+    expect(stats().gapFills).toMatchObject({ resyncs: { notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 } });
+  }, 30_000);
+});
