@@ -106,11 +106,13 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     publicBaseUrl: config.publicBaseUrl,
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });
   await fastify.register(receiveMessageRoute, {
     publicBaseUrl: config.publicBaseUrl,
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });
   await fastify.register(messagesRoute, { publicBaseUrl: config.publicBaseUrl });
   await fastify.register(filesRoute);

@@ -67,6 +67,8 @@ export interface ApiConfig {
   };
   /** How much of each organization's events the bus keeps for reconnecting sockets. */
   history: { maxEvents: number; maxAgeMs: number };
+  /** How long an Idempotency-Key's first answer is kept for retries (send- and receive-message). */
+  idempotencyTtlSeconds: number;
   /** Outbound delivery of `sent` messages to an organization's webhook (issue 4, item 4). */
   webhooks: {
     /** Attempts before a message is `failed` (the first one included). */
@@ -182,6 +184,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       maxEvents: read.int('HISTORY_MAX_EVENTS', 1000, 1, 1_000_000),
       maxAgeMs: read.int('HISTORY_MAX_AGE_SECONDS', 3600, 1, 7 * 86_400) * 1000,
     },
+    idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     webhooks: {
       // With the defaults, the last of 8 attempts comes about 2 minutes after the first.
       maxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),

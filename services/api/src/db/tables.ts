@@ -93,6 +93,17 @@ export interface WebhookDeliveryTable {
   created_at: Timestamp;
 }
 
+export interface IdempotencyKeyTable {
+  api_key_id: string;
+  key: string;
+  fingerprint: string;
+  status_code: number | null;
+  body: string | null;
+  locked_until: Timestamp;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+
 export interface DB {
   organizations: OrganizationTable;
   clients: ClientTable;
@@ -102,6 +113,7 @@ export interface DB {
   outbox_events: OutboxEventTable;
   organization_webhooks: OrganizationWebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationTable>;

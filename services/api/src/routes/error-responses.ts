@@ -5,8 +5,10 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'No valid credentials',
   404: 'Not found',
   405: 'Method not allowed',
+  409: 'A request with the same Idempotency-Key is still in progress',
   413: 'Body or file too large',
   415: 'Unsupported media type',
+  422: 'The Idempotency-Key was already used with another request',
   429: 'Too many requests',
 };
 
@@ -21,3 +23,13 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   }
   return responses;
 }
+
+/** `Idempotency-Key` (issue 4, item 6), on the routes that create messages. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        'Any 1 to 255 printable characters, new for each message: a retry with the same key (and the same API key) answers what the first request answered, and creates nothing',
+    }),
+  ),
+});

@@ -4,12 +4,13 @@ import { OrganizationName } from '@helpdesk/shared';
 import { principalOf } from '../auth/access.js';
 import { fieldError } from '../http/api-error.js';
 import { fileBaseUrl } from '../http/base-url.js';
+import { beginIdempotent, REPLAYED_HEADER } from '../http/idempotency.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { compileFieldValidator } from '../http/field-validator.js';
 import { readMultipart, type SpooledFile } from '../http/multipart-input.js';
 import { receiveMessage } from '../services/receive-message.service.js';
-import { errorResponses } from './error-responses.js';
+import { errorResponses, IdempotencyHeaders } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';
 import { messageProblem, type SendMessageRouteOptions } from './send-message.route.js';
 
@@ -80,7 +81,8 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions>
             'multipart/form-data': { schema: MultipartDoc },
           },
         },
-        response: { 201: Type.Ref('Message'), ...errorResponses(400, 401, 404, 413, 415) },
+        headers: IdempotencyHeaders,
+        response: { 201: Type.Ref('Message'), ...errorResponses(400, 401, 404, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -107,10 +109,35 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions>
           organizationName = principal.organizationName;
         }
         const organization = await requireOrganization(app, request, organizationName);
-        const message = await receiveMessage(
-          { db: app.db, files: app.files, relay: app.relay, log: request.log },
-          { organization, client: fields.client, message: fields.message ?? '', file, fileBaseUrl: baseUrl },
-        );
+        const idempotent = await beginIdempotent(app, request, options.idempotencyTtlSeconds, {
+          fields,
+          organization: organization.name,
+          file: file && { name: file.name, size: file.size, contentType: file.contentType },
+        });
+        // Only 201 answers are stored (a failed request releases its key).
+        if (idempotent.kind === 'replay') {
+          return await reply
+            .code(idempotent.statusCode as 201)
+            .header(REPLAYED_HEADER, 'true')
+            .send(idempotent.body);
+        }
+        let message;
+        try {
+          message = await receiveMessage(
+            { db: app.db, files: app.files, relay: app.relay, log: request.log },
+            {
+              organization,
+              client: fields.client,
+              message: fields.message ?? '',
+              file,
+              fileBaseUrl: baseUrl,
+              recordAnswer: (trx, answer) => idempotent.record(trx, 201, answer),
+            },
+          );
+        } catch (error) {
+          await idempotent.release();
+          throw error;
+        }
         return await reply.code(201).send(message);
       } finally {
         await file?.discard();

@@ -5,14 +5,16 @@ import { SendMessageFields } from '@helpdesk/shared';
 import { fieldError } from '../http/api-error.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
 import { fileBaseUrl } from '../http/base-url.js';
+import { beginIdempotent, REPLAYED_HEADER } from '../http/idempotency.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { compileFieldValidator } from '../http/field-validator.js';
 import { readMultipart, type SpooledFile } from '../http/multipart-input.js';
 import { sendMessage } from '../services/send-message.service.js';
-import { errorResponses } from './error-responses.js';
+import { errorResponses, IdempotencyHeaders } from './error-responses.js';
 
 export interface SendMessageRouteOptions {
   publicBaseUrl: string | undefined;
+  idempotencyTtlSeconds: number;
   uploadSpoolDir: string;
   limits: { fileBytes: number; messageChars: number };
 }
@@ -69,7 +71,8 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
             'multipart/form-data': { schema: MultipartDoc },
           },
         },
-        response: { 201: Type.Ref('Message'), ...errorResponses(400, 413, 415) },
+        headers: IdempotencyHeaders,
+        response: { 201: Type.Ref('Message'), ...errorResponses(400, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -100,16 +103,41 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
         throw fieldError('message', problem);
       }
 
-      const created = await sendMessage(
-        { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
-        {
-          helpDeskUuid: fields.help_desk,
-          message: fields.message ?? '',
-          file,
-          fileBaseUrl: baseUrl,
-          mayAccess: (organizationId) => canAccess(request, organizationId),
-        },
-      );
+      let idempotent;
+      try {
+        idempotent = await beginIdempotent(app, request, options.idempotencyTtlSeconds, {
+          fields,
+          file: file && { name: file.name, size: file.size, contentType: file.contentType },
+        });
+      } catch (error) {
+        await file?.discard();
+        throw error;
+      }
+      // Only 201 answers are stored (a failed request releases its key).
+      if (idempotent.kind === 'replay') {
+        await file?.discard();
+        return reply
+          .code(idempotent.statusCode as 201)
+          .header(REPLAYED_HEADER, 'true')
+          .send(idempotent.body);
+      }
+      let created;
+      try {
+        created = await sendMessage(
+          { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
+          {
+            helpDeskUuid: fields.help_desk,
+            message: fields.message ?? '',
+            file,
+            fileBaseUrl: baseUrl,
+            mayAccess: (organizationId) => canAccess(request, organizationId),
+            recordAnswer: (trx, answer) => idempotent.record(trx, 201, answer),
+          },
+        );
+      } catch (error) {
+        await idempotent.release();
+        throw error;
+      }
       return reply.code(201).send(created);
     },
   );

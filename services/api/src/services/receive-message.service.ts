@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
 import { findClientByPhone, insertClient } from '../db/client.repository.js';
 import { createHelpDesk, findOpenHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
@@ -27,6 +27,8 @@ export interface ReceiveMessageCommand {
   message: string;
   file: SpooledFile | undefined;
   fileBaseUrl: string;
+  /** Called in the transaction with the answer, to store it with what it describes (Idempotency-Key). */
+  recordAnswer?: (trx: Transaction<DB>, answer: MessageJson) => Promise<void>;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveM
             payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDeskId), command.fileBaseUrl),
           },
         ]);
+        await command.recordAnswer?.(trx, message);
         return message;
       });
     } catch (error) {

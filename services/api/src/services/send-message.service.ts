@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { ERROR_MESSAGES, serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
 import { findHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
 import { insertMessage, updateMessageStatus, type StoredFileInfo } from '../db/message.repository.js';
@@ -26,6 +26,8 @@ export interface SendMessageCommand {
   message: string;
   file: SpooledFile | undefined;
   fileBaseUrl: string;
+  /** Called in the transaction with the answer, to store it with what it describes (Idempotency-Key). */
+  recordAnswer?: (trx: Transaction<DB>, answer: MessageJson) => Promise<void>;
   /** Whether the caller's key may write to the help desk's organization; others' look nonexistent. */
   mayAccess(organizationId: string): boolean;
 }
@@ -94,6 +96,7 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         events.push({ type: 'update_message', payload: result });
       }
       await enqueueEvents(trx, { id: helpDesk.organizationId, name: helpDesk.organizationName }, events);
+      await command.recordAnswer?.(trx, result);
       return result;
     });
   } catch (error) {

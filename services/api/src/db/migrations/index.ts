@@ -6,6 +6,7 @@ import * as outboxNotify from './2026-11-25T1100-outbox-notify.js';
 import * as helpDeskStatus from './2026-11-25T1200-help-desk-status.js';
 import * as clientPhone from './2026-11-25T1300-client-phone.js';
 import * as webhookDeliveries from './2026-11-25T1400-webhook-deliveries.js';
+import * as idempotencyKeys from './2026-11-25T1500-idempotency-keys.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -19,4 +20,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T1200-help-desk-status': helpDeskStatus,
   '2026-11-25T1300-client-phone': clientPhone,
   '2026-11-25T1400-webhook-deliveries': webhookDeliveries,
+  '2026-11-25T1500-idempotency-keys': idempotencyKeys,
 };

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneIdempotencyKeys } from '../src/db/idempotency.repository.js';
+import { asKey, createConversation, createOrganizationKey, startApi, type ApiHarness } from './api-harness.js';
+
+// Issue 4, item 6: a retry with the same Idempotency-Key answers the first answer and creates nothing.
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+const send = (payload: object, key: string | undefined, headers: Record<string, string | undefined> = {}) =>
+  api.app.inject({
+    method: 'POST',
+    url: '/api/send-message/',
+    payload,
+    headers: { ...(key === undefined ? {} : { 'idempotency-key': key }), ...headers },
+  });
+
+async function messagesIn(helpDesk: string): Promise<number> {
+  return (await api.app.inject({ url: `/api/help-desks/${helpDesk}/history/` })).json<unknown[]>().length;
+}
+
+describe('Idempotency-Key', () => {
+  it('answers a retry with the first answer, and creates no message nor event again', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem');
+    const payload = { message: 'once', help_desk: helpDesk.uuid };
+    const first = await send(payload, 'key-1');
+    expect(first.statusCode).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const before = await api.traces();
+    const retry = await send(payload, 'key-1');
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toBe(first.body);
+    expect(await api.traces()).toEqual(before);
+    expect(await messagesIn(helpDesk.uuid)).toBe(1);
+
+    expect((await send(payload, 'key-2')).json()).not.toEqual(first.json());
+    expect((await send(payload, undefined)).statusCode).toBe(201);
+    expect(await messagesIn(helpDesk.uuid)).toBe(3);
+  });
+
+  it('refuses the same key for another request, and a malformed key', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem-other');
+    expect((await send({ message: 'a', help_desk: helpDesk.uuid }, 'k')).statusCode).toBe(201);
+    const other = await send({ message: 'b', help_desk: helpDesk.uuid }, 'k');
+    expect(other.statusCode).toBe(422);
+    expect(other.json()).toEqual({ detail: 'This Idempotency-Key was already used with another request.' });
+    const long = await send({ message: 'c', help_desk: helpDesk.uuid }, 'x'.repeat(256));
+    expect(long.statusCode).toBe(400);
+    expect(long.json()).toEqual({ detail: 'Idempotency-Key must be 1 to 255 printable ASCII characters.' });
+    expect(await messagesIn(helpDesk.uuid)).toBe(1);
+  });
+
+  it('keeps keys per API key', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'idem-keys');
+    const key = await createOrganizationKey(api.app, organization);
+    const payload = { message: 'same', help_desk: helpDesk.uuid };
+    const byAdmin = await send(payload, 'shared');
+    const byOrganization = await send(payload, 'shared', asKey(key));
+    expect(byOrganization.statusCode).toBe(201);
+    expect(byOrganization.json<{ uuid: string }>().uuid).not.toBe(byAdmin.json<{ uuid: string }>().uuid);
+  });
+
+  it('does not keep a failed answer: the corrected retry runs', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem-fail');
+    const wrong = await send(
+      { message: 'x', help_desk: '00000000-0000-4000-8000-000000000000' },
+      'retry-after-failure',
+    );
+    expect(wrong.statusCode).toBe(400);
+    const blank = await send({ message: ' ', help_desk: helpDesk.uuid }, 'retry-after-failure');
+    expect(blank.statusCode).toBe(400);
+    // Another request under the key is fine once the failed one left nothing behind.
+    expect((await send({ message: 'x', help_desk: helpDesk.uuid }, 'retry-after-failure')).statusCode).toBe(201);
+  });
+
+  it('creates one message when retries race the first request', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem-race');
+    const payload = { message: 'race', help_desk: helpDesk.uuid };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => send(payload, 'race')));
+    const statuses = answers.map((a) => a.statusCode).sort();
+    // Each is the first answer, a replay of it, or "still in progress".
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const created = answers.filter((a) => a.statusCode === 201);
+    expect(new Set(created.map((a) => a.body)).size).toBe(1);
+    expect(await messagesIn(helpDesk.uuid)).toBe(1);
+  });
+
+  it('forgets a key once it expires', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem-expiry');
+    const payload = { message: 'later', help_desk: helpDesk.uuid };
+    await send(payload, 'old');
+    await api.app.db
+      .updateTable('idempotency_keys')
+      .set({ expires_at: '2000-01-01T00:00:00Z' })
+      .where('key', '=', 'old')
+      .execute();
+    await pruneIdempotencyKeys(api.app.db, 100);
+    const kept = await api.app.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'old').execute();
+    expect(kept).toEqual([]);
+    const again = await send(payload, 'old');
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(await messagesIn(helpDesk.uuid)).toBe(2);
+  });
+
+  it('works on receive-message too', async () => {
+    const { organization } = await createConversation(api.app, 'idem-in');
+    const payload = { organization, client: { name: 'Ana', phone: '1' }, message: 'oi' };
+    const post = () =>
+      api.app.inject({ method: 'POST', url: '/api/receive-message/', payload, headers: { 'idempotency-key': 'in-1' } });
+    const first = await post();
+    expect(first.statusCode).toBe(201);
+    const retry = await post();
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toBe(first.body);
+    expect(await messagesIn(first.json<{ help_desk: string }>().help_desk)).toBe(1);
+  });
+});
