@@ -129,4 +129,44 @@ describe('loadApiConfig', () => {
       expect(error.message).toContain(`  - ${name}`);
     }
   });
+
+  it('reads the outbox, history, webhook and idempotency settings, with defaults', () => {
+    expect(loadApiConfig({})).toMatchObject({
+      outbox: { batchSize: 500, pollIntervalMs: 1000, retryMaxMs: 5000, retentionSeconds: 86_400 },
+      history: { maxEvents: 1000, maxAgeMs: 3_600_000 },
+      webhooks: { maxAttempts: 8, retryBaseMs: 1000, retryMaxMs: 300_000, timeoutMs: 10_000, pollIntervalMs: 1000 },
+      idempotencyTtlSeconds: 86_400,
+    });
+    const config = loadApiConfig({
+      OUTBOX_BATCH_SIZE: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      HISTORY_MAX_EVENTS: '10',
+      HISTORY_MAX_AGE_SECONDS: '60',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+      IDEMPOTENCY_TTL_SECONDS: '600',
+    });
+    expect(config.outbox).toMatchObject({ batchSize: 50, pollIntervalMs: 200 });
+    expect(config.history).toEqual({ maxEvents: 10, maxAgeMs: 60_000 });
+    expect(config.webhooks.maxAttempts).toBe(3);
+    expect(config.idempotencyTtlSeconds).toBe(600);
+
+    const error = configError({
+      OUTBOX_BATCH_SIZE: '0',
+      OUTBOX_POLL_INTERVAL_MS: 'soon',
+      HISTORY_MAX_EVENTS: '-1',
+      HISTORY_MAX_AGE_SECONDS: '0',
+      WEBHOOK_MAX_ATTEMPTS: '0',
+      WEBHOOK_TIMEOUT_MS: '5',
+      IDEMPOTENCY_TTL_SECONDS: '1',
+    });
+    expect(error.problems.map((p) => p.split('=')[0])).toEqual([
+      'OUTBOX_BATCH_SIZE',
+      'OUTBOX_POLL_INTERVAL_MS',
+      'HISTORY_MAX_EVENTS',
+      'HISTORY_MAX_AGE_SECONDS',
+      'IDEMPOTENCY_TTL_SECONDS',
+      'WEBHOOK_MAX_ATTEMPTS',
+      'WEBHOOK_TIMEOUT_MS',
+    ]);
+  });
 });
