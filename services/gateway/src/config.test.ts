@@ -38,6 +38,8 @@ describe('loadGatewayConfig', () => {
       replayMaxEvents: 1000,
       replayTimeoutMs: 2000,
       replayBufferBytes: 1024 * 1024,
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
     });
   });
 
@@ -61,6 +63,8 @@ describe('loadGatewayConfig', () => {
       WS_REPLAY_MAX_EVENTS: '0',
       WS_REPLAY_TIMEOUT_MS: '250',
       WS_REPLAY_BUFFER_BYTES: '4096',
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -80,6 +84,8 @@ describe('loadGatewayConfig', () => {
       replayMaxEvents: 0,
       replayTimeoutMs: 250,
       replayBufferBytes: 4096,
+      metricsPort: 0,
+      metricsHost: '127.0.0.1',
     });
   });
 
@@ -127,6 +133,7 @@ describe('loadGatewayConfig', () => {
         WS_REPLAY_MAX_EVENTS: '-1',
         WS_REPLAY_TIMEOUT_MS: '0',
         WS_REPLAY_BUFFER_BYTES: 'lots',
+        METRICS_PORT: '65536',
       });
     } catch (caught) {
       error = caught;
@@ -151,6 +158,7 @@ describe('loadGatewayConfig', () => {
         'WS_REPLAY_BUFFER_BYTES',
         'WS_REPLAY_MAX_EVENTS',
         'WS_REPLAY_TIMEOUT_MS',
+        'METRICS_PORT',
       ].sort(),
     );
   });

@@ -32,6 +32,9 @@ export interface GatewayConfig {
   replayTimeoutMs: number;
   /** Live bytes held for one socket while its replay is sent; over it, the socket is closed (4008). */
   replayBufferBytes: number;
+  /** Port of the Prometheus /metrics server main.ts starts; 0 starts none. */
+  metricsPort: number;
+  metricsHost: string;
 }
 
 export interface LoadGatewayConfigOptions {
@@ -87,6 +90,13 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     // Live event bytes held for one socket while its replay is being sent; a socket over it is
     // closed like a slow consumer (code 4008).
     replayBufferBytes: read.int('WS_REPLAY_BUFFER_BYTES', MIB, 1024, 1024 * MIB),
+    // Port of the Prometheus endpoint (GET /metrics, helpdesk_gateway_* and process metrics), on
+    // its own port so the ingress that faces the internet never routes it (9464, the default of
+    // OpenTelemetry's Prometheus exporter). 0 serves no metrics. Two gateways on one host (tests,
+    // a laptop) each need a port of their own, or 0: a port in use fails the start.
+    metricsPort: read.int('METRICS_PORT', 9464, 0, 65535),
+    // Interface of the metrics endpoint; 0.0.0.0 lets Prometheus scrape the pod from elsewhere.
+    metricsHost: read.string('METRICS_HOST', '0.0.0.0'),
   };
   // uWS aborts the whole process (not a JS exception) on an idle timeout from 1 to 7 seconds.
   if (config.idleTimeoutSeconds > 0 && config.idleTimeoutSeconds < 8) {

@@ -19,6 +19,10 @@ export class GatewayStats {
   opened = 0;
   closed = 0;
   slowConsumers = 0;
+  /** Payloads published to organization topics (live, gap fill and resync frames). */
+  eventsForwarded = 0;
+  /** Each of those times the sockets subscribed to its topic at that moment: frames fanned out. */
+  framesPublished = 0;
   /** Bus payloads not forwarded because their id was forwarded already. */
   duplicatesDropped = 0;
   readonly replays: ReplayStats = emptyReplayStats();
@@ -45,6 +49,8 @@ export class GatewayStats {
       opened: this.opened,
       closed: this.closed,
       slowConsumers: this.slowConsumers,
+      eventsForwarded: this.eventsForwarded,
+      framesPublished: this.framesPublished,
       duplicatesDropped: this.duplicatesDropped,
       replays: { ...this.replays, resyncs: { ...this.replays.resyncs } },
       resubscribes: this.resubscribes,

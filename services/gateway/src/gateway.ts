@@ -1,11 +1,13 @@
 import { ERROR_MESSAGES, type BusPayload, type EventBus } from '@helpdesk/shared';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { BackpressureGuard } from './backpressure-guard.js';
 import { CHAT_SOCKET_PATTERN, chatSocketBehavior, type ChatSocket, type ChatSocketData } from './chat-socket.route.js';
 import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
+import { registerGatewayMetrics } from './gateway-metrics.js';
 import { GatewayStats, logStatsPeriodically } from './gateway-stats.js';
 import { registerHealthRoutes } from './health.route.js';
 import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
@@ -25,6 +27,12 @@ export interface GatewayOptions {
   proxyHttpTo?: ProxyTarget;
   /** Wall clock in ms (ticket expiry, connection-rate buckets); Date.now unless a test steers time. */
   now?: () => number;
+  /**
+   * Where to register the gateway's Prometheus metrics (`helpdesk_gateway_*`), removed again on
+   * close(); none when absent. Pass the shared `metricsRegistry`, which `startMetricsServer`
+   * serves, so one server shows the gateway beside the api and the process (embedded mode).
+   */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningGateway {
@@ -78,6 +86,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // The envelope was encoded once by the api; its bytes go to the organization's uWS topic as a
     // text frame, unparsed, and uWS fans them out natively.
     publish: (topic, payload) => {
+      stats.eventsForwarded += 1;
+      stats.framesPublished += app.numSubscribers(topic);
       app.publish(topic, payload, false);
       guard.published(topic, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
     },
@@ -129,13 +139,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw error;
   }
   const port = uWS.us_socket_local_port(listenSocket);
-  const gauges = (): Record<string, number> => ({
+  const gauges = () => ({
     ...registry.counts(),
     subscribedChannels: topics.subscribedCount(),
     replayingSockets: feed.replayingSockets(),
     connectRateBuckets: rateLimiter.size,
   });
   const stopStats = logStatsPeriodically(logger, stats, gauges);
+  const unregisterMetrics = options.metricsRegistry
+    ? registerGatewayMetrics(options.metricsRegistry, { stats, gauges })
+    : undefined;
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
@@ -153,6 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Whatever is left (idle keep-alive HTTP connections, sockets still in their closing
     // handshake) would otherwise keep the port's connections alive.
     app.close();
+    unregisterMetrics?.();
     logger.info({ closedSockets: sockets.length, ...stats.snapshot() }, 'gateway closed');
   };
 

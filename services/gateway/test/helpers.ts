@@ -12,8 +12,7 @@ import { pino } from 'pino';
 import WebSocket, { type ClientOptions } from 'ws';
 import { redisPrefix } from '../../../test/test-env.js';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.js';
-import { startGateway, type RunningGateway } from '../src/gateway.js';
-import type { ProxyTarget } from '../src/http-proxy.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../src/gateway.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -66,10 +65,7 @@ export interface ChatUrlOptions {
   lastEventId?: number | string;
 }
 
-export interface TestGatewayOptions {
-  proxyHttpTo?: ProxyTarget;
-  now?: () => number;
-}
+export type TestGatewayOptions = Pick<GatewayOptions, 'proxyHttpTo' | 'now' | 'metricsRegistry'>;
 
 /** Starts a gateway; the test closes it. */
 export async function startTestGateway(
