@@ -282,5 +282,13 @@ describe('outbox relay, end to end', () => {
     expect(more.slice(-3).map((f) => f.id)).toEqual(range(perApi * 6 + 1, perApi * 6 + 3));
     expect(updatedUuids(more.slice(-3))).toEqual([after.uuid]);
     expect(survivor.output.some((line) => line.includes('this replica now publishes events'))).toBe(true);
+
+    // SIGTERM drains: requests in flight finish, the relay publishes once more, the api exits 0.
+    const last = sendMessage(survivor, tenant, 'while draining');
+    await sleep(5);
+    expect(await survivor.stop('SIGTERM')).toBe(0);
+    await last;
+    const drained = await socket.waitForFrames(perApi * 6 + 6);
+    expect(drained.at(-1)!.data).toContain('while draining');
   }, 60_000);
 });

@@ -46,6 +46,18 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
     frameworkErrors: answerRoutingError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Closing (SIGTERM): answers to requests still in flight close their connection, so an idle
+  // keep-alive connection left behind does not hold the server open until its timeout.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   const db = await openDatabase(config.database, config.timeZone);
   try {
     if (config.autoMigrate) {
