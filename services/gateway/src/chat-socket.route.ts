@@ -1,7 +1,7 @@
 import { ERROR_MESSAGES, isValidOrganizationName, organizationChannel } from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
-import { hardBackpressureLimit } from './backpressure-guard.js';
+import { hardBackpressureLimit, type BackpressureGuard } from './backpressure-guard.js';
 import { clientAddress, rateLimitKey } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
@@ -9,7 +9,7 @@ import type { GatewayStats } from './gateway-stats.js';
 import { sendDetail } from './http-response.js';
 import { LAST_EVENT_ID_DETAIL, lastEventIdOf } from './last-event-id.js';
 import type { OrganizationTopics } from './organization-topics.js';
-import { presentedTicket, ticketRefusal } from './socket-ticket.js';
+import { presentedTicket, TicketChecker } from './socket-ticket.js';
 import type { Replay, TopicFeed } from './topic-feed.js';
 import { uWS } from './uws-native.js';
 import type { SocketRegistry } from './socket-registry.js';
@@ -45,6 +45,7 @@ export interface ChatSocketRouteOptions {
   config: GatewayConfig;
   topics: OrganizationTopics;
   feed: TopicFeed<ChatSocket>;
+  guard: BackpressureGuard<ChatSocket>;
   registry: SocketRegistry<ChatSocket>;
   logger: Logger;
   stats: GatewayStats;
@@ -83,8 +84,8 @@ function allHeaderValues(req: HttpRequest, name: string): string {
 }
 
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
-  const { config, topics, feed, registry, logger, stats, rateLimiter } = options;
-  const secret = config.secretKey.reveal();
+  const { config, topics, feed, guard, registry, logger, stats, rateLimiter } = options;
+  const tickets = new TicketChecker(config.secretKey.reveal());
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     // Registered before anything else: the client may vanish while we wait for the bus.
@@ -120,7 +121,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       sendDetail(res, 503, DETAILS.draining);
       return;
     }
-    const ticketProblem = ticketRefusal(secret, ticket.token, organization, options.now());
+    const ticketProblem = tickets.refusal(ticket.token, organization, options.now());
     if (ticketProblem) {
       stats.refused[ticketProblem.reason] += 1;
       sendDetail(res, ticketProblem.status, ticketProblem.detail, ticketProblem.status === 401 ? TICKET_CHALLENGE : {});
@@ -214,7 +215,10 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       const { organization, topic, replay } = ws.getUserData();
       if (replay) feed.left(replay);
       registry.remove(organization, topic, ws);
-      if (!registry.socketsIn(topic)) feed.forget(topic);
+      if (!registry.socketsIn(topic)) {
+        feed.forget(topic);
+        guard.forget(topic);
+      }
       topics.release(topic);
       stats.closed += 1;
       logger.debug({ organization, code }, 'socket closed');

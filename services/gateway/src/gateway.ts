@@ -116,7 +116,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   app.ws<ChatSocketData>(
     CHAT_SOCKET_PATTERN,
-    chatSocketBehavior({ config, topics, feed, registry, logger, stats, rateLimiter, now, isDraining: () => draining }),
+    chatSocketBehavior({
+      config,
+      topics,
+      feed,
+      guard,
+      registry,
+      logger,
+      stats,
+      rateLimiter,
+      now,
+      isDraining: () => draining,
+    }),
   );
   registerHealthRoutes(app, () => draining);
   app.any('/*', (res, req) => {

@@ -1,4 +1,4 @@
-import { verifyTicket } from '@helpdesk/shared';
+import { verifyTicket, type TicketClaims } from '@helpdesk/shared';
 
 // Socket tickets at the upgrade (issue 3, item 4). The api signs a short-lived ticket naming one
 // organization; the socket presents it and the gateway checks it with the shared secret alone.
@@ -56,24 +56,72 @@ export interface TicketRefusal {
   reason: TicketRefusalReason;
 }
 
-/** Why a ticket does not open a socket of `organization`, or undefined when it does. */
-export function ticketRefusal(
-  secret: string,
-  token: string | undefined,
-  organization: string,
-  nowMs: number,
-): TicketRefusal | undefined {
-  if (token === undefined) return { status: 401, detail: TICKET_DETAILS.missing, reason: 'ticketMissing' };
-  const check = verifyTicket(secret, token, organization, nowMs);
-  if (check.ok) return undefined;
-  switch (check.reason) {
-    case 'malformed':
-    case 'bad-signature':
-      return { status: 401, detail: TICKET_DETAILS.invalid, reason: 'ticketInvalid' };
-    case 'expired':
-      // Counted apart: a burst of these points at clock skew between api and gateways.
-      return { status: 401, detail: TICKET_DETAILS.invalid, reason: 'ticketExpired' };
-    case 'wrong-organization':
-      return { status: 403, detail: TICKET_DETAILS.otherOrganization, reason: 'ticketOtherOrganization' };
+/** Verified tickets remembered at most; a ticket is ~150 bytes, so this stays under a few MB. */
+export const VERIFIED_TICKETS_MAX = 10_000;
+
+const REFUSALS = {
+  missing: { status: 401, detail: TICKET_DETAILS.missing, reason: 'ticketMissing' },
+  invalid: { status: 401, detail: TICKET_DETAILS.invalid, reason: 'ticketInvalid' },
+  // Counted apart: a burst of these points at clock skew between api and gateways.
+  expired: { status: 401, detail: TICKET_DETAILS.invalid, reason: 'ticketExpired' },
+  otherOrganization: { status: 403, detail: TICKET_DETAILS.otherOrganization, reason: 'ticketOtherOrganization' },
+} as const satisfies Record<string, TicketRefusal>;
+
+/**
+ * Checks the tickets presented at upgrades. Many sockets present the same ticket (a client's
+ * tabs, a reconnect storm after a gateway restart), so the claims of each ticket that verified
+ * are remembered by its exact text until it expires, and the HMAC, base64url and JSON.parse run
+ * once per ticket instead of once per upgrade (bench/README.md, hot spot 5). Only tickets whose
+ * signature verified are remembered, never a failure: a forged or malformed ticket costs its
+ * full check every time and takes no room. Bounded: the oldest (the first to expire, since
+ * tickets share one lifetime) make room for new ones.
+ */
+export class TicketChecker {
+  private readonly verified = new Map<string, TicketClaims>();
+
+  constructor(
+    private readonly secret: string,
+    private readonly maxEntries = VERIFIED_TICKETS_MAX,
+  ) {}
+
+  /** Why a ticket does not open a socket of `organization`, or undefined when it does. */
+  refusal(token: string | undefined, organization: string, nowMs: number): TicketRefusal | undefined {
+    if (token === undefined) return REFUSALS.missing;
+    const known = this.verified.get(token);
+    if (known) {
+      // The same answers, in the same order, as verifyTicket for a ticket whose signature holds.
+      if (known.exp * 1000 <= nowMs) {
+        this.verified.delete(token);
+        return REFUSALS.expired;
+      }
+      return known.org === organization ? undefined : REFUSALS.otherOrganization;
+    }
+    const check = verifyTicket(this.secret, token, organization, nowMs);
+    if (check.ok) {
+      this.remember(token, check.claims);
+      return undefined;
+    }
+    switch (check.reason) {
+      case 'malformed':
+      case 'bad-signature':
+        return REFUSALS.invalid;
+      case 'expired':
+        return REFUSALS.expired;
+      case 'wrong-organization':
+        return REFUSALS.otherOrganization;
+    }
+  }
+
+  /** Tickets remembered (a gauge, and for tests). */
+  get size(): number {
+    return this.verified.size;
+  }
+
+  private remember(token: string, claims: TicketClaims): void {
+    if (this.verified.size >= this.maxEntries) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, claims);
   }
 }
