@@ -52,7 +52,8 @@ async function stack(): Promise<Stack> {
   const filesDir = await mkdtemp(join(tmpdir(), 'hd-outbox-files-'));
   started.dirs.push(filesDir);
   const databaseUrl = await createTestDatabase();
-  const shared = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, SECRET_KEY: E2E_SECRET_KEY };
+  // METRICS_PORT=0: several processes of a kind run at once here; a fixed metrics port would clash.
+  const shared = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, SECRET_KEY: E2E_SECRET_KEY, METRICS_PORT: '0' };
   return {
     redis,
     prefix,

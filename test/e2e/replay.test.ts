@@ -24,7 +24,13 @@ describe('reconnect with last_event_id: api and gateway processes', () => {
 
   beforeAll(async () => {
     filesDir = await mkdtemp(join(tmpdir(), 'hd-replay-files-'));
-    const shared = { REDIS_URL: testEnv().redisUrl, REDIS_PREFIX: redisPrefix(), SECRET_KEY: E2E_SECRET_KEY };
+    const shared = {
+      REDIS_URL: testEnv().redisUrl,
+      REDIS_PREFIX: redisPrefix(),
+      SECRET_KEY: E2E_SECRET_KEY,
+      // Other test files run gateways at the same time: no fixed metrics port.
+      METRICS_PORT: '0',
+    };
     [api, gateway] = await Promise.all([
       startService(join(REPO_ROOT, 'services/api/dist/main.js'), {
         ...shared,
