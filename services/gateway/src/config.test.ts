@@ -23,6 +23,7 @@ describe('loadGatewayConfig', () => {
       port: 8001,
       host: '0.0.0.0',
       redisUrl: undefined,
+      redisCluster: false,
       redisPrefix: 'helpdesk:',
       maxPayloadLength: 1024,
       idleTimeoutSeconds: 120,
@@ -48,6 +49,7 @@ describe('loadGatewayConfig', () => {
       PORT: '0',
       HOST: '127.0.0.1',
       REDIS_URL: 'redis://redis:6379/0',
+      REDIS_CLUSTER: 'false',
       REDIS_PREFIX: 'staging:',
       WS_MAX_PAYLOAD_LENGTH: '4096',
       WS_IDLE_TIMEOUT_SECONDS: '0',
@@ -70,6 +72,7 @@ describe('loadGatewayConfig', () => {
       port: 0,
       host: '127.0.0.1',
       redisUrl: 'redis://redis:6379/0',
+      redisCluster: false,
       redisPrefix: 'staging:',
       maxPayloadLength: 4096,
       idleTimeoutSeconds: 0,
@@ -107,6 +110,24 @@ describe('loadGatewayConfig', () => {
     expect(String(config.secretKey)).not.toContain(SECRET_KEY);
   });
 
+  it('reads REDIS_URL as a list of seed nodes with REDIS_CLUSTER, checking each without printing any', () => {
+    const seeds = 'redis://:pw@node-a:7000, rediss://node-b:7001';
+    const config = loadGatewayConfig({ SECRET_KEY, REDIS_CLUSTER: 'true', REDIS_URL: seeds });
+    expect({ cluster: config.redisCluster, url: config.redisUrl }).toEqual({ cluster: true, url: seeds });
+    const problems = problemsOf(() =>
+      loadGatewayConfig({ SECRET_KEY, REDIS_CLUSTER: 'yes', REDIS_URL: 'redis://:pw@a:7000,http://:pw@b:80,::' }),
+    );
+    expect(problems).toEqual([
+      'REDIS_URL (seed 2 of 3) must be a redis: or rediss: URL',
+      'REDIS_URL (seed 3 of 3) is not a valid URL',
+    ]);
+    // Without REDIS_CLUSTER a list is one (invalid) URL.
+    expect(problemsOf(() => loadGatewayConfig({ SECRET_KEY, REDIS_URL: seeds }))).toHaveLength(1);
+    expect(problemsOf(() => loadGatewayConfig({ SECRET_KEY, REDIS_CLUSTER: 'sometimes' }))).toEqual([
+      'REDIS_CLUSTER="sometimes" must be true or false',
+    ]);
+  });
+
   it('requires REDIS_URL only when asked (distributed mode)', () => {
     expect(loadGatewayConfig({ SECRET_KEY }).redisUrl).toBeUndefined();
     expect(problemsOf(() => loadGatewayConfig({ SECRET_KEY }, { requireRedisUrl: true }))).toEqual([
@@ -120,6 +141,7 @@ describe('loadGatewayConfig', () => {
       loadGatewayConfig({
         PORT: '80000',
         REDIS_URL: 'http://redis',
+        REDIS_CLUSTER: 'maybe',
         WS_MAX_PAYLOAD_LENGTH: 'big',
         WS_IDLE_TIMEOUT_SECONDS: '5',
         WS_MAX_BACKPRESSURE_BYTES: '1.5',
@@ -149,6 +171,7 @@ describe('loadGatewayConfig', () => {
         'WS_CONNECT_RATE_PER_IP',
         'WS_TRUST_PROXY',
         'REDIS_URL',
+        'REDIS_CLUSTER',
         'SHUTDOWN_GRACE_SECONDS',
         'WS_IDLE_TIMEOUT_SECONDS',
         'WS_MAX_BACKPRESSURE_BYTES',

@@ -11,6 +11,8 @@ export interface GatewayConfig {
   host: string;
   /** Absent in embedded mode, where the bus is in-process; main.ts requires it. */
   redisUrl: string | undefined;
+  /** Redis Cluster with sharded pub/sub; redisUrl then lists seed nodes, separated by commas. */
+  redisCluster: boolean;
   redisPrefix: string;
   maxPayloadLength: number;
   idleTimeoutSeconds: number;
@@ -46,13 +48,21 @@ const MIB = 1024 * 1024;
 
 export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayConfigOptions = {}): GatewayConfig {
   const read = new ConfigReader(env);
+  // A Redis Cluster (Redis 7 or later) instead of one Redis: each organization's channel and
+  // history live on the shard that owns its slot, and the gateway subscribes with SSUBSCRIBE
+  // (sharded pub/sub), so pub/sub traffic grows per shard instead of reaching every node.
+  // REDIS_URL may then list several seed nodes, separated by commas; the rest are discovered.
+  // The api must be told the same (it publishes with SPUBLISH).
+  const redisCluster = read.bool('REDIS_CLUSTER', false);
   const config: GatewayConfig = {
     // TCP port to listen on; 0 picks a free ephemeral port (tests).
     port: read.int('PORT', 8001, 0, 65535),
     // Interface to bind; 0.0.0.0 accepts connections on every IPv4 interface.
     host: read.string('HOST', '0.0.0.0'),
     // Redis carrying events from the api fleet (redis:// or rediss://); required by main.ts.
-    redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    // With REDIS_CLUSTER, a comma-separated list of seed nodes' URLs.
+    redisUrl: redisCluster ? readSeedUrls(read) : read.url('REDIS_URL', REDIS_PROTOCOLS),
+    redisCluster,
     // Prefix of every Redis channel, so several deployments (or test runs) can share one Redis.
     redisPrefix: read.string('REDIS_PREFIX', 'helpdesk:'),
     // Largest frame a client may send, in bytes; clients send only pings and small control frames.
@@ -109,6 +119,24 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
   }
   read.done();
   return config;
+}
+
+const REDIS_PROTOCOLS = ['redis:', 'rediss:'];
+
+/** REDIS_URL as a Cluster's seed list: each entry a redis(s) URL; no value is ever printed. */
+function readSeedUrls(read: ConfigReader): string | undefined {
+  const raw = read.optionalString('REDIS_URL');
+  if (raw === undefined) return undefined;
+  const seeds = raw.split(',').map((seed) => seed.trim());
+  for (const [index, seed] of seeds.entries()) {
+    const which = `REDIS_URL (seed ${index + 1} of ${seeds.length})`;
+    try {
+      if (!REDIS_PROTOCOLS.includes(new URL(seed).protocol)) read.problem(`${which} must be a redis: or rediss: URL`);
+    } catch {
+      read.problem(`${which} is not a valid URL`);
+    }
+  }
+  return raw;
 }
 
 /** WS_TRUST_PROXY: a count of proxies; `true`/`false` (and on/off) read as 1 and 0. */

@@ -5,10 +5,12 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { organizationChannel, RedisBus } from '@helpdesk/shared';
+import { startRedisCluster } from '../../../test/redis-cluster.js';
 import { freePort } from '../../../test/redis-server.js';
 import { redisPrefix, testEnv } from '../../../test/test-env.js';
 import { CLOSE_CODES } from '../src/close-codes.js';
-import { TEST_SECRET_KEY, TestClient, ticketFor } from './helpers.js';
+import { envelopeWithId, TEST_SECRET_KEY, TestClient, ticketFor } from './helpers.js';
 
 // main.ts as a process, run from source (tsx) so the test needs no build.
 
@@ -20,6 +22,16 @@ function runMain(env: Record<string, string>): ChildProcess {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Waits for main.ts's `listening` line and returns the port it names. */
+async function listeningPort(child: ChildProcess): Promise<number | undefined> {
+  const lines = createInterface({ input: child.stdout ?? process.stdin });
+  for await (const line of lines) {
+    const entry = JSON.parse(line) as { msg?: string; port?: number };
+    if (entry.msg === 'listening') return entry.port;
+  }
+  return undefined;
 }
 
 async function exitOf(child: ChildProcess): Promise<number | null> {
@@ -83,15 +95,7 @@ describe('main.ts', () => {
       SHUTDOWN_GRACE_SECONDS: '5',
       SECRET_KEY: TEST_SECRET_KEY,
     });
-    const lines = createInterface({ input: child.stdout ?? process.stdin });
-    let port: number | undefined;
-    for await (const line of lines) {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'listening') {
-        port = entry.port;
-        break;
-      }
-    }
+    const port = await listeningPort(child);
     expect(port).toBeGreaterThan(0);
     const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws/chat/acme/?token=${ticketFor('acme')}`);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -101,4 +105,49 @@ describe('main.ts', () => {
     expect(await client.closed).toEqual({ code: CLOSE_CODES.serviceRestart, reason: 'Service restart' });
     expect(await exitOf(child)).toBe(0);
   });
+
+  it('with REDIS_CLUSTER, takes events and history from a Redis Cluster listed by its seed nodes', async () => {
+    const cluster = await startRedisCluster(3);
+    const prefix = redisPrefix();
+    const api = new RedisBus({ url: cluster.seeds, connectionName: 'helpdesk-main-test', cluster: true });
+    const child = runMain({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_URL: cluster.seeds,
+      REDIS_CLUSTER: 'true',
+      REDIS_PREFIX: prefix,
+      METRICS_PORT: '0',
+      SECRET_KEY: TEST_SECRET_KEY,
+    });
+    try {
+      const port = await listeningPort(child);
+      // Enough organizations that their channels land on more than one shard.
+      const organizations = Array.from({ length: 6 }, (_, i) => `shard-${i}`);
+      const url = (organization: string, last = '') =>
+        `ws://127.0.0.1:${port}/ws/chat/${organization}/?token=${ticketFor(organization)}${last}`;
+      const clients = await Promise.all(organizations.map((organization) => TestClient.connect(url(organization))));
+      const payloads = organizations.map((_, i) => envelopeWithId(1, `event of shard-${i}`));
+      await api.publisher().publishSequenced(
+        organizations.map((organization, i) => ({
+          channel: organizationChannel(prefix, organization),
+          id: 1,
+          payload: payloads[i]!,
+        })),
+      );
+      for (const [i, client] of clients.entries()) {
+        const [frame] = await client.waitForFrames(1);
+        expect(frame?.data.toString()).toBe(payloads[i]);
+      }
+      // A replay reads the history the api kept on the organization's shard.
+      const replayed = await TestClient.connect(url('shard-3', '&last_event_id=0'));
+      const [frame] = await replayed.waitForFrames(1);
+      expect(frame?.data.toString()).toBe(payloads[3]);
+      child.kill('SIGTERM');
+      expect(await exitOf(child)).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await api.close();
+      await cluster.stop();
+    }
+  }, 60_000);
 });
