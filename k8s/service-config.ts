@@ -124,7 +124,8 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
   },
   gateway: {
     WS_REPLAY_MAX_EVENTS: "replay tuning: matches the api's HISTORY_MAX_EVENTS default",
-    WS_REPLAY_TIMEOUT_MS: 'replay tuning: how long an upgrade waits for the history read',
+    WS_REPLAY_TIMEOUT_MS:
+      'replay tuning: how long the history read may take for a socket that opened with last_event_id (or a topic filling a gap after a Redis reconnect) before it gets a resync; the upgrade never waits for it',
     WS_REPLAY_BUFFER_BYTES: 'replay tuning: live bytes held for a socket while it replays',
   },
 };
