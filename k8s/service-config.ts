@@ -119,6 +119,13 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     OUTBOX_POLL_INTERVAL_MS: 'relay tuning: commits nudge the relay at once; the poll only backs that up',
     OUTBOX_RETRY_MAX_MS: 'relay tuning: the longest backoff while Redis is away',
     OUTBOX_RETENTION_SECONDS: 'relay tuning: how long published rows stay for inspection',
+    WEBHOOK_MAX_ATTEMPTS: 'delivery tuning: the documented retry schedule suits most receivers',
+    WEBHOOK_POLL_INTERVAL_MS: 'delivery tuning: how often pending deliveries are looked for',
+    WEBHOOK_RETRY_BASE_MS: 'delivery tuning: first backoff step',
+    WEBHOOK_RETRY_MAX_MS: 'delivery tuning: longest backoff step',
+    WEBHOOK_TIMEOUT_MS: 'delivery tuning: how long one POST to a receiver may take',
+    IDEMPOTENCY_TTL_SECONDS:
+      'how long a retried request is answered from its first answer; the default covers client retries',
     ADMIN_TOKEN:
       'a bootstrap for automation and the embedded mode; deployments create administrators once with create-admin instead of keeping a key in the environment',
   },

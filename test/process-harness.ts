@@ -26,7 +26,8 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // Ephemeral ports, and no metrics listener: several processes of a kind run at once here.
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
