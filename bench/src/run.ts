@@ -192,6 +192,8 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         AUTO_MIGRATE: 'true',
         SECRET_KEY: secretKey,
         ADMIN_TOKEN: adminToken,
+        // Several measured processes run at once; a fixed metrics port would clash.
+        METRICS_PORT: '0',
         // The bench measures the api's own speed; a per-key throttle would measure the throttle.
         RATE_LIMIT_MAX: '0',
         LOG_LEVEL: ctx.logLevel,
@@ -221,6 +223,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         // Off: the bench opens thousands of sockets per source address on purpose.
         WS_CONNECT_RATE_PER_IP: '0',
         SECRET_KEY: secretKey,
+        METRICS_PORT: '0',
       });
       targets.push(target);
       cleanup.unshift(() => target.stop());

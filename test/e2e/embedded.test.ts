@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
+import { freePort } from '../redis-server.js';
 import { runContractScenario } from './contract-scenario.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
@@ -13,10 +14,12 @@ describe('embedded: everything in one process on one port', () => {
   let dataDir: string;
   let server: ServiceProcess;
   let adminToken: string;
+  let metricsPort: number;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hd-embedded-'));
-    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
+    metricsPort = await freePort();
+    server = await startService(ENTRY, { DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) }, 60_000, /is up/);
     const dotEnv = await readFile(join(dataDir, '.env'), 'utf8');
     adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(dotEnv)?.[1] ?? '';
     expect(dotEnv).toMatch(/^SECRET_KEY=.{43}$/m);
@@ -37,6 +40,16 @@ describe('embedded: everything in one process on one port', () => {
   it('speaks the contract on REST and /ws/chat/ through one port', async () => {
     const origin = `127.0.0.1:${server.port}`;
     await runContractScenario(`http://${origin}`, `ws://${origin}`, adminToken);
+  });
+
+  it("serves the api's and the gateway's metrics together on the metrics port", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(
+      /^helpdesk_api_http_request_duration_seconds_count\{method="POST",route="\/api\/send-message\/",status="201"\} [1-9]/m,
+    );
+    expect(text).toMatch(/^helpdesk_gateway_sockets_opened_total [1-9]/m);
+    expect(text).toMatch(/^helpdesk_api_outbox_lag_seconds /m);
+    expect(text).toMatch(/^helpdesk_process_resident_memory_bytes /m);
   });
 
   it('keeps its data and its secrets across a restart', async () => {

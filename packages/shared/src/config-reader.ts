@@ -5,6 +5,8 @@ import { Secret } from './secret.js';
 
 export type Env = Record<string, string | undefined>;
 
+const REDIS_PROTOCOLS = ['redis:', 'rediss:'];
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -74,6 +76,27 @@ export class ConfigReader {
     if (value === undefined) this.problems.push(`${name} is required: ${purpose}`);
     else if (value.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters long`);
     return new Secret(value ?? '');
+  }
+
+  /**
+   * A Redis URL, or with `cluster` a comma-separated list of seed nodes' URLs, each checked;
+   * no value is ever printed (it may hold a password).
+   */
+  redisUrl(name: string, cluster: boolean): string | undefined {
+    if (!cluster) return this.url(name, REDIS_PROTOCOLS);
+    const raw = this.optionalString(name);
+    if (raw === undefined) return undefined;
+    const seeds = raw.split(',').map((seed) => seed.trim());
+    for (const [index, seed] of seeds.entries()) {
+      const which = `${name} (seed ${index + 1} of ${seeds.length})`;
+      try {
+        if (!REDIS_PROTOCOLS.includes(new URL(seed).protocol))
+          this.problems.push(`${which} must be a redis: or rediss: URL`);
+      } catch {
+        this.problems.push(`${which} is not a valid URL`);
+      }
+    }
+    return raw;
   }
 
   /** Record a problem found by a cross-variable check. */

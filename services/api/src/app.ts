@@ -5,7 +5,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import { SHARED_SCHEMAS, type EventPublisher } from '@helpdesk/shared';
@@ -16,6 +16,7 @@ import { installBodyParsers, parseLastValues } from './http/body-parsers.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { nullCharacterErrors } from './http/validation-errors.js';
 import authPlugin from './plugins/auth.plugin.js';
+import metricsPlugin from './plugins/metrics.plugin.js';
 import databasePlugin from './plugins/database.plugin.js';
 import deliveryPlugin from './plugins/delivery.plugin.js';
 import eventsPlugin from './plugins/events.plugin.js';
@@ -40,7 +41,7 @@ export interface AppOptions {
   files: FileStore;
   publisher: EventPublisher;
   /** Shares rate-limit counters across replicas; without it they are per process. */
-  rateLimitRedis: Redis | undefined;
+  rateLimitRedis: Redis | Cluster | undefined;
 }
 
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
@@ -95,6 +96,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     closeTimeoutMs: (config.shutdownGraceSeconds * 1000) / 2,
   });
   await fastify.register(deliveryPlugin, { webhooks: config.webhooks });
+  await fastify.register(metricsPlugin);
   await fastify.register(authPlugin);
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 

@@ -11,7 +11,7 @@ export interface ApiConfig {
   /** Time zone of the timestamps' offsets in every answer and event (CONTRACT.md). */
   timeZone: string;
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
-  events: { kind: 'redis'; url: string; prefix: string } | { kind: 'in-process'; prefix: string };
+  events: { kind: 'redis'; url: string; prefix: string; cluster: boolean } | { kind: 'in-process'; prefix: string };
   storage:
     | {
         kind: 's3';
@@ -52,6 +52,8 @@ export interface ApiConfig {
     max: number;
     windowSeconds: number;
   };
+  /** GET /metrics (Prometheus) on its own port, never behind the public ingress; port 0: off. */
+  metrics: { host: string; port: number };
   /** Origins allowed to call the api from a browser (CORS); empty: no cross-origin access. */
   corsOrigins: string[];
   /** The relay that publishes committed outbox events to the bus (issue 4, item 1). */
@@ -94,7 +96,10 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
   const dataDir = read.string('DATA_DIR', './.data');
 
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
-  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']);
+  // REDIS_CLUSTER: a Redis Cluster with sharded pub/sub (SPUBLISH); REDIS_URL then lists seed
+  // nodes separated by commas. The gateways must be told the same.
+  const redisCluster = read.bool('REDIS_CLUSTER', false);
+  const redisUrl = read.redisUrl('REDIS_URL', redisCluster);
   const redisPrefix = read.string('REDIS_PREFIX', 'helpdesk:');
   const s3Endpoint = read.url('S3_ENDPOINT', ['http:', 'https:']);
 
@@ -141,7 +146,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
         : { kind: 'pglite', dataDir: `${dataDir}/pglite` },
     events:
       redisUrl !== undefined
-        ? { kind: 'redis', url: redisUrl, prefix: redisPrefix }
+        ? { kind: 'redis', url: redisUrl, prefix: redisPrefix, cluster: redisCluster }
         : { kind: 'in-process', prefix: redisPrefix },
     storage,
     uploadSpoolDir: read.string('UPLOAD_SPOOL_DIR', join(tmpdir(), 'helpdesk-uploads')),
@@ -165,6 +170,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       max: read.int('RATE_LIMIT_MAX', 1200, 0),
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
     },
+    metrics: { host: read.string('METRICS_HOST', '0.0.0.0'), port: read.int('METRICS_PORT', 9464, 0, 65535) },
     corsOrigins: (read.optionalString('CORS_ORIGINS') ?? '')
       .split(',')
       .map((origin) => origin.trim())

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { EventPublisher } from '@helpdesk/shared';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import app from './app.js';
 import { hashApiKey } from './auth/api-key-secret.js';
 import { ensureAdminKey } from './db/api-key.repository.js';
@@ -72,15 +72,24 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       });
     }
     // Counters only: fail fast (and let requests through) rather than queue while Redis is away.
+    const counterOptions = {
+      connectionName: 'helpdesk-api:ratelimit',
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      disableClientInfo: true,
+    };
     const rateLimitRedis =
-      config.events.kind === 'redis'
-        ? new Redis(config.events.url, {
-            connectionName: 'helpdesk-api:ratelimit',
-            maxRetriesPerRequest: 1,
-            enableOfflineQueue: false,
-            disableClientInfo: true,
-          })
-        : undefined;
+      config.events.kind !== 'redis'
+        ? undefined
+        : config.events.cluster
+          ? new Cluster(
+              config.events.url.split(',').map((seed) => seed.trim()),
+              {
+                redisOptions: counterOptions,
+                enableOfflineQueue: false,
+              },
+            )
+          : new Redis(config.events.url, counterOptions);
     if (rateLimitRedis)
       fastify.addHook('onClose', () => void rateLimitRedis.quit().catch(() => rateLimitRedis.disconnect()));
     await fastify.register(app, {

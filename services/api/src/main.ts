@@ -1,4 +1,4 @@
-import { ConfigError, RedisBus } from '@helpdesk/shared';
+import { ConfigError, RedisBus, runMain, startMetricsServer, stopOnSignals } from '@helpdesk/shared';
 import { loadApiConfig } from './config.js';
 import { createApi } from './create-api.js';
 import { createLogger } from './logger.js';
@@ -13,34 +13,23 @@ async function main(): Promise<void> {
     ]);
   }
   const logger = createLogger(config.logLevel, 'helpdesk-api');
-  const bus = new RedisBus({ url: config.events.url, connectionName: 'helpdesk-api', history: config.history });
+  const bus = new RedisBus({
+    url: config.events.url,
+    cluster: config.events.cluster,
+    connectionName: 'helpdesk-api',
+    history: config.history,
+  });
   const api = await createApi(config, { publisher: bus.publisher(), logger });
   await api.listen({ host: config.host, port: config.port });
+  const metrics =
+    config.metrics.port > 0 ? await startMetricsServer(config.metrics.host, config.metrics.port) : undefined;
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing requests in flight');
-    const timer = setTimeout(() => {
-      logger.error('shutdown grace period over; exiting');
-      process.exit(1);
-    }, config.shutdownGraceSeconds * 1000);
-    timer.unref();
-    api
-      .close()
-      .then(() => bus.close())
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, config.shutdownGraceSeconds, async () => {
+    // close() stops accepting, finishes requests in flight, flushes the outbox relay, closes pools.
+    await api.close();
+    await bus.close();
+    await metrics?.close();
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+runMain(main);

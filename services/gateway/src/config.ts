@@ -61,7 +61,7 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     host: read.string('HOST', '0.0.0.0'),
     // Redis carrying events from the api fleet (redis:// or rediss://); required by main.ts.
     // With REDIS_CLUSTER, a comma-separated list of seed nodes' URLs.
-    redisUrl: redisCluster ? readSeedUrls(read) : read.url('REDIS_URL', REDIS_PROTOCOLS),
+    redisUrl: read.redisUrl('REDIS_URL', redisCluster),
     redisCluster,
     // Prefix of every Redis channel, so several deployments (or test runs) can share one Redis.
     redisPrefix: read.string('REDIS_PREFIX', 'helpdesk:'),
@@ -119,24 +119,6 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
   }
   read.done();
   return config;
-}
-
-const REDIS_PROTOCOLS = ['redis:', 'rediss:'];
-
-/** REDIS_URL as a Cluster's seed list: each entry a redis(s) URL; no value is ever printed. */
-function readSeedUrls(read: ConfigReader): string | undefined {
-  const raw = read.optionalString('REDIS_URL');
-  if (raw === undefined) return undefined;
-  const seeds = raw.split(',').map((seed) => seed.trim());
-  for (const [index, seed] of seeds.entries()) {
-    const which = `REDIS_URL (seed ${index + 1} of ${seeds.length})`;
-    try {
-      if (!REDIS_PROTOCOLS.includes(new URL(seed).protocol)) read.problem(`${which} must be a redis: or rediss: URL`);
-    } catch {
-      read.problem(`${which} is not a valid URL`);
-    }
-  }
-  return raw;
 }
 
 /** WS_TRUST_PROXY: a count of proxies; `true`/`false` (and on/off) read as 1 and 0. */

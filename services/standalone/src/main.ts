@@ -1,7 +1,15 @@
 import { resolve } from 'node:path';
 import { createApi, createLogger } from '@helpdesk/api';
 import { startGateway } from '@helpdesk/gateway';
-import { InProcessBus, RedisBus, runMain, stopOnSignals, type EventBus } from '@helpdesk/shared';
+import {
+  InProcessBus,
+  RedisBus,
+  metricsRegistry,
+  runMain,
+  startMetricsServer,
+  stopOnSignals,
+  type EventBus,
+} from '@helpdesk/shared';
 import { loadEmbeddedConfig } from './config.js';
 
 // `pnpm start`: the whole system in one process. The api listens on a private loopback port; the
@@ -11,7 +19,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.api.logLevel, 'helpdesk');
   const bus: EventBus =
     config.api.events.kind === 'redis'
-      ? new RedisBus({ url: config.api.events.url, connectionName: 'helpdesk-standalone', history: config.api.history })
+      ? new RedisBus({
+          url: config.api.events.url,
+          cluster: config.api.events.cluster,
+          connectionName: 'helpdesk-standalone',
+          history: config.api.history,
+        })
       : new InProcessBus(config.api.history);
 
   const api = await createApi(config.api, { publisher: bus.publisher(), logger });
@@ -24,7 +37,13 @@ async function main(): Promise<void> {
     bus,
     logger,
     proxyHttpTo: { host: '127.0.0.1', port: apiAddress.port },
+    metricsRegistry,
   });
+  // One /metrics for both: they share prom-client's process-wide registry.
+  const metrics =
+    config.api.metrics.port > 0
+      ? await startMetricsServer(config.api.metrics.host, config.api.metrics.port)
+      : undefined;
 
   const origin = `localhost:${gateway.port}`;
   logger.info(
@@ -57,6 +76,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await api.close();
     await bus.close();
+    await metrics?.close();
   });
 }
 

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { EventPublisher } from '@helpdesk/shared';
 import type { ApiConfig } from '../config.js';
 import { OutboxRelay } from '../events/outbox-relay.js';
+import { trackOutboxRelay } from './metrics.plugin.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership, type RelayLeadership } from '../events/relay-leadership.js';
 
 declare module 'fastify' {
@@ -49,6 +50,7 @@ export default fp<EventsPluginOptions>(
     // The first try for the lock happens before the api answers, so a lone replica leads at once.
     await leadership.tick();
     relay.start();
+    trackOutboxRelay(relay);
     app.decorate('relay', relay);
     app.addHook('onClose', async () => {
       await relay.close(options.closeTimeoutMs);

@@ -1,12 +1,12 @@
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { detail } from '../http/api-error.js';
 
 export interface RateLimitOptions {
   max: number;
   windowSeconds: number;
-  redis: Redis | undefined;
+  redis: Redis | Cluster | undefined;
   /** Key prefix in Redis, so deployments sharing a Redis keep their own counters. */
   prefix: string;
 }
