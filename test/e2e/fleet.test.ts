@@ -104,13 +104,32 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
     expect(frames.slice(before).join()).toContain('after restart');
   }, 30_000);
 
-  it('SIGTERM drains a gateway: its sockets get 1012, it exits 0, and clients reconnect to the other', async () => {
+  it('SIGTERM drains a gateway under load: 1012, reconnect to the other with last_event_id, nothing lost', async () => {
     const onFirst = await open(0, a);
     const closed = new Promise<number>((resolve) => onFirst.ws.once('close', (code) => resolve(code)));
-    expect(await gateways[0]!.stop('SIGTERM')).toBe(0);
+    const idOf = (frame: string) => (JSON.parse(frame) as { id: number }).id;
+    // Posts keep coming while the gateway drains.
+    const posting = (async () => {
+      for (let i = 0; i < 20; i += 1) {
+        await post(http(i % 2), '/api/send-message/', { message: `load ${i}`, help_desk: a.helpDesk.uuid }, a.key);
+      }
+    })();
+    await onFirst.waitForFrames(3, 10_000);
+    const stopped = gateways[0]!.stop('SIGTERM');
     expect(await closed).toBe(1012);
-    const moved = await open(1, a);
+    expect(await stopped).toBe(0);
+    const seen = [...onFirst.frames];
+    const lastSeen = idOf(seen[seen.length - 1]!);
+    const ticket = await socketTicket(http(0), a.name, a.key);
+    const resumed = await RecordingSocket.open(`${ws(1)}/ws/chat/${a.name}/?token=${ticket}&last_event_id=${lastSeen}`);
+    sockets.push(resumed);
+    await posting;
     await post(http(1), '/api/send-message/', { message: 'after drain', help_desk: a.helpDesk.uuid }, a.key);
-    expect((await moved.waitForFrames(3)).join()).toContain('after drain');
+    await expect.poll(() => resumed.frames.join().includes('after drain'), { timeout: 10_000 }).toBe(true);
+    // Before and after the move, together: every id once, in order, no gap.
+    const ids = [...seen, ...resumed.frames].map(idOf);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => ids[0]! + i));
+    const texts = [...seen, ...resumed.frames].join();
+    for (let i = 0; i < 20; i += 1) expect(texts).toContain(`load ${i}`);
   }, 30_000);
 });
