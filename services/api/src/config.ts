@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import type { S3FileStoreOptions } from './storage/s3-file-store.js';
 import { join } from 'node:path';
 import { ConfigReader, MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE, Secret, type Env } from '@helpdesk/shared';
 
@@ -12,19 +13,7 @@ export interface ApiConfig {
   timeZone: string;
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   events: { kind: 'redis'; url: string; prefix: string; cluster: boolean } | { kind: 'in-process'; prefix: string };
-  storage:
-    | {
-        kind: 's3';
-        endPoint: string;
-        port: number | undefined;
-        useSSL: boolean;
-        accessKey: string;
-        secretKey: string;
-        bucket: string;
-        region: string;
-        pathStyle: boolean;
-      }
-    | { kind: 'disk'; dir: string };
+  storage: ({ kind: 's3' } & S3FileStoreOptions) | { kind: 'disk'; dir: string };
   /** Uploads are spooled here while their size limit is checked, then moved into the store. */
   uploadSpoolDir: string;
   /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy): addresses, CIDRs or names. */
