@@ -1,3 +1,4 @@
+import { CoalescingRunner, type RoundOutcome } from '../background/coalescing-runner.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { serializeClient, serializeMessage, type MessageStatus } from '@helpdesk/shared';
@@ -44,9 +45,9 @@ export interface WebhookBody {
 type Outcome = { ok: true } | { ok: false; error: string };
 
 export class WebhookWorker {
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runner = new CoalescingRunner(() => this.deliverDue());
   private timer: NodeJS.Timeout | undefined;
+  /** Set by close(): an aborted POST is then not a failed attempt. */
   private closed = false;
   private readonly inFlight = new Set<AbortController>();
 
@@ -60,49 +61,38 @@ export class WebhookWorker {
 
   /** A delivery was committed (or one may be due): run a round soon. */
   nudge(): void {
-    void this.round();
+    void this.runner.run();
   }
 
   /** Runs rounds until nothing is due; resolves when done (failures are logged, not thrown). */
   drain(): Promise<void> {
-    return this.round();
+    return this.runner.run();
   }
 
   /** Stops claiming; POSTs in flight are aborted and their deliveries come due again later. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    const last = this.runner.stop();
     for (const controller of this.inFlight) controller.abort();
-    await this.running;
+    await last;
   }
 
-  private round(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
+  /** Claims and delivers what is due; a full batch means more may be due. */
+  private async deliverDue(): Promise<RoundOutcome> {
+    try {
+      // The lease covers the POST's timeout and settling it afterwards.
+      const claimed = await claimDueDeliveries(
+        this.options.db,
+        this.options.batchSize,
+        this.options.timeoutMs + 30_000,
+      );
+      await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+      return claimed.length === this.options.batchSize ? 'more' : 'done';
+    } catch (error) {
+      this.options.log.error({ err: error }, 'webhook deliveries: round failed');
+      return 'failed';
     }
-    this.running = this.loop().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        // The lease covers the POST's timeout and settling it afterwards.
-        const claimed = await claimDueDeliveries(
-          this.options.db,
-          this.options.batchSize,
-          this.options.timeoutMs + 30_000,
-        );
-        await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
-        if (claimed.length === this.options.batchSize) this.again = true;
-      } catch (error) {
-        this.options.log.error({ err: error }, 'webhook deliveries: round failed');
-        return;
-      }
-    } while (this.again && !this.closed);
   }
 
   private async deliver(delivery: ClaimedDelivery): Promise<void> {

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { CoalescingRunner } from '../background/coalescing-runner.js';
 import type { Kysely } from 'kysely';
 import { organizationChannel, type EventPublisher } from '@helpdesk/shared';
 import {
@@ -39,8 +40,7 @@ const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 10_000;
 
 export class OutboxRelay {
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runner = new CoalescingRunner(async () => ((await this.publishAll()) ? 'done' : 'failed'));
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -93,6 +93,8 @@ export class OutboxRelay {
     } finally {
       clearTimeout(timer);
       this.closed = true;
+      // No new rounds; one stuck on an unreachable bus is not waited for.
+      void this.runner.stop();
       await this.options.leadership.close();
     }
   }
@@ -111,20 +113,7 @@ export class OutboxRelay {
   }
 
   private pass(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      if (!(await this.publishAll())) return;
-    } while (this.again && !this.closed);
+    return this.closed ? Promise.resolve() : this.runner.run();
   }
 
   /** Publishes batches until none is left; false after a failure (a retry is then scheduled). */
