@@ -49,6 +49,7 @@ describe('embedded: everything in one process on one port', () => {
     );
     expect(text).toMatch(/^helpdesk_gateway_sockets_opened_total [1-9]/m);
     expect(text).toMatch(/^helpdesk_api_outbox_lag_seconds /m);
+    expect(text).toMatch(/^helpdesk_api_event_publish_delay_seconds_count [1-9]/m);
     expect(text).toMatch(/^helpdesk_process_resident_memory_bytes /m);
   });
 

@@ -45,6 +45,8 @@ export interface UnpublishedEvent {
   organizationName: string;
   seq: number;
   payload: string;
+  /** Seconds since the event committed, as the database saw it when it was read. */
+  ageSeconds: number;
 }
 
 /** Committed events not yet published, oldest first (per organization: in id order). */
@@ -52,11 +54,18 @@ export async function unpublishedEvents(db: Kysely<DB>, limit: number): Promise<
   const rows = await db
     .selectFrom('outbox_events')
     .select(['id', 'organization_name', 'seq', 'payload'])
+    .select(sql<string>`extract(epoch from clock_timestamp() - created_at)`.as('age'))
     .where('published_at', 'is', null)
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ id: r.id, organizationName: r.organization_name, seq: Number(r.seq), payload: r.payload }));
+  return rows.map((r) => ({
+    id: r.id,
+    organizationName: r.organization_name,
+    seq: Number(r.seq),
+    payload: r.payload,
+    ageSeconds: Number(r.age),
+  }));
 }
 
 export async function markPublished(db: Kysely<DB>, ids: readonly string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CoalescingRunner } from '../background/coalescing-runner.js';
+import { observePublishDelays } from '../plugins/metrics.plugin.js';
 import type { Kysely } from 'kysely';
 import { organizationChannel, type EventPublisher } from '@helpdesk/shared';
 import {
@@ -123,12 +124,17 @@ export class OutboxRelay {
       while (leadership.isLeader) {
         const batch = await unpublishedEvents(db, batchSize);
         if (batch.length === 0) break;
+        const publishStart = performance.now();
         await publisher.publishSequenced(
           batch.map((event) => ({
             channel: organizationChannel(channelPrefix, event.organizationName),
             id: event.seq,
             payload: event.payload,
           })),
+        );
+        observePublishDelays(
+          batch.map((event) => event.ageSeconds),
+          (performance.now() - publishStart) / 1000,
         );
         await markPublished(
           db,

@@ -31,6 +31,18 @@ new Gauge({
   },
 });
 
+const publishDelay = new Histogram({
+  name: 'helpdesk_api_event_publish_delay_seconds',
+  help: 'From the commit of a change to its event reaching Redis (history and live channel)',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300],
+  registers: [metricsRegistry],
+});
+
+/** Records how long each published event waited after its commit. */
+export function observePublishDelays(ageSeconds: readonly number[], publishSeconds: number): void {
+  for (const age of ageSeconds) publishDelay.observe(age + publishSeconds);
+}
+
 export function trackOutboxRelay(relay: { lag(): Promise<number>; readonly isLeader: boolean }): void {
   lagSource = relay;
 }
