@@ -63,8 +63,32 @@ export function configVariables(relativePath: string): Map<string, string | unde
     const name = match[2] as string;
     if (!variables.has(name)) variables.set(name, undefined);
   }
+  // Shared readers that read fixed variables themselves (`read.historyLimits()`): the names and
+  // defaults come from their bodies in packages/shared's ConfigReader.
+  const shared = sharedReaderVariables();
+  for (const match of source.matchAll(/\bread\.(\w+)\(\s*\)/g)) {
+    for (const [name, fallback] of shared.get(match[1] as string) ?? []) {
+      if (!variables.has(name)) variables.set(name, fallback);
+    }
+  }
   if (variables.size === 0) throw new Error(`${relativePath}: found no read.<kind>('NAME', …) calls`);
   return variables;
+}
+
+/** For each argument-less ConfigReader method: the variables it reads, with literal defaults. */
+function sharedReaderVariables(): Map<string, Array<[string, string | undefined]>> {
+  const source = readFileSync(join(REPO_ROOT, 'packages/shared/src/config-reader.ts'), 'utf8');
+  const methods = new Map<string, Array<[string, string | undefined]>>();
+  for (const method of source.matchAll(/\n {2}(\w+)\(\)[^{\n]*\{([\s\S]*?)\n {2}\}/g)) {
+    const reads = [
+      ...(method[2] as string).matchAll(/\bthis\.\w+\(\s*'([A-Z][A-Z0-9_]*)'\s*(?:,\s*(-?[0-9][0-9_]*))?/g),
+    ];
+    methods.set(
+      method[1] as string,
+      reads.map((r) => [r[1] as string, r[2]?.replace(/_/g, '')]),
+    );
+  }
+  return methods;
 }
 
 /** Paths of the `.get('/…'` routes registered in a service's non-test sources. */

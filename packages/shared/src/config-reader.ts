@@ -99,6 +99,18 @@ export class ConfigReader {
     return raw;
   }
 
+  /**
+   * HISTORY_MAX_EVENTS / HISTORY_MAX_AGE_SECONDS: how much of each organization's event history
+   * is kept for reconnecting sockets. The api (which writes it) and the gateways (which read it)
+   * must agree, so both read it here.
+   */
+  historyLimits(): { maxEvents: number; maxAgeMs: number } {
+    return {
+      maxEvents: this.int('HISTORY_MAX_EVENTS', 1000, 1, 1_000_000),
+      maxAgeMs: this.int('HISTORY_MAX_AGE_SECONDS', 3600, 1, 7 * 86_400) * 1000,
+    };
+  }
+
   /** Record a problem found by a cross-variable check. */
   problem(message: string): void {
     this.problems.push(message);

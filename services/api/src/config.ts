@@ -173,12 +173,8 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       retryMaxMs: read.int('OUTBOX_RETRY_MAX_MS', 5000, 10, 300_000),
       retentionSeconds: read.int('OUTBOX_RETENTION_SECONDS', 86_400, 60, 365 * 86_400),
     },
-    history: {
-      // Per organization: at most this many events, none older than HISTORY_MAX_AGE_SECONDS, are
-      // kept for sockets that reconnect with ?last_event_id. Gateways must be given the same values.
-      maxEvents: read.int('HISTORY_MAX_EVENTS', 1000, 1, 1_000_000),
-      maxAgeMs: read.int('HISTORY_MAX_AGE_SECONDS', 3600, 1, 7 * 86_400) * 1000,
-    },
+    // Per organization, what a reconnecting socket can be replayed from (shared with the gateways).
+    history: read.historyLimits(),
     idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     webhooks: {
       // With the defaults, the last of 8 attempts comes about 2 minutes after the first.

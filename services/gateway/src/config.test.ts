@@ -41,6 +41,7 @@ describe('loadGatewayConfig', () => {
       replayBufferBytes: 1024 * 1024,
       metricsPort: 9464,
       metricsHost: '0.0.0.0',
+      history: { maxEvents: 1000, maxAgeMs: 3_600_000 },
     });
   });
 

@@ -37,6 +37,8 @@ export interface GatewayConfig {
   /** Port of the Prometheus /metrics server main.ts starts; 0 starts none. */
   metricsPort: number;
   metricsHost: string;
+  /** The history the api keeps: replay reads treat older entries as gone (the same limits). */
+  history: { maxEvents: number; maxAgeMs: number };
 }
 
 export interface LoadGatewayConfigOptions {
@@ -107,6 +109,8 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     metricsPort: read.int('METRICS_PORT', 9464, 0, 65535),
     // Interface of the metrics endpoint; 0.0.0.0 lets Prometheus scrape the pod from elsewhere.
     metricsHost: read.string('METRICS_HOST', '0.0.0.0'),
+    // HISTORY_MAX_EVENTS / HISTORY_MAX_AGE_SECONDS: must be the api's values.
+    history: read.historyLimits(),
   };
   // uWS aborts the whole process (not a JS exception) on an idle timeout from 1 to 7 seconds.
   if (config.idleTimeoutSeconds > 0 && config.idleTimeoutSeconds < 8) {

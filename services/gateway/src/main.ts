@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   const logger = pino({ name: 'helpdesk-gateway', level: config.logLevel });
   // Before the gateway takes sockets: a metrics port in use fails the start, not the dashboards.
   const metrics = config.metricsPort > 0 ? await serveMetrics(config.metricsHost, config.metricsPort) : undefined;
-  const bus = new RedisBus({ url: redisUrl, connectionName: 'helpdesk-gateway', cluster: config.redisCluster });
+  const bus = new RedisBus({
+    url: redisUrl,
+    connectionName: 'helpdesk-gateway',
+    cluster: config.redisCluster,
+    history: config.history,
+  });
   const gateway = await startGateway({ config, bus, logger, metricsRegistry });
   logger.info({ port: gateway.port, host: config.host, metricsPort: metrics?.port }, 'listening');
 
