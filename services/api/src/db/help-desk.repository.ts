@@ -107,6 +107,24 @@ export async function findHelpDesk(db: Executor, uuid: string, lock = false): Pr
   return query.executeTakeFirst();
 }
 
+/**
+ * The help desk a message is sent to, and whether its organization delivers through a webhook:
+ * one round trip for what send-message needs before it writes.
+ */
+export async function findHelpDeskToSend(
+  db: Executor,
+  uuid: string,
+): Promise<(HelpDeskRef & { hasWebhook: boolean }) | undefined> {
+  return db
+    .selectFrom('help_desks as h')
+    .innerJoin('organizations as o', 'o.id', 'h.organization_id')
+    .leftJoin('organization_webhooks as w', 'w.organization_id', 'h.organization_id')
+    .select(['h.id', 'h.uuid', 'h.organization_id as organizationId', 'o.name as organizationName', 'h.status'])
+    .select(sql<boolean>`w.organization_id is not null`.as('hasWebhook'))
+    .where('h.uuid', '=', uuid)
+    .executeTakeFirst();
+}
+
 export async function setHelpDeskStatus(db: Executor, helpDeskId: string, status: HelpDeskStatus): Promise<void> {
   await db
     .updateTable('help_desks')

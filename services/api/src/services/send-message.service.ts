@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { ERROR_MESSAGES, serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
-import { findHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
-import { insertMessage, updateMessageStatus, type StoredFileInfo } from '../db/message.repository.js';
+import { findHelpDeskToSend, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
+import { insertMessage, type StoredFileInfo } from '../db/message.repository.js';
 import type { DB } from '../db/tables.js';
 import { enqueueEvents, type OutgoingEvent } from '../db/outbox.repository.js';
-import { enqueueDelivery, hasWebhook } from '../db/webhook.repository.js';
+import { enqueueDelivery } from '../db/webhook.repository.js';
 import type { WebhookWorker } from '../delivery/webhook-worker.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
 import { fieldError } from '../http/api-error.js';
@@ -50,7 +50,7 @@ export async function sendMessage(deps: SendMessageDeps, command: SendMessageCom
 
 async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
   const { db, files, relay, log } = deps;
-  const helpDesk = await findHelpDesk(db, command.helpDeskUuid);
+  const helpDesk = await findHelpDeskToSend(db, command.helpDeskUuid);
   if (!helpDesk || !command.mayAccess(helpDesk.organizationId)) {
     throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
   }
@@ -67,6 +67,8 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
   let delivering = false;
   try {
     answer = await db.transaction().execute(async (trx) => {
+      // Without a webhook nothing else delivers the message: it is stored `sent` at once, and the
+      // `sending` it was created as is the same row as of its creation (one write, not two).
       const created = await insertMessage(trx, {
         uuid: randomUUID(),
         organizationId: helpDesk.organizationId,
@@ -74,16 +76,18 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         message: command.message,
         file: stored,
         type: 'sent',
-        status: 'sending',
+        status: helpDesk.hasWebhook ? 'sending' : 'sent',
       });
       await setLastMessage(trx, helpDesk.id, created.id);
-      const sending = serializeMessage(created.record, baseUrl);
+      const sending = serializeMessage({ ...created.record, status: 'sending' }, baseUrl);
+      const helpDeskRecord = await getHelpDeskRecord(trx, helpDesk.id);
+      if (helpDeskRecord.last_message) helpDeskRecord.last_message.status = 'sending';
       const events: OutgoingEvent[] = [
         { type: 'new_message', payload: sending },
-        { type: 'update_helpdesk', payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDesk.id), baseUrl) },
+        { type: 'update_helpdesk', payload: serializeHelpDesk(helpDeskRecord, baseUrl) },
       ];
       let result = sending;
-      if (await hasWebhook(trx, helpDesk.organizationId)) {
+      if (helpDesk.hasWebhook) {
         // Delivered by the webhook worker: `sent` (or `failed`) once the webhook answers.
         await enqueueDelivery(trx, {
           messageId: created.id,
@@ -92,7 +96,7 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         });
         delivering = true;
       } else {
-        result = serializeMessage(await updateMessageStatus(trx, created.id, helpDesk.uuid, 'sent'), baseUrl);
+        result = serializeMessage(created.record, baseUrl);
         events.push({ type: 'update_message', payload: result });
       }
       await enqueueEvents(trx, { id: helpDesk.organizationId, name: helpDesk.organizationName }, events);
