@@ -282,7 +282,10 @@ describe('outbox relay, end to end', () => {
     const more = await socket.waitForFrames(perApi * 6 + 3, 15_000);
     expect(more.slice(-3).map((f) => f.id)).toEqual(range(perApi * 6 + 1, perApi * 6 + 3));
     expect(updatedUuids(more.slice(-3))).toEqual([after.uuid]);
-    expect(survivor.output.some((line) => line.includes('this replica now publishes events'))).toBe(true);
+    // Polled: its log line comes through a pipe, and may be read after the frames it preceded.
+    await expect
+      .poll(() => survivor.output.some((line) => line.includes('this replica now publishes events')))
+      .toBe(true);
 
     // SIGTERM drains: requests in flight finish, the relay publishes once more, the api exits 0.
     const last = sendMessage(survivor, tenant, 'while draining');

@@ -153,9 +153,13 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       replay: undefined,
     };
     // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
-    // topic hold (given back in `close`).
+    // topic hold (given back in `close`). Never inside res.cork(), even after an await: this uWS
+    // build's cork() may then read the new socket's memory as HTTP state and close the socket
+    // right after `open` (uNetworking/uWebSockets#1928, fixed by #1929 only in builds that need a
+    // newer glibc). Uncorked, uWS writes the 101 at once, and prints a warning to stderr for each
+    // such late upgrade (first socket of an organization on this gateway); the warning is harmless.
     const accept = (): void => {
-      res.cork(() => res.upgrade(userData, key, ticket.protocol, extensions, context));
+      res.upgrade(userData, key, ticket.protocol, extensions, context);
     };
     if (topics.holdIfSubscribed(userData.topic)) {
       accept();
@@ -163,26 +167,32 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     }
     // First socket of the organization here: open only once the bus delivers its events, so a
     // client that sees `open` does not miss an event published right after.
-    topics.acquire(userData.topic).then(
-      () => {
-        if (!handshake.aborted && !options.isDraining()) {
-          accept();
-          return;
-        }
-        topics.release(userData.topic);
-        registry.unreserve(organization);
-        if (handshake.aborted) return;
-        stats.refused.draining += 1;
-        sendDetail(res, 503, DETAILS.draining);
-      },
-      (error: unknown) => {
-        registry.unreserve(organization);
-        logger.debug({ err: error, organization }, 'socket refused: subscription failed');
-        if (handshake.aborted) return;
-        stats.refused.eventsUnavailable += 1;
-        sendDetail(res, 503, DETAILS.eventsUnavailable);
-      },
-    );
+    // The floor is read before subscribing, so every event the gateway could miss is above it.
+    feed
+      .learnFloor(userData.topic)
+      .then(() => topics.acquire(userData.topic))
+      .then(
+        () => {
+          if (!handshake.aborted && !options.isDraining()) {
+            accept();
+            return;
+          }
+          topics.release(userData.topic);
+          registry.unreserve(organization);
+          if (!registry.socketsIn(userData.topic)) feed.forget(userData.topic);
+          if (handshake.aborted) return;
+          stats.refused.draining += 1;
+          sendDetail(res, 503, DETAILS.draining);
+        },
+        (error: unknown) => {
+          registry.unreserve(organization);
+          if (!registry.socketsIn(userData.topic)) feed.forget(userData.topic);
+          logger.debug({ err: error, organization }, 'socket refused: subscription failed');
+          if (handshake.aborted) return;
+          stats.refused.eventsUnavailable += 1;
+          sendDetail(res, 503, DETAILS.eventsUnavailable);
+        },
+      );
   };
 
   return {

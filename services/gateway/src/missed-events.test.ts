@@ -21,6 +21,7 @@ async function historyOf(count: number): Promise<{ history: EventHistory; reads:
         reads.push([afterId, limit]);
         return bus.history().since(channel, afterId, limit);
       },
+      latestId: (channel) => bus.history().latestId(channel),
     },
   };
 }
@@ -29,6 +30,7 @@ async function historyOf(count: number): Promise<{ history: EventHistory; reads:
 function scripted(...answers: Array<HistoryRead | Error | 'never'>): EventHistory & { calls: number } {
   const history = {
     calls: 0,
+    latestId: () => Promise.resolve(undefined),
     since: (): Promise<HistoryRead> => {
       const answer = answers[history.calls];
       history.calls += 1;
@@ -126,6 +128,7 @@ describe('readMissed', () => {
         calls += 1;
         return new Promise((resolve) => (answer = resolve));
       },
+      latestId: () => Promise.resolve(undefined),
     };
     const started = Date.now();
     const late = await readMissed(slow, CHANNEL, 0, { maxEvents: 10, timeoutMs: 30, pageSize: 1 });

@@ -115,6 +115,10 @@ export class SharedHistoryReads implements EventHistory {
     return read;
   }
 
+  latestId(channel: string): Promise<number | undefined> {
+    return this.history.latestId(channel);
+  }
+
   /** Reads in flight (a gauge). */
   get size(): number {
     return this.inFlight.size;

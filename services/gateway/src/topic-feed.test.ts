@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   emptyGapFillStats,
   emptyReplayStats,
+  GAP_FILL_ATTEMPTS,
   TopicFeed,
   type FeedSocket,
   type Replay,
@@ -61,6 +62,13 @@ class HandHistory implements EventHistory {
 
   since(_channel: string, afterId: number): Promise<HistoryRead> {
     return new Promise((resolve) => this.asked.push({ afterId, answer: resolve }));
+  }
+
+  /** What latestId() answers. */
+  latest: number | undefined = undefined;
+
+  latestId(): Promise<number | undefined> {
+    return Promise.resolve(this.latest);
   }
 
   /** Answers the oldest read and lets the feed act on it. */
@@ -366,16 +374,53 @@ describe('TopicFeed gap fill after the bus subscribed again', () => {
     expect(gapStats.resyncs).toEqual({ notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 });
   });
 
-  it('publishes a resync when the SUBSCRIBE fails again', async () => {
+  it('publishes a resync when the SUBSCRIBE fails again on every attempt', async () => {
+    const { live, deliver, feed, confirmations, history, gapStats } = setup();
+    const socket = live();
+    deliver(event(1));
+    feed.resubscribed();
+    deliver(event(4));
+    for (let attempt = 1; attempt < GAP_FILL_ATTEMPTS; attempt += 1) {
+      await confirmations.answer(new Error('connection lost'));
+      expect(socket.received).toEqual([event(1)]);
+    }
+    await confirmations.answer(new Error('connection lost'));
+    expect(history.asked).toEqual([]);
+    expect(socket.received).toEqual([event(1), encodeResync(1), event(4)]);
+    expect(gapStats.resyncs.unavailable).toBe(1);
+  });
+
+  it('reads again when the history is unavailable at first (its connection comes back later)', async () => {
     const { live, deliver, feed, confirmations, history, gapStats } = setup();
     const socket = live();
     deliver(event(1));
     feed.resubscribed();
     deliver(event(4));
     await confirmations.answer(new Error('connection lost'));
-    expect(history.asked).toEqual([]);
-    expect(socket.received).toEqual([event(1), encodeResync(1), event(4)]);
-    expect(gapStats.resyncs.unavailable).toBe(1);
+    await confirmations.answer();
+    await history.answer({ events: entries(2, 3), complete: true });
+    expect(socket.received).toEqual([event(1), event(2), event(3), event(4)]);
+    expect(gapStats.resyncs.unavailable).toBe(0);
+  });
+
+  it('fills from the floor a topic that carried no event before the bus dropped', async () => {
+    const { live, deliver, feed, confirmations, history } = setup();
+    history.latest = 7;
+    await feed.learnFloor(TOPIC);
+    const socket = live();
+    feed.resubscribed();
+    deliver(event(10));
+    await confirmations.answer();
+    expect(history.asked.map((read) => read.afterId)).toEqual([7]);
+    await history.answer({ events: entries(8, 9), complete: true });
+    expect(socket.received).toEqual([event(8), event(9), event(10)]);
+  });
+
+  it('fills nothing for a topic without an event or a floor', () => {
+    const { live, feed, confirmations } = setup();
+    live();
+    feed.resubscribed();
+    expect(confirmations.asked).toEqual([]);
   });
 
   it('ends the fill with a resync at once when the held-back events go over the buffer', async () => {

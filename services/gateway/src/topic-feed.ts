@@ -34,10 +34,13 @@ import { readMissed, type MissedEvent, type MissedEvents, type NoReplayReason } 
 //   published in between reached nobody live; it is only in the history. Each topic that carried
 //   an id then holds back its live events, sends its SUBSCRIBE once more (its answer proves the
 //   channel is delivered again, so everything later comes live), reads the history after the
-//   topic's last forwarded id, publishes what is there in order, then the held-back live events,
-//   all through the duplicate filter: nothing lost, repeated or reordered at the seam. Replays
-//   in progress on the topic see these events like any others. When the history no longer reaches
-//   back (or holds too many, or cannot be read in time), the topic gets a `resync` instead. When
+//   topic's last forwarded id (or, if it forwarded none yet, after the newest id the history held
+//   when its first socket arrived: learnFloor), publishes what is there in order, then the
+//   held-back live events, all through the duplicate filter: nothing lost, repeated or reordered
+//   at the seam. Replays in progress on the topic see these events like any others. When the
+//   history no longer reaches back (or holds too many, or cannot be read in time, after
+//   GAP_FILL_ATTEMPTS tries: the bus's connections come back one by one), the topic gets a
+//   `resync` instead. When
 //   it holds nothing at all after that id (a Redis that restarted empty), nothing is known to be
 //   missing: events the relay publishes again arrive live, and a client that then sees an id skip
 //   reconnects with its last id (the reconnect recipe).
@@ -51,6 +54,9 @@ export interface FeedSocket {
   subscribe(topic: string): boolean;
   cork(callback: () => void): unknown;
 }
+
+/** History reads a gap fill tries, each within WS_REPLAY_TIMEOUT_MS, before it sends a resync. */
+export const GAP_FILL_ATTEMPTS = 4;
 
 /** uWS's send() result when the frame was dropped: the socket is over its hard backpressure limit. */
 const SEND_DROPPED = 2;
@@ -183,6 +189,8 @@ export class Replay<Socket extends FeedSocket> {
 
 export class TopicFeed<Socket extends FeedSocket> {
   private readonly lastIds = new Map<string, number>();
+  /** Topics' newest history id when their first socket arrived (learnFloor). */
+  private readonly floors = new Map<string, number>();
   private readonly replaying = new Map<string, Set<Replay<Socket>>>();
   private readonly filling = new Map<string, GapFill>();
   private closed = false;
@@ -203,8 +211,9 @@ export class TopicFeed<Socket extends FeedSocket> {
    */
   resubscribed(): void {
     if (this.closed) return;
-    // Topics that never carried an id have no place to read from.
-    for (const [topic, afterId] of this.lastIds) {
+    // From the last id forwarded, or, for a topic that carried none yet, from its floor.
+    const from = new Map([...this.floors, ...this.lastIds]);
+    for (const [topic, afterId] of from) {
       let fill = this.filling.get(topic);
       // A fill still running reads again: the bus may have missed more since it started.
       if (fill) fill.generation += 1;
@@ -215,6 +224,24 @@ export class TopicFeed<Socket extends FeedSocket> {
         this.options.logger.error({ err: error, topic }, 'gap fill failed');
         if (this.filling.get(topic) === running) this.endFill(topic, running, [], 'unavailable');
       });
+    }
+  }
+
+  /**
+   * Reads the newest id the topic's history keeps, before the gateway subscribes to it for its
+   * first socket: every event a socket of the topic can miss while the bus is away has a higher
+   * id. Without it, a topic that carried no event yet when the bus dropped (say, the relay had
+   * not published anything since the socket opened) would have nowhere to fill its gap from.
+   * Never rejects: without a floor such a topic is simply not filled. Kept until forget().
+   */
+  async learnFloor(topic: string): Promise<void> {
+    try {
+      const latest = (await withTimeout(this.options.history.latestId(topic), this.options.timeoutMs)) ?? 0;
+      // The lowest of concurrent first sockets' reads: any of them may open first.
+      const floor = Math.min(latest, this.floors.get(topic) ?? Infinity);
+      if (!this.closed) this.floors.set(topic, floor);
+    } catch (error) {
+      this.options.logger.debug({ err: error, topic }, 'no floor for the topic');
     }
   }
 
@@ -261,6 +288,7 @@ export class TopicFeed<Socket extends FeedSocket> {
   /** The topic's last socket left: its last id need not be kept, nor its gap filled. */
   forget(topic: string): void {
     this.lastIds.delete(topic);
+    this.floors.delete(topic);
     this.filling.delete(topic);
   }
 
@@ -297,23 +325,22 @@ export class TopicFeed<Socket extends FeedSocket> {
   }
 
   private async fillGap(topic: string, fill: GapFill, generation: number): Promise<void> {
-    const { history, maxEvents, timeoutMs } = this.options;
     const current = () => this.filling.get(topic) === fill && fill.generation === generation;
-    let missed: MissedEvents;
-    try {
-      // The history read must start after the channel is delivered again, or an event published
-      // in between would be in neither. Bounded like the read: the bus may be gone again.
-      const held = await withTimeout(this.options.confirmSubscribed(topic), timeoutMs);
+    let missed: MissedEvents | 'released';
+    // The bus's connections come back one by one after an outage: the subscription may be back
+    // while the history's connection still waits to reconnect. Reading again then beats telling
+    // every client to refetch.
+    for (let attempt = 1; ; attempt += 1) {
+      missed = await this.readGap(topic, fill, current);
       if (!current()) return;
-      if (!held) {
-        this.endFill(topic, fill, [], undefined);
-        return;
-      }
-      missed = await readMissed(history, topic, fill.afterId, { maxEvents, timeoutMs });
-    } catch (error) {
-      missed = { replay: false, reason: 'unavailable', error };
+      if (missed === 'released' || missed.replay || missed.reason !== 'unavailable') break;
+      if (attempt >= GAP_FILL_ATTEMPTS) break;
+      this.options.logger.debug({ topic, attempt, err: missed.error }, 'gap fill: history unavailable, reading again');
     }
-    if (!current()) return;
+    if (missed === 'released') {
+      this.endFill(topic, fill, [], undefined);
+      return;
+    }
     if (missed.replay) {
       this.endFill(topic, fill, missed.events, undefined);
     } else if (missed.reason === 'notKept' && missed.nothingAfter) {
@@ -325,6 +352,24 @@ export class TopicFeed<Socket extends FeedSocket> {
         'gap fill: resync instead',
       );
       this.endFill(topic, fill, [], missed.reason);
+    }
+  }
+
+  /**
+   * What the topic missed after the fill's id; 'released' when no socket holds the topic any
+   * more (or the fill is no longer current).
+   */
+  private async readGap(topic: string, fill: GapFill, current: () => boolean): Promise<MissedEvents | 'released'> {
+    const { history, maxEvents, timeoutMs } = this.options;
+    try {
+      // The history read must start after the channel is delivered again, or an event published
+      // in between would be in neither. Bounded like the read: the bus may be gone again.
+      if (!(await withTimeout(this.options.confirmSubscribed(topic), timeoutMs))) return 'released';
+      // A fill that ended meanwhile (or was restarted) reads nothing: its caller drops the answer.
+      if (!current()) return 'released';
+      return await readMissed(history, topic, fill.afterId, { maxEvents, timeoutMs });
+    } catch (error) {
+      return { replay: false, reason: 'unavailable', error };
     }
   }
 

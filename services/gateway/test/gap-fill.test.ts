@@ -173,6 +173,29 @@ describe('gap fill after the gateway lost Redis', () => {
     expect(stats()).toMatchObject({ resubscribes: 1, gapFills: { started: 1, resyncs: { notKept: 1 } } });
   }, 30_000);
 
+  it('fills the gap of a topic that had carried no event yet, from the history id its first socket found', async () => {
+    const { gate, served, publisher, stats } = await setup();
+    const org = new Organization(served);
+    const relay = publisher();
+    // Before anyone connects: kept, but not the sockets' business.
+    await org.publish(relay, 1, 2);
+    const sockets = await org.connect(2);
+
+    // The gateway loses Redis before any event reached its sockets; Redis keeps its history.
+    gate.close();
+    await org.publish(relay, 3, 5);
+    gate.open();
+    await waitFor(() => stats().resubscribes === 1, 'the gateway to subscribe again', 10_000);
+    await org.publish(relay, 6, 7);
+
+    const expected = org.payloadsOf(3, 7);
+    expect(await org.framesBeforeMarker(relay, sockets)).toEqual(sockets.map(() => expected));
+    expect(stats().gapFills).toMatchObject({
+      started: 1,
+      resyncs: { notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 },
+    });
+  }, 30_000);
+
   it('publishes no resync when the restarted Redis holds nothing yet, and forwards what comes next', async () => {
     const { gate, served, publisher, stats, restartBehindShutGate } = await setup();
     const org = new Organization(served);

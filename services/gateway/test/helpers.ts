@@ -254,6 +254,10 @@ export class HeldHistory implements EventHistory {
     return read;
   }
 
+  latestId(channel: string): Promise<number | undefined> {
+    return this.history.latestId(channel);
+  }
+
   release(): void {
     this.released = true;
     for (const resolve of this.waiting.splice(0)) resolve();

@@ -237,6 +237,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
         const next = (read.events.at(-1)?.id ?? afterId) + 1;
         return { ...read, events: [...read.events, { id: next, payload: org.current!.payload(next) }] };
       },
+      latestId: (channel) => bus.history().latestId(channel),
     };
     const g = await gateway({}, withHistory(bus, ahead));
     org.current = new Organization(g, publisher);
@@ -354,7 +355,8 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('sends a resync, then live events, when the history read fails', async () => {
-    const failing: EventHistory = { since: () => Promise.reject(new Error('READONLY You cannot read')) };
+    const failure = () => Promise.reject(new Error('READONLY You cannot read'));
+    const failing: EventHistory = { since: failure, latestId: failure };
     const g = await gateway({}, withHistory(bus, failing));
     const org = new Organization(g, publisher);
     await org.publish(1, 3);

@@ -33,6 +33,8 @@ export interface HistoryRead {
 /** What a reconnecting socket missed: the per-channel history kept by publishSequenced. */
 export interface EventHistory {
   since(channel: string, afterId: number, limit: number): Promise<HistoryRead>;
+  /** The newest id kept for the channel; undefined when it keeps none. */
+  latestId(channel: string): Promise<number | undefined>;
 }
 
 /** How much history each channel keeps: at most this many events, none older than this. */

@@ -59,6 +59,8 @@ describe.each(makers)('%s history', (_name, make) => {
     expect(read.events.map((e) => [e.id, e.payload.toString()])).toEqual(events.slice(2).map((e) => [e.id, e.payload]));
     expect(await bus.history().since(channel, 5, 100)).toEqual({ events: [], complete: true });
     expect((await bus.history().since(channel, 0, 2)).events.map((e) => e.id)).toEqual([1, 2]);
+    expect(await bus.history().latestId(channel)).toBe(5);
+    expect(await bus.history().latestId(`${redisPrefix()}org:never`)).toBeUndefined();
     await subscriber.close();
   });
 

@@ -167,6 +167,10 @@ export class RedisBus implements EventBus {
         if (kept.length > 0 || entries.length > 0) return historyRead(afterId, kept, undefined);
         return historyRead(afterId, [], last ? streamId(last[0]) : undefined);
       },
+      latestId: async (channel) => {
+        const [last] = await redis.xrevrange(historyKey(channel), '+', '-', 'COUNT', 1);
+        return last ? streamId(last[0]) : undefined;
+      },
     };
   }
 
