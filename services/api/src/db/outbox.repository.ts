@@ -24,7 +24,21 @@ export async function enqueueEvents(
     .where('id', '=', organization.id)
     .returning('event_seq')
     .executeTakeFirstOrThrow();
-  const first = Number(event_seq) - events.length + 1;
+  return insertNumberedEvents(trx, organization, events, Number(event_seq));
+}
+
+/**
+ * Stores events numbered up to `lastId`, which the caller took for them from the organization's
+ * event_seq in the same transaction (enqueueEvents, or a statement that did more at once).
+ */
+export async function insertNumberedEvents(
+  trx: Transaction<DB>,
+  organization: { id: string; name: string },
+  events: readonly OutgoingEvent[],
+  lastId: number,
+): Promise<number[]> {
+  if (events.length === 0) return [];
+  const first = lastId - events.length + 1;
   const ids = events.map((_event, i) => first + i);
   await trx
     .insertInto('outbox_events')

@@ -2,10 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { ERROR_MESSAGES, serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
-import { findHelpDeskToSend, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
-import { insertMessage, type StoredFileInfo } from '../db/message.repository.js';
+import { findHelpDeskToSend } from '../db/help-desk.repository.js';
+import type { StoredFileInfo } from '../db/message.repository.js';
 import type { DB } from '../db/tables.js';
-import { enqueueEvents, type OutgoingEvent } from '../db/outbox.repository.js';
+import { insertNumberedEvents, type OutgoingEvent } from '../db/outbox.repository.js';
+import { insertSentMessage } from '../db/sent-message.repository.js';
 import { enqueueDelivery } from '../db/webhook.repository.js';
 import type { WebhookWorker } from '../delivery/webhook-worker.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
@@ -69,18 +70,18 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
     answer = await db.transaction().execute(async (trx) => {
       // Without a webhook nothing else delivers the message: it is stored `sent` at once, and the
       // `sending` it was created as is the same row as of its creation (one write, not two).
-      const created = await insertMessage(trx, {
+      // With a webhook: new_message and update_helpdesk; without, update_message (`sent`) too.
+      const created = await insertSentMessage(trx, {
         uuid: randomUUID(),
         organizationId: helpDesk.organizationId,
         helpDesk,
         message: command.message,
         file: stored,
-        type: 'sent',
         status: helpDesk.hasWebhook ? 'sending' : 'sent',
+        eventCount: helpDesk.hasWebhook ? 2 : 3,
       });
-      await setLastMessage(trx, helpDesk.id, created.id);
-      const sending = serializeMessage({ ...created.record, status: 'sending' }, baseUrl);
-      const helpDeskRecord = await getHelpDeskRecord(trx, helpDesk.id);
+      const sending = serializeMessage({ ...created.message, status: 'sending' }, baseUrl);
+      const helpDeskRecord = created.helpDesk;
       if (helpDeskRecord.last_message) helpDeskRecord.last_message.status = 'sending';
       const events: OutgoingEvent[] = [
         { type: 'new_message', payload: sending },
@@ -90,16 +91,17 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
       if (helpDesk.hasWebhook) {
         // Delivered by the webhook worker: `sent` (or `failed`) once the webhook answers.
         await enqueueDelivery(trx, {
-          messageId: created.id,
+          messageId: created.messageId,
           organizationId: helpDesk.organizationId,
           fileBaseUrl: baseUrl,
         });
         delivering = true;
       } else {
-        result = serializeMessage(created.record, baseUrl);
+        result = serializeMessage(created.message, baseUrl);
         events.push({ type: 'update_message', payload: result });
       }
-      await enqueueEvents(trx, { id: helpDesk.organizationId, name: helpDesk.organizationName }, events);
+      const organization = { id: helpDesk.organizationId, name: helpDesk.organizationName };
+      await insertNumberedEvents(trx, organization, events, created.lastEventId);
       await command.recordAnswer?.(trx, result);
       return result;
     });
