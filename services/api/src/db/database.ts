@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { ApiConfig } from '../config.js';
+import { prepareStatements } from './prepared-statements.js';
 import type { DB } from './tables.js';
 
 const TIMESTAMPTZ_OID = 1184;
@@ -28,6 +29,7 @@ export async function openDatabase(database: ApiConfig['database'], timeZone: st
             : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
       },
     });
+    prepareStatements(pool);
     return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   }
 
