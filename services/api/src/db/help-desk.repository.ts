@@ -12,35 +12,39 @@ export interface HelpDeskRef {
   status: HelpDeskStatus;
 }
 
+/** A help desk record's columns, from its help desk `h`, client `c` and last message `m`. */
+export const HELP_DESK_RECORD_COLUMNS = [
+  'h.uuid',
+  'h.created_at',
+  'h.updated_at',
+  'h.status',
+  'c.uuid as client_uuid',
+  'c.created_at as client_created_at',
+  'c.updated_at as client_updated_at',
+  'c.name as client_name',
+  'c.phone as client_phone',
+  'm.uuid as message_uuid',
+  'm.created_at as message_created_at',
+  'm.updated_at as message_updated_at',
+  'm.message as message_message',
+  'm.file_key as message_file_key',
+  'm.file_name as message_file_name',
+  'm.type as message_type',
+  'm.status as message_status',
+] as const;
+
 function selectHelpDeskRecords(db: Executor) {
   return db
     .selectFrom('help_desks as h')
     .innerJoin('clients as c', 'c.id', 'h.client_id')
     .leftJoin('messages as m', 'm.id', 'h.last_message_id')
-    .select([
-      'h.uuid',
-      'h.created_at',
-      'h.updated_at',
-      'h.status',
-      'c.uuid as client_uuid',
-      'c.created_at as client_created_at',
-      'c.updated_at as client_updated_at',
-      'c.name as client_name',
-      'c.phone as client_phone',
-      'm.uuid as message_uuid',
-      'm.created_at as message_created_at',
-      'm.updated_at as message_updated_at',
-      'm.message as message_message',
-      'm.file_key as message_file_key',
-      'm.file_name as message_file_name',
-      'm.type as message_type',
-      'm.status as message_status',
-    ]);
+    .select(HELP_DESK_RECORD_COLUMNS);
 }
 
-type HelpDeskRow = Awaited<ReturnType<ReturnType<typeof selectHelpDeskRecords>['executeTakeFirstOrThrow']>>;
+/** A row of HELP_DESK_RECORD_COLUMNS (the message's columns are null without a last message). */
+export type HelpDeskRow = Awaited<ReturnType<ReturnType<typeof selectHelpDeskRecords>['executeTakeFirstOrThrow']>>;
 
-function toRecord(row: HelpDeskRow): HelpDeskRecord {
+export function toRecord(row: HelpDeskRow): HelpDeskRecord {
   return {
     uuid: row.uuid,
     created_at: row.created_at,

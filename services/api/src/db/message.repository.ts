@@ -37,21 +37,26 @@ export interface InsertedMessage {
   record: MessageRecord;
 }
 
+/** The messages row a new message is stored as. */
+export function newMessageRow(input: NewMessageInput) {
+  return {
+    uuid: input.uuid,
+    organization_id: input.organizationId,
+    help_desk_id: input.helpDesk.id,
+    message: input.message,
+    file_key: input.file?.key ?? null,
+    file_name: input.file?.name ?? null,
+    file_content_type: input.file?.contentType ?? null,
+    file_size: input.file === null ? null : String(input.file.size),
+    type: input.type,
+    status: input.status,
+  };
+}
+
 export async function insertMessage(db: Executor, input: NewMessageInput): Promise<InsertedMessage> {
   const row = await db
     .insertInto('messages')
-    .values({
-      uuid: input.uuid,
-      organization_id: input.organizationId,
-      help_desk_id: input.helpDesk.id,
-      message: input.message,
-      file_key: input.file?.key ?? null,
-      file_name: input.file?.name ?? null,
-      file_content_type: input.file?.contentType ?? null,
-      file_size: input.file === null ? null : String(input.file.size),
-      type: input.type,
-      status: input.status,
-    })
+    .values(newMessageRow(input))
     .returning(['messages.id', ...MESSAGE_COLUMNS])
     .executeTakeFirstOrThrow();
   const { id, ...rest } = row;
