@@ -17,7 +17,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.connect();
   await admin.query(`CREATE DATABASE "${templateDb}"`);
   const db = await openDatabase(
-    { kind: 'postgres', url: databaseUrl(services.postgresAdminUrl, templateDb), poolSize: 2 },
+    {
+      kind: 'postgres',
+      url: databaseUrl(services.postgresAdminUrl, templateDb),
+      poolSize: 2,
+      preparedStatements: true,
+    },
     'UTC',
   );
   try {

@@ -60,7 +60,7 @@ describe('loadApiConfig', () => {
       TIME_ZONE: 'America/Sao_Paulo',
     });
     expect(config).toMatchObject({
-      database: { kind: 'postgres', url: 'postgres://u:p@db:5432/helpdesk' },
+      database: { kind: 'postgres', url: 'postgres://u:p@db:5432/helpdesk', preparedStatements: true },
       events: { kind: 'redis', url: 'redis://cache:6379' },
       storage: {
         kind: 's3',

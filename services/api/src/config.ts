@@ -11,7 +11,15 @@ export interface ApiConfig {
   publicBaseUrl: string | undefined;
   /** Time zone of the timestamps' offsets in every answer and event (CONTRACT.md). */
   timeZone: string;
-  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  database:
+    | {
+        kind: 'postgres';
+        url: string;
+        poolSize: number;
+        /** Run queries as named (prepared) statements; off for poolers that cannot keep them. */
+        preparedStatements: boolean;
+      }
+    | { kind: 'pglite'; dataDir: string };
   events: { kind: 'redis'; url: string; prefix: string; cluster: boolean } | { kind: 'in-process'; prefix: string };
   storage: ({ kind: 's3' } & S3FileStoreOptions) | { kind: 'disk'; dir: string };
   /** Uploads are spooled here while their size limit is checked, then moved into the store. */
@@ -131,7 +139,13 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
     timeZone,
     database:
       databaseUrl !== undefined
-        ? { kind: 'postgres', url: databaseUrl, poolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 1000) }
+        ? {
+            kind: 'postgres',
+            url: databaseUrl,
+            poolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 1000),
+            // PgBouncer in transaction mode keeps them only from 1.21 on, with max_prepared_statements.
+            preparedStatements: read.bool('DATABASE_PREPARED_STATEMENTS', true),
+          }
         : { kind: 'pglite', dataDir: `${dataDir}/pglite` },
     events:
       redisUrl !== undefined

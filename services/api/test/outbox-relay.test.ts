@@ -20,7 +20,7 @@ let db: Kysely<DB>;
 
 beforeAll(async () => {
   url = await createTestDatabase();
-  db = await openDatabase({ kind: 'postgres', url, poolSize: 4 }, 'UTC');
+  db = await openDatabase({ kind: 'postgres', url, poolSize: 4, preparedStatements: true }, 'UTC');
 });
 afterAll(async () => {
   await db?.destroy();

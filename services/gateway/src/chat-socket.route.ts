@@ -37,6 +37,8 @@ export interface ChatSocketData {
   lastEventId: number | undefined;
   /** Its replay, from `open` until the socket closes. */
   replay: Replay<ChatSocket> | undefined;
+  /** First socket of its organization here: the topic's newest id, read before subscribing. */
+  floor: number | undefined;
 }
 
 export type ChatSocket = WebSocket<ChatSocketData>;
@@ -151,6 +153,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       topic: organizationChannel(config.redisPrefix, organization),
       lastEventId,
       replay: undefined,
+      floor: undefined,
     };
     // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
     // topic hold (given back in `close`). Never inside res.cork(), even after an await: this uWS
@@ -167,10 +170,14 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     }
     // First socket of the organization here: open only once the bus delivers its events, so a
     // client that sees `open` does not miss an event published right after.
-    // The floor is read before subscribing, so every event the gateway could miss is above it.
+    // The floor is read before subscribing, so every event the gateway could miss is above it;
+    // the socket installs it in `open` (installed earlier, a closing socket could forget it).
     feed
       .learnFloor(userData.topic)
-      .then(() => topics.acquire(userData.topic))
+      .then((floor) => {
+        userData.floor = floor;
+        return topics.acquire(userData.topic);
+      })
       .then(
         () => {
           if (!handshake.aborted && !options.isDraining()) {
@@ -179,14 +186,12 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
           }
           topics.release(userData.topic);
           registry.unreserve(organization);
-          if (!registry.socketsIn(userData.topic)) feed.forget(userData.topic);
           if (handshake.aborted) return;
           stats.refused.draining += 1;
           sendDetail(res, 503, DETAILS.draining);
         },
         (error: unknown) => {
           registry.unreserve(organization);
-          if (!registry.socketsIn(userData.topic)) feed.forget(userData.topic);
           logger.debug({ err: error, organization }, 'socket refused: subscription failed');
           if (handshake.aborted) return;
           stats.refused.eventsUnavailable += 1;
@@ -209,6 +214,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       const data = ws.getUserData();
       if (data.lastEventId === undefined) ws.subscribe(data.topic);
       registry.add(data.topic, ws);
+      if (data.floor !== undefined) feed.installFloor(data.topic, data.floor);
       // After add: the feed keeps the topic's last id only while the topic has sockets.
       if (data.lastEventId !== undefined) data.replay = feed.replay(ws, data.topic, data.lastEventId);
       stats.opened += 1;

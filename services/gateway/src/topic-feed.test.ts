@@ -406,7 +406,7 @@ describe('TopicFeed gap fill after the bus subscribed again', () => {
   it('fills from the floor a topic that carried no event before the bus dropped', async () => {
     const { live, deliver, feed, confirmations, history } = setup();
     history.latest = 7;
-    await feed.learnFloor(TOPIC);
+    feed.installFloor(TOPIC, (await feed.learnFloor(TOPIC))!);
     const socket = live();
     feed.resubscribed();
     deliver(event(10));

@@ -189,7 +189,7 @@ export class Replay<Socket extends FeedSocket> {
 
 export class TopicFeed<Socket extends FeedSocket> {
   private readonly lastIds = new Map<string, number>();
-  /** Topics' newest history id when their first socket arrived (learnFloor). */
+  /** Topics' newest id when their first socket arrived (learnFloor, installFloor). */
   private readonly floors = new Map<string, number>();
   private readonly replaying = new Map<string, Set<Replay<Socket>>>();
   private readonly filling = new Map<string, GapFill>();
@@ -228,21 +228,25 @@ export class TopicFeed<Socket extends FeedSocket> {
   }
 
   /**
-   * Reads the newest id the topic's history keeps, before the gateway subscribes to it for its
-   * first socket: every event a socket of the topic can miss while the bus is away has a higher
-   * id. Without it, a topic that carried no event yet when the bus dropped (say, the relay had
-   * not published anything since the socket opened) would have nowhere to fill its gap from.
-   * Never rejects: without a floor such a topic is simply not filled. Kept until forget().
+   * Reads the newest id the topic ever carried, before the gateway subscribes to it for its first
+   * socket: every event a socket of the topic can miss while the bus is away has a higher id.
+   * The socket installs it when it opens (installFloor). Without it, a topic that carried no event
+   * yet when the bus dropped (say, the relay had not published anything since the socket opened)
+   * would have nowhere to fill its gap from. Undefined when the bus cannot say; never rejects.
    */
-  async learnFloor(topic: string): Promise<void> {
+  async learnFloor(topic: string): Promise<number | undefined> {
     try {
-      const latest = (await withTimeout(this.options.history.latestId(topic), this.options.timeoutMs)) ?? 0;
-      // The lowest of concurrent first sockets' reads: any of them may open first.
-      const floor = Math.min(latest, this.floors.get(topic) ?? Infinity);
-      if (!this.closed) this.floors.set(topic, floor);
+      return (await withTimeout(this.options.history.latestId(topic), this.options.timeoutMs)) ?? 0;
     } catch (error) {
       this.options.logger.debug({ err: error, topic }, 'no floor for the topic');
+      return undefined;
     }
+  }
+
+  /** A socket with a floor opened on the topic; kept until forget(), the lowest one wins. */
+  installFloor(topic: string, floor: number): void {
+    if (this.closed) return;
+    this.floors.set(topic, Math.min(floor, this.floors.get(topic) ?? Infinity));
   }
 
   /** The gateway is closing: fills in flight are dropped and nothing is published any more. */

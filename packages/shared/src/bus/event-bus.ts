@@ -33,7 +33,10 @@ export interface HistoryRead {
 /** What a reconnecting socket missed: the per-channel history kept by publishSequenced. */
 export interface EventHistory {
   since(channel: string, afterId: number, limit: number): Promise<HistoryRead>;
-  /** The newest id kept for the channel; undefined when it keeps none. */
+  /**
+   * The newest id ever published on the channel, even once its history expired; undefined when
+   * the channel never carried one (or the broker lost it).
+   */
   latestId(channel: string): Promise<number | undefined>;
 }
 

@@ -27,15 +27,15 @@ afterAll(async () => {
   await Promise.all(buses.map((b) => b.close()));
 });
 
-const makers: Array<[string, (maxEvents: number) => EventBus]> = [
-  ['in-process', (maxEvents) => new InProcessBus({ maxEvents, maxAgeMs: 60_000 })],
+const makers: Array<[string, (maxEvents: number, maxAgeMs?: number) => EventBus]> = [
+  ['in-process', (maxEvents, maxAgeMs = 60_000) => new InProcessBus({ maxEvents, maxAgeMs })],
   [
     'redis',
-    (maxEvents) =>
+    (maxEvents, maxAgeMs = 60_000) =>
       new RedisBus({
         url: testEnv().redisUrl,
         connectionName: 'hd-test-history',
-        history: { maxEvents, maxAgeMs: 60_000 },
+        history: { maxEvents, maxAgeMs },
       }),
   ],
 ];
@@ -73,6 +73,16 @@ describe.each(makers)('%s history', (_name, make) => {
     expect((await bus.history().since(channel, 0, 100)).events.map((e) => e.id)).toEqual([1, 2, 3]);
   });
 
+  it('knows the newest id after the whole history expired', async () => {
+    const bus = make(1000, 50);
+    buses.push(bus);
+    const channel = `${redisPrefix()}org:idle`;
+    await bus.publisher().publishSequenced([event(channel, 1), event(channel, 2)]);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await bus.history().since(channel, 0, 10)).toEqual({ events: [], complete: false });
+    expect(await bus.history().latestId(channel)).toBe(2);
+  });
+
   it('says incomplete when the kept history no longer reaches back', async () => {
     const bus = make(3);
     buses.push(bus);
@@ -81,6 +91,9 @@ describe.each(makers)('%s history', (_name, make) => {
     await bus.publisher().publishSequenced(Array.from({ length: 300 }, (_, i) => event(channel, i + 1)));
     const read = await bus.history().since(channel, 1, 10);
     expect(read.complete).toBe(false);
+    // The newest id outlives the trimmed history, and a repeated old id does not lower it.
+    await bus.publisher().publishSequenced([event(channel, 7)]);
+    expect(await bus.history().latestId(channel)).toBe(300);
     expect(await bus.history().since(`${redisPrefix()}org:never`, 4, 10)).toEqual({ events: [], complete: false });
     expect((await bus.history().since(channel, 400, 10)).complete).toBe(false);
   });

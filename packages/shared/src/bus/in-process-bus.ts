@@ -78,12 +78,7 @@ export class InProcessBus implements EventBus {
         const after = history.events.filter((e) => e.id > afterId).slice(0, limit);
         return Promise.resolve(historyRead(afterId, after, history.lastId));
       },
-      latestId: (channel) => {
-        const history = this.kept.get(channel);
-        if (!history) return Promise.resolve(undefined);
-        this.trim(history.events);
-        return Promise.resolve(history.events.at(-1)?.id);
-      },
+      latestId: (channel) => Promise.resolve(this.kept.get(channel)?.lastId),
     };
   }
 

@@ -34,6 +34,17 @@ export function historyKey(channel: string): string {
   return `{${channel}}:history`;
 }
 
+/**
+ * The channel's newest event id, kept apart from the stream because the stream expires with
+ * the history's age limit: a sorted set of one member, raised with ZADD GT so that an event
+ * published again never lowers it. Never expires (one small key per organization).
+ */
+export function lastIdKey(channel: string): string {
+  return `{${channel}}:last`;
+}
+
+const LAST_ID_MEMBER = 'id';
+
 // XADD with an id at or below the stream's top: the event is already in the history.
 const ALREADY_KEPT = /equal or smaller than the target stream top item/;
 
@@ -84,6 +95,7 @@ export class RedisBus implements EventBus {
         const key = historyKey(event.channel);
         multi.xadd(key, 'MAXLEN', '~', maxEvents, `${event.id}-0`, 't', now, 'e', event.payload);
         multi.pexpire(key, maxAgeMs);
+        multi.zadd(lastIdKey(event.channel), 'GT', event.id, LAST_ID_MEMBER);
         if (this.sharded) multi.spublish(event.channel, event.payload);
         else multi.publish(event.channel, event.payload);
       }
@@ -168,8 +180,8 @@ export class RedisBus implements EventBus {
         return historyRead(afterId, [], last ? streamId(last[0]) : undefined);
       },
       latestId: async (channel) => {
-        const [last] = await redis.xrevrange(historyKey(channel), '+', '-', 'COUNT', 1);
-        return last ? streamId(last[0]) : undefined;
+        const score = await redis.zscore(lastIdKey(channel), LAST_ID_MEMBER);
+        return score === null ? undefined : Number(score);
       },
     };
   }

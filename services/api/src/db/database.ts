@@ -29,7 +29,7 @@ export async function openDatabase(database: ApiConfig['database'], timeZone: st
             : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser,
       },
     });
-    prepareStatements(pool);
+    if (database.preparedStatements) prepareStatements(pool);
     return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   }
 

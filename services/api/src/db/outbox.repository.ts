@@ -87,7 +87,8 @@ export async function markPublished(db: Kysely<DB>, ids: readonly string[]): Pro
   await db
     .updateTable('outbox_events')
     .set({ published_at: sql<string>`now()` })
-    .where('id', 'in', ids)
+    // One array parameter, not `in ($1, …)`: one query text whatever the batch's size.
+    .where('id', '=', sql<string>`any(${[...ids]}::bigint[])`)
     .execute();
 }
 

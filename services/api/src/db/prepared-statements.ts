@@ -1,4 +1,6 @@
-import type pg from 'pg';
+import pg from 'pg';
+
+const { DatabaseError } = pg;
 
 // Named (prepared) statements for the queries Kysely sends through pg. Kysely sends each query as
 // unnamed, so Postgres parses and plans it again every time, and pg sends the whole text every
@@ -30,17 +32,29 @@ export class StatementNames {
 
 type Query = (...args: unknown[]) => unknown;
 
-/** Makes every connection of the pool run `query(text, values)` as a named statement. */
+/**
+ * Makes every connection of the pool run `query(text, values)` with at least one value as a named
+ * statement. Without values pg uses the simple protocol, which allows several statements in one
+ * text (migrations); those stay as they are.
+ */
 export function prepareStatements(pool: pg.Pool, names = new StatementNames()): StatementNames {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as Query;
+    // A failure before Postgres answered (a value pg could not serialise) makes pg close the
+    // statement on the server while its ParseComplete, still on the way, records it as prepared:
+    // the name would fail on this connection for good. Such a name runs unnamed here from then on.
+    const unusable = new Set<string>();
     (client as unknown as { query: Query }).query = (...args: unknown[]) => {
       const [text, values, ...rest] = args;
-      if (typeof text === 'string' && Array.isArray(values)) {
-        const name = names.nameFor(text);
-        if (name !== undefined) return query({ name, text, values }, ...rest);
+      if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || rest.length > 0) {
+        return query(...args);
       }
-      return query(...args);
+      const name = names.nameFor(text);
+      if (name === undefined || unusable.has(name)) return query(...args);
+      return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+        if (!(error instanceof DatabaseError)) unusable.add(name);
+        throw error;
+      });
     };
   });
   return names;

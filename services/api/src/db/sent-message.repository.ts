@@ -45,6 +45,10 @@ export async function insertSentMessage(trx: Transaction<DB>, input: SentMessage
         .updateTable('organizations')
         .set({ event_seq: sql<string>`event_seq + ${input.eventCount}` })
         .where('id', '=', input.organizationId)
+        // After `h` (Postgres runs CTEs as the query pulls them): rows are locked help desk first,
+        // organization second, the order every other writer uses; otherwise a help-desk status
+        // change running at the same time deadlocks with this statement.
+        .where((eb) => eb.exists(eb.selectFrom('h').select('h.uuid')))
         .returning('event_seq'),
     )
     // h last: the join binds to the FROM item right before it.
