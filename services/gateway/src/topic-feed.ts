@@ -32,18 +32,17 @@ import { readMissed, type MissedEvent, type MissedEvents, type NoReplayReason } 
 //
 // - After the bus lost its connection and subscribed again (onResubscribed), whatever was
 //   published in between reached nobody live; it is only in the history. Each topic that carried
-//   an id then holds back its live events, sends its SUBSCRIBE once more (its answer proves the
+//   an id (or has a floor) then holds back its live events, sends its SUBSCRIBE once more (its answer proves the
 //   channel is delivered again, so everything later comes live), reads the history after the
-//   topic's last forwarded id (or, if it forwarded none yet, after the newest id the history held
+//   topic's last forwarded id (or, if it forwarded none yet, after the organization's newest id
 //   when its first socket arrived: learnFloor), publishes what is there in order, then the
 //   held-back live events, all through the duplicate filter: nothing lost, repeated or reordered
 //   at the seam. Replays in progress on the topic see these events like any others. When the
 //   history no longer reaches back (or holds too many, or cannot be read in time, after
 //   GAP_FILL_ATTEMPTS tries: the bus's connections come back one by one), the topic gets a
-//   `resync` instead. When
-//   it holds nothing at all after that id (a Redis that restarted empty), nothing is known to be
-//   missing: events the relay publishes again arrive live, and a client that then sees an id skip
-//   reconnects with its last id (the reconnect recipe).
+//   `resync` instead. When it holds nothing at all after that id (a Redis that restarted empty),
+//   nothing is known to be missing: events the relay publishes again arrive live, and a client
+//   that then sees an id skip reconnects with its last id (the reconnect recipe).
 //
 // Payloads are never parsed: `envelopeId` reads the id from the envelope's tail.
 

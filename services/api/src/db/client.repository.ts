@@ -6,6 +6,32 @@ type Executor = Kysely<DB> | Transaction<DB>;
 
 const CLIENT_COLUMNS = ['uuid', 'created_at', 'updated_at', 'name', 'phone'] as const;
 
+/** A client's columns when it is joined as `c` beside other tables. */
+export const JOINED_CLIENT_COLUMNS = [
+  'c.uuid as client_uuid',
+  'c.created_at as client_created_at',
+  'c.updated_at as client_updated_at',
+  'c.name as client_name',
+  'c.phone as client_phone',
+] as const;
+
+/** The client of a row selected with JOINED_CLIENT_COLUMNS. */
+export function joinedClient(row: {
+  client_uuid: string;
+  client_created_at: string;
+  client_updated_at: string;
+  client_name: string;
+  client_phone: string;
+}): ClientRecord {
+  return {
+    uuid: row.client_uuid,
+    created_at: row.client_created_at,
+    updated_at: row.client_updated_at,
+    name: row.client_name,
+    phone: row.client_phone,
+  };
+}
+
 export async function createClient(
   db: Executor,
   client: { uuid: string; organizationId: string; name: string; phone: string },

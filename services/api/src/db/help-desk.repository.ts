@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { HelpDeskRecord, HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
+import { JOINED_CLIENT_COLUMNS, joinedClient } from './client.repository.js';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -18,11 +19,7 @@ export const HELP_DESK_RECORD_COLUMNS = [
   'h.created_at',
   'h.updated_at',
   'h.status',
-  'c.uuid as client_uuid',
-  'c.created_at as client_created_at',
-  'c.updated_at as client_updated_at',
-  'c.name as client_name',
-  'c.phone as client_phone',
+  ...JOINED_CLIENT_COLUMNS,
   'm.uuid as message_uuid',
   'm.created_at as message_created_at',
   'm.updated_at as message_updated_at',
@@ -49,13 +46,7 @@ export function toRecord(row: HelpDeskRow): HelpDeskRecord {
     uuid: row.uuid,
     created_at: row.created_at,
     updated_at: row.updated_at,
-    client: {
-      uuid: row.client_uuid,
-      created_at: row.client_created_at,
-      updated_at: row.client_updated_at,
-      name: row.client_name,
-      phone: row.client_phone,
-    },
+    client: joinedClient(row),
     last_message:
       row.message_uuid === null
         ? null

@@ -20,11 +20,19 @@ export async function enqueueEvents(
   if (events.length === 0) return [];
   const { event_seq } = await trx
     .updateTable('organizations')
-    .set({ event_seq: sql<string>`event_seq + ${events.length}` })
+    .set({ event_seq: takeEventIds(events.length) })
     .where('id', '=', organization.id)
     .returning('event_seq')
     .executeTakeFirstOrThrow();
   return insertNumberedEvents(trx, organization, events, Number(event_seq));
+}
+
+/**
+ * organizations.event_seq raised by `count`: the ids of that many events, the new value the last
+ * of them. Row-locked by the update, so concurrent writers of an organization number in turn.
+ */
+export function takeEventIds(count: number) {
+  return sql<string>`event_seq + ${count}`;
 }
 
 /**

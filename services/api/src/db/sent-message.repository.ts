@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { HelpDeskRecord, MessageRecord } from '@helpdesk/shared';
 import { HELP_DESK_RECORD_COLUMNS, toRecord } from './help-desk.repository.js';
 import { newMessageRow, type NewMessageInput } from './message.repository.js';
+import { takeEventIds } from './outbox.repository.js';
 import type { DB } from './tables.js';
 
 // send-message's writes in one statement (data-modifying CTEs): the message, the help desk's new
@@ -43,7 +44,7 @@ export async function insertSentMessage(trx: Transaction<DB>, input: SentMessage
     .with('o', (db) =>
       db
         .updateTable('organizations')
-        .set({ event_seq: sql<string>`event_seq + ${input.eventCount}` })
+        .set({ event_seq: takeEventIds(input.eventCount) })
         .where('id', '=', input.organizationId)
         // After `h` (Postgres runs CTEs as the query pulls them): rows are locked help desk first,
         // organization second, the order every other writer uses; otherwise a help-desk status

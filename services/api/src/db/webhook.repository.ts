@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ClientRecord, MessageRecord } from '@helpdesk/shared';
+import { JOINED_CLIENT_COLUMNS, joinedClient } from './client.repository.js';
 import { MESSAGE_COLUMNS } from './message.repository.js';
 import type { DB } from './tables.js';
 
@@ -112,11 +113,7 @@ export async function deliveryContent(db: Executor, deliveryId: string): Promise
     .select([
       ...MESSAGE_COLUMNS,
       'h.uuid as help_desk_uuid',
-      'c.uuid as client_uuid',
-      'c.created_at as client_created_at',
-      'c.updated_at as client_updated_at',
-      'c.name as client_name',
-      'c.phone as client_phone',
+      ...JOINED_CLIENT_COLUMNS,
       'o.id as organization_id',
       'o.name as organization_name',
       'd.file_base_url',
@@ -145,13 +142,7 @@ export async function deliveryContent(db: Executor, deliveryId: string): Promise
       status: row.status,
       help_desk_uuid: row.help_desk_uuid,
     },
-    client: {
-      uuid: row.client_uuid,
-      created_at: row.client_created_at,
-      updated_at: row.client_updated_at,
-      name: row.client_name,
-      phone: row.client_phone,
-    },
+    client: joinedClient(row),
   };
 }
 
