@@ -100,6 +100,29 @@ describe('POST /api/receive-message/', () => {
     expect(await helpDesks(org.name)).toHaveLength(1);
   });
 
+  // An agent answers while the client writes: both writers lock the help desk before the
+  // organization (its event sequence); another order deadlocks and answers 500.
+  it('takes agent sends and client messages on one conversation at once, all of them', async () => {
+    const org = await tenant();
+    const first = (await receive(org.key, { client: { name: 'Ana', phone: '88' }, message: 'first' })).json<Json>();
+    const helpDesk = String(first.help_desk);
+    const send = (i: number) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/api/send-message/',
+        payload: { help_desk: helpDesk, message: `agent ${i}` },
+        headers: asKey(org.key),
+      });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2 === 0 ? send(i) : receive(org.key, { client: { name: 'Ana', phone: '88' }, message: `client ${i}` }),
+      ),
+    );
+    expect(answers.map((a) => [a.statusCode, a.json<Json>().help_desk])).toEqual(Array(12).fill([201, helpDesk]));
+    const history = await api.app.inject({ url: `/api/help-desks/${helpDesk}/history/`, headers: asKey(org.key) });
+    expect(history.json<Json[]>()).toHaveLength(13);
+  });
+
   it('takes multipart (client as a JSON part, or as client.name/client.phone fields, a file) and forms', async () => {
     const org = await tenant();
     const asJsonPart = multipartBody([

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { OrganizationRecord } from '@helpdesk/shared';
 import type { DB } from './tables.js';
 
@@ -35,9 +35,13 @@ export async function findOrganizationByName(db: Executor, name: string): Promis
 }
 
 /**
- * Locks the organization's row until the transaction ends: writers that must not race each other
- * within one organization (two inbound messages from a new phone) take turns here.
+ * Makes writers that must not race each other take turns until the transaction ends (two first
+ * messages from one new phone must create one client and one help desk). A transaction-scoped
+ * advisory lock on the pair, not the organization's row: every writer locks the help desk before
+ * the organization (its event sequence), and a row lock taken here first would deadlock with them.
  */
-export async function lockOrganization(db: Executor, organizationId: string): Promise<void> {
-  await db.selectFrom('organizations').select('id').where('id', '=', organizationId).forUpdate().execute();
+export async function lockOrganizationPhone(db: Executor, organizationId: string, phone: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`client-phone:${organizationId}:${phone}`}, 0))`.execute(
+    db,
+  );
 }

@@ -5,7 +5,7 @@ import { serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk
 import { findClientByPhone, insertClient } from '../db/client.repository.js';
 import { createHelpDesk, findOpenHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
 import { insertMessage, type StoredFileInfo } from '../db/message.repository.js';
-import { lockOrganization, type OrganizationRef } from '../db/organization.repository.js';
+import { lockOrganizationPhone, type OrganizationRef } from '../db/organization.repository.js';
 import { enqueueEvents } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
@@ -54,8 +54,7 @@ export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveM
     try {
       answer = await db.transaction().execute(async (trx) => {
         const { organization } = command;
-        // Two first messages from one new phone must not create two clients or two help desks.
-        await lockOrganization(trx, organization.id);
+        await lockOrganizationPhone(trx, organization.id, command.client.phone);
         const clientId =
           (await findClientByPhone(trx, organization.id, command.client.phone)) ??
           (await insertClient(trx, { uuid: randomUUID(), organizationId: organization.id, ...command.client }));
