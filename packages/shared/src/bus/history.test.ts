@@ -81,6 +81,8 @@ describe.each(makers)('%s history', (_name, make) => {
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await bus.history().since(channel, 0, 10)).toEqual({ events: [], complete: false });
     expect(await bus.history().latestId(channel)).toBe(2);
+    // A socket that saw the newest id missed nothing: no resync after an idle night.
+    expect(await bus.history().since(channel, 2, 10)).toEqual({ events: [], complete: true });
   });
 
   it('says incomplete when the kept history no longer reaches back', async () => {

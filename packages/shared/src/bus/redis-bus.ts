@@ -158,13 +158,15 @@ export class RedisBus implements EventBus {
         const key = historyKey(channel);
         // One MULTI: the range and the latest id come from the same moment, so an event appended
         // in between cannot make an up-to-date reader look behind.
-        const [range, latest] = ((await redis
+        const [range, latest, newest] = ((await redis
           .multi()
           .xrange(key, `${afterId + 1}-0`, '+', 'COUNT', limit)
           .xrevrange(key, '+', '-', 'COUNT', 1)
+          .zscore(lastIdKey(channel), LAST_ID_MEMBER)
           .exec()) ?? []) as Array<[Error | null, unknown]>;
         if (range?.[0]) throw range[0];
         if (latest?.[0]) throw latest[0];
+        if (newest?.[0]) throw newest[0];
         const entries = (range?.[1] ?? []) as Array<[string, string[]]>;
         const last = ((latest?.[1] ?? []) as Array<[string, string[]]>)[0];
         const oldest = Date.now() - this.limits.maxAgeMs;
@@ -177,7 +179,9 @@ export class RedisBus implements EventBus {
           kept.push({ id: streamId(entryId), payload });
         }
         if (kept.length > 0 || entries.length > 0) return historyRead(afterId, kept, undefined);
-        return historyRead(afterId, [], last ? streamId(last[0]) : undefined);
+        // The whole stream may have expired while the channel was idle; its newest id outlives it.
+        const newestId = typeof newest?.[1] === 'string' ? Number(newest[1]) : undefined;
+        return historyRead(afterId, [], last ? streamId(last[0]) : newestId);
       },
       latestId: async (channel) => {
         const score = await redis.zscore(lastIdKey(channel), LAST_ID_MEMBER);
