@@ -54,10 +54,15 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
     done(errors ? new ApiError(400, errors) : undefined);
   });
 
-  // Security headers on every answer; the docs page needs its own inline script and styles.
+  // Security headers on every answer; the docs page needs its own inline script and styles, and
+  // must load over plain http too (helmet's upgrade-insecure-requests blanks it there).
   await fastify.register(helmet, {
     contentSecurityPolicy: {
-      directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'"] },
+      directives: {
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'upgrade-insecure-requests': null,
+      },
     },
   });
   if (config.corsOrigins.length > 0) {

@@ -48,7 +48,7 @@ describe('GET /api/schema/', () => {
     expect(list?.parameters).toContainEqual(
       expect.objectContaining({ name: 'organization', in: 'query', required: true }),
     );
-    expect(Object.keys(list?.responses ?? {}).sort()).toEqual(['200', '400', '404']);
+    expect(Object.keys(list?.responses ?? {}).sort()).toEqual(['200', '400', '401', '404', '429']);
 
     const history = doc.paths['/api/help-desks/{uuid}/history/']?.get;
     expect(json(history, '200')).toEqual({ type: 'array', items: ref('Message') });
@@ -75,6 +75,23 @@ describe('GET /api/schema/', () => {
       expect(Object.keys(doc.paths[path] ?? {}).sort()).toEqual(['get', 'post']);
     }
     expect(json(doc.paths['/api/help-desks/']?.post, '201')).toEqual(ref('HelpDesk'));
+  });
+
+  it('documents 401 and 429 on every operation that needs a key, and requires the bearer key', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ path, method, op })),
+    );
+    expect(operations.length).toBeGreaterThan(10);
+    for (const { path, method, op } of operations) {
+      const statuses = Object.keys(op.responses);
+      expect({ path, method, has401: statuses.includes('401'), has429: statuses.includes('429') }).toEqual({
+        path,
+        method,
+        has401: true,
+        has429: true,
+      });
+      expect(json(op, '401')).toEqual(ref('DetailError'));
+    }
   });
 
   it("documents the contract objects with their keys in the contract's order", () => {
@@ -132,6 +149,9 @@ describe('GET /api/schema/docs', () => {
       const res = await api.app.inject({ url: new URL(asset, 'http://localhost/api/schema/docs').pathname });
       expect({ asset, status: res.statusCode }).toEqual({ asset, status: 200 });
     }
+    // A browser told to upgrade would fetch those over https and show a blank page on a plain
+    // http deployment (any host but localhost); TLS belongs to the ingress, not to this header.
+    expect(page.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
   });
 
   it('points the page at this document, and at no outside validator', async () => {

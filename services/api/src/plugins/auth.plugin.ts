@@ -4,6 +4,7 @@ import { hashApiKey } from '../auth/api-key-secret.js';
 import { AUTH_MESSAGES, type Principal } from '../auth/principal.js';
 import { findKeyOwner } from '../db/api-key.repository.js';
 import { detail } from '../http/api-error.js';
+import { errorResponses } from '../routes/error-responses.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,6 +44,13 @@ function unauthorized(message: string) {
 export default fp(
   (app, _options, done) => {
     app.decorateRequest('principal', null);
+    // Every route behind a key can answer 401, and 429 from the per-key rate limit: documented
+    // here once rather than in each route.
+    app.addHook('onRoute', (route) => {
+      if (route.config?.public === true || route.url.startsWith('/api/schema/docs') || route.schema?.hide === true)
+        return;
+      route.schema = { ...route.schema, response: { ...errorResponses(401, 429), ...(route.schema?.response ?? {}) } };
+    });
     app.addHook('onRequest', async (request: FastifyRequest) => {
       if (isPublic(request)) return;
       const header = request.headers.authorization;

@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: field errors {"field": ["..."]}, or {"detail"} for a malformed body',
   401: 'No valid credentials',
+  403: "Needs an administrator's key",
   404: 'Not found',
   405: 'Method not allowed',
   409: 'A request with the same Idempotency-Key is still in progress',
