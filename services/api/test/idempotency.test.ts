@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneIdempotencyKeys } from '../src/db/idempotency.repository.js';
 import { asKey, createConversation, createOrganizationKey, startApi, type ApiHarness } from './api-harness.js';
@@ -77,6 +78,90 @@ describe('Idempotency-Key', () => {
     expect(blank.statusCode).toBe(400);
     // Another request under the key is fine once the failed one left nothing behind.
     expect((await send({ message: 'x', help_desk: helpDesk.uuid }, 'retry-after-failure')).statusCode).toBe(201);
+  });
+
+  it('answers a retry whose body lists the same fields in another order', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'idem-order');
+    const first = await send({ message: 'ordered', help_desk: helpDesk.uuid }, 'order');
+    expect(first.statusCode).toBe(201);
+    const retry = await send({ help_desk: helpDesk.uuid, message: 'ordered' }, 'order');
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toBe(first.body);
+    expect(await messagesIn(helpDesk.uuid)).toBe(1);
+
+    // Nested objects too: receive-message's client.
+    const receive = (payload: object) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/api/receive-message/',
+        payload,
+        headers: { 'idempotency-key': 'order-in' },
+      });
+    const received = await receive({ organization, client: { name: 'Bea', phone: '77' }, message: 'oi' });
+    expect(received.statusCode).toBe(201);
+    const again = await receive({ message: 'oi', client: { phone: '77', name: 'Bea' }, organization });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toBe(received.body);
+  });
+
+  it('lets a retry take over a claim held past its lock, and the first request then creates nothing', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem-takeover');
+    const payload = { message: 'slow', help_desk: helpDesk.uuid };
+    // Holds the help desk's row, so each request stops inside its transaction, before it commits.
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    let locked!: () => void;
+    const rowLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = api.app.db.transaction().execute(async (trx) => {
+      await sql`select 1 from help_desks where uuid = ${helpDesk.uuid} for update`.execute(trx);
+      locked();
+      await blocked;
+    });
+    await rowLocked;
+    const waitingOnLocks = async (count: number) => {
+      for (;;) {
+        const { rows } = await sql<{ n: string }>`
+          select count(*) as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query like '%update "help_desks"%'
+        `.execute(api.app.db);
+        if (Number(rows[0]?.n) >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    const before = await api.traces();
+    const slow = send(payload, 'takeover');
+    await waitingOnLocks(1);
+    // While the first request runs, a retry is told to come back later.
+    const early = await send(payload, 'takeover');
+    expect(early.statusCode).toBe(409);
+    expect(early.json()).toEqual({
+      detail: 'A request with this Idempotency-Key is still in progress; retry later.',
+    });
+    // The first request's process looks dead: its lock period is over.
+    await api.app.db
+      .updateTable('idempotency_keys')
+      .set({ locked_until: sql<string>`now() - interval '1 second'` })
+      .where('key', '=', 'takeover')
+      .execute();
+    const retry = send(payload, 'takeover');
+    await waitingOnLocks(2);
+    unblock();
+    await holder;
+
+    const answers = await Promise.all([slow, retry]);
+    // Whichever reaches its commit first, only the retry (the key's owner now) creates the message.
+    expect(answers.map((a) => a.statusCode)).toEqual([409, 201]);
+    expect(answers[0].json()).toEqual({
+      detail: 'A retry took this Idempotency-Key over while the request was running; nothing was created.',
+    });
+    expect(await messagesIn(helpDesk.uuid)).toBe(1);
+    // One message's events (new_message, update_helpdesk, update_message), not two.
+    expect((await api.traces()).events.length - before.events.length).toBe(3);
+    const later = await send(payload, 'takeover');
+    expect(later.headers['idempotent-replayed']).toBe('true');
+    expect(later.body).toBe(answers[1].body);
   });
 
   it('creates one message when retries race the first request', async () => {

@@ -9,12 +9,20 @@ export type ClaimOutcome =
   | { kind: 'in-progress'; fingerprint: string };
 
 /**
- * Claims (api key, key) for a request, or says what holds it. An expired entry, or a claim whose
- * request never finished within `lockSeconds`, is taken over.
+ * Claims (api key, key) for a request, as `owner` (new for each attempt), or says what holds it.
+ * An expired entry, or a claim whose request never finished within `lockSeconds`, is taken over:
+ * its owner changes, so the attempt that held it can no longer complete it.
  */
 export async function claimIdempotencyKey(
   db: Kysely<DB>,
-  claim: { apiKeyId: string; key: string; fingerprint: string; lockSeconds: number; ttlSeconds: number },
+  claim: {
+    apiKeyId: string;
+    key: string;
+    fingerprint: string;
+    owner: string;
+    lockSeconds: number;
+    ttlSeconds: number;
+  },
   retried = false,
 ): Promise<ClaimOutcome> {
   const taken = await db
@@ -23,6 +31,7 @@ export async function claimIdempotencyKey(
       api_key_id: claim.apiKeyId,
       key: claim.key,
       fingerprint: claim.fingerprint,
+      owner: claim.owner,
       locked_until: sql<string>`now() + make_interval(secs => ${claim.lockSeconds})`,
       expires_at: sql<string>`now() + make_interval(secs => ${claim.ttlSeconds})`,
     })
@@ -31,6 +40,7 @@ export async function claimIdempotencyKey(
         .columns(['api_key_id', 'key'])
         .doUpdateSet({
           fingerprint: claim.fingerprint,
+          owner: claim.owner,
           status_code: null,
           body: null,
           locked_until: sql<string>`now() + make_interval(secs => ${claim.lockSeconds})`,
@@ -66,25 +76,36 @@ export async function claimIdempotencyKey(
   return { kind: 'answered', fingerprint: held.fingerprint, statusCode: held.status_code, body: held.body };
 }
 
-/** Stores the answer, in the transaction that made the change it describes. */
+/**
+ * Stores the answer, in the transaction that made the change it describes, if `owner` still holds
+ * the key. False when a retry took the key over: the caller must roll that transaction back. The
+ * row stays locked until the transaction ends, so a takeover cannot slip in before the commit.
+ */
 export async function completeIdempotencyKey(
   db: Executor,
-  entry: { apiKeyId: string; key: string; statusCode: number; body: string },
-): Promise<void> {
-  await db
+  entry: { apiKeyId: string; key: string; owner: string; statusCode: number; body: string },
+): Promise<boolean> {
+  const done = await db
     .updateTable('idempotency_keys')
     .set({ status_code: entry.statusCode, body: entry.body })
     .where('api_key_id', '=', entry.apiKeyId)
     .where('key', '=', entry.key)
-    .execute();
+    .where('owner', '=', entry.owner)
+    .where('status_code', 'is', null)
+    .executeTakeFirst();
+  return done.numUpdatedRows > 0n;
 }
 
-/** Gives the key up when its request failed without changing anything: a retry runs anew. */
-export async function releaseIdempotencyKey(db: Executor, apiKeyId: string, key: string): Promise<void> {
+/**
+ * Gives the key up when its request failed without changing anything: a retry runs anew. Only
+ * while `owner` holds it: a claim taken over by a retry is the retry's.
+ */
+export async function releaseIdempotencyKey(db: Executor, apiKeyId: string, key: string, owner: string): Promise<void> {
   await db
     .deleteFrom('idempotency_keys')
     .where('api_key_id', '=', apiKeyId)
     .where('key', '=', key)
+    .where('owner', '=', owner)
     .where('status_code', 'is', null)
     .execute();
 }

@@ -102,6 +102,8 @@ export interface IdempotencyKeyTable {
   locked_until: Timestamp;
   expires_at: Timestamp;
   created_at: Timestamp;
+  /** The attempt holding the key: only it may store the answer or give the key up. */
+  owner: string;
 }
 
 export interface DB {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
 import { principalOf } from '../auth/access.js';
@@ -14,6 +14,13 @@ import { detail } from './api-error.js';
 // `Idempotency-Key` (issue 4, item 6): a client that retries a POST whose answer it never got
 // sends the same key, and gets the first answer (same status and body) with nothing created
 // again. Keys are per API key and kept IDEMPOTENCY_TTL_SECONDS.
+//
+// A retry that arrives while the first request is still running gets 409 rather than waiting for
+// it: the client retries later and then gets the stored answer. Only when the first request has
+// held the key for LOCK_SECONDS without answering (its process most likely died) may a retry take
+// the key over and run; each attempt claims the key under its own owner token, and the answer is
+// stored only if that token still holds the key, in the transaction that creates the message. So
+// a first request that was only slow, not dead, rolls back (409) instead of creating a second one.
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -59,13 +66,15 @@ export async function beginIdempotent(
   }
   const apiKeyId = principalOf(request).keyId;
   const fingerprint = createHash('sha256')
-    .update(`${request.method} ${request.routeOptions.url ?? ''}\n${JSON.stringify(asked)}`)
+    .update(`${request.method} ${request.routeOptions.url ?? ''}\n${canonicalJson(asked)}`)
     .digest('hex');
+  const owner = randomUUID();
   maybePrune(app);
   const outcome = await claimIdempotencyKey(app.db, {
     apiKeyId,
     key,
     fingerprint,
+    owner,
     lockSeconds: LOCK_SECONDS,
     ttlSeconds,
   });
@@ -73,9 +82,18 @@ export async function beginIdempotent(
     case 'claimed':
       return {
         kind: 'run',
-        record: (trx, statusCode, body) =>
-          completeIdempotencyKey(trx, { apiKeyId, key, statusCode, body: JSON.stringify(body) }),
-        release: () => releaseIdempotencyKey(app.db, apiKeyId, key),
+        record: async (trx, statusCode, body) => {
+          const owned = await completeIdempotencyKey(trx, {
+            apiKeyId,
+            key,
+            owner,
+            statusCode,
+            body: JSON.stringify(body),
+          });
+          // Thrown inside the transaction: the message and its events roll back with it.
+          if (!owned) throw takenOver();
+        },
+        release: () => releaseIdempotencyKey(app.db, apiKeyId, key, owner),
       };
     case 'answered':
       if (outcome.fingerprint !== fingerprint) throw reused();
@@ -88,6 +106,22 @@ export async function beginIdempotent(
 
 function reused() {
   return detail(422, 'This Idempotency-Key was already used with another request.');
+}
+
+function takenOver() {
+  return detail(409, 'A retry took this Idempotency-Key over while the request was running; nothing was created.');
+}
+
+/**
+ * JSON with every object's keys sorted (recursively), so that the same request written with its
+ * fields in another order has the same fingerprint. Arrays keep their order.
+ */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
 }
 
 function maybePrune(app: FastifyInstance): void {
