@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
+import { bearer, createTenant, post, socketTicket } from '../rest.js';
+import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
 import { runContractScenario } from './contract-scenario.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
@@ -40,6 +42,45 @@ describe('embedded: everything in one process on one port', () => {
   it('speaks the contract on REST and /ws/chat/ through one port', async () => {
     const origin = `127.0.0.1:${server.port}`;
     await runContractScenario(`http://${origin}`, `ws://${origin}`, adminToken);
+  });
+
+  it("revoking a key closes the sockets its tickets opened (4001) and refuses them; others' stay", async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    const wsBase = `ws://127.0.0.1:${server.port}`;
+    const tenant = await createTenant(base, 'revoke', adminToken);
+    const spare = String(
+      (await post(base, `/api/organizations/${tenant.name}/api-keys/`, { name: 'spare' }, adminToken)).key,
+    );
+    const keys = (await (
+      await fetch(`${base}/api/organizations/${tenant.name}/api-keys/`, { headers: bearer(adminToken) })
+    ).json()) as Array<{ uuid: string; name: string }>;
+    const agents = keys.find((k) => k.name === 'agents')!;
+    const ticket = await socketTicket(base, tenant.name, tenant.key);
+    const revoked = await RecordingSocket.open(`${wsBase}/ws/chat/${tenant.name}/?token=${ticket}`);
+    const kept = await RecordingSocket.open(
+      `${wsBase}/ws/chat/${tenant.name}/?token=${await socketTicket(base, tenant.name, spare)}`,
+    );
+    const closed = new Promise<number>((resolve) => revoked.ws.once('close', resolve));
+
+    const deleted = await fetch(`${base}/api/organizations/${tenant.name}/api-keys/${agents.uuid}/`, {
+      method: 'DELETE',
+      headers: bearer(adminToken),
+    });
+    expect(deleted.status).toBe(204);
+    expect(await closed).toBe(4001);
+    expect(await upgradeRefusal(`${wsBase}/ws/chat/${tenant.name}/?token=${ticket}`)).toEqual({
+      status: 401,
+      body: { detail: 'Invalid or expired ticket.' },
+    });
+    const refusedTicket = await fetch(`${base}/api/ws-tickets/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(tenant.key) },
+      body: JSON.stringify({ organization: tenant.name }),
+    });
+    expect(refusedTicket.status).toBe(401);
+    await post(base, '/api/send-message/', { help_desk: tenant.helpDesk.uuid, message: 'still live' }, spare);
+    expect((await kept.waitForFrames(1))[0]).toContain('still live');
+    kept.close();
   });
 
   it("serves the api's and the gateway's metrics together on the metrics port", async () => {

@@ -11,6 +11,12 @@ export interface TicketClaims {
   exp: number;
   /** Random, so two tickets issued in the same second differ. */
   jti: string;
+  /**
+   * The uuid of the API key the ticket was issued to: when that key is revoked, gateways close
+   * the sockets its tickets opened and refuse its tickets still unexpired. Absent in tickets
+   * issued before keys were named in them.
+   */
+  kid?: string;
 }
 
 export type TicketCheck =
@@ -26,11 +32,13 @@ export function issueTicket(
   organization: string,
   ttlSeconds: number,
   nowMs = Date.now(),
+  keyId?: string,
 ): { token: string; claims: TicketClaims } {
   const claims: TicketClaims = {
     org: organization,
     exp: Math.floor(nowMs / 1000) + ttlSeconds,
     jti: randomBytes(9).toString('base64url'),
+    ...(keyId === undefined ? {} : { kid: keyId }),
   };
   const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return { token: `${body}.${sign(secret, body).toString('base64url')}`, claims };
@@ -61,9 +69,18 @@ export function verifyTicket(secret: string, token: string, organization: string
 function isClaims(value: unknown): value is TicketClaims {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.org === 'string' && typeof v.exp === 'number' && Number.isFinite(v.exp) && typeof v.jti === 'string';
+  return (
+    typeof v.org === 'string' &&
+    typeof v.exp === 'number' &&
+    Number.isFinite(v.exp) &&
+    typeof v.jti === 'string' &&
+    (v.kid === undefined || typeof v.kid === 'string')
+  );
 }
 
 /** Shortest SECRET_KEY accepted: 32 characters, the HMAC-SHA256 key size in bytes. */
 export const MIN_SECRET_KEY_LENGTH = 32;
 export const SECRET_KEY_PURPOSE = 'the secret the api signs socket tickets with (the same value for api and gateways)';
+
+/** The longest ticket lifetime the api may be configured with (WS_TICKET_TTL_SECONDS). */
+export const MAX_TICKET_TTL_SECONDS = 3600;

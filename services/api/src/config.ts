@@ -1,7 +1,14 @@
 import { tmpdir } from 'node:os';
 import type { S3FileStoreOptions } from './storage/s3-file-store.js';
 import { join } from 'node:path';
-import { ConfigReader, MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE, Secret, type Env } from '@helpdesk/shared';
+import {
+  ConfigReader,
+  MAX_TICKET_TTL_SECONDS,
+  MIN_SECRET_KEY_LENGTH,
+  SECRET_KEY_PURPOSE,
+  Secret,
+  type Env,
+} from '@helpdesk/shared';
 
 export interface ApiConfig {
   host: string;
@@ -86,10 +93,12 @@ export interface ApiConfig {
 export interface LoadApiConfigOptions {
   /** Command-line tools (migrate, create-admin) sign no tickets, so they do not need SECRET_KEY. */
   secretKeyOptional?: boolean;
+  /** A reader that already read a tool's own variables, so one ConfigError names every bad one. */
+  reader?: ConfigReader;
 }
 
 export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOptions = {}): ApiConfig {
-  const read = new ConfigReader(env);
+  const read = options.reader ?? new ConfigReader(env);
   const dataDir = read.string('DATA_DIR', './.data');
 
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -167,7 +176,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
           ? new Secret('')
           : read.secret('SECRET_KEY', MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE),
       adminToken: adminToken === undefined ? undefined : new Secret(adminToken),
-      ticketTtlSeconds: read.int('WS_TICKET_TTL_SECONDS', 60, 5, 3600),
+      ticketTtlSeconds: read.int('WS_TICKET_TTL_SECONDS', 60, 5, MAX_TICKET_TTL_SECONDS),
     },
     rateLimit: {
       max: read.int('RATE_LIMIT_MAX', 1200, 0),
@@ -223,7 +232,18 @@ function isKnownTimeZone(zone: string): boolean {
   }
 }
 
+/** The api's configuration plus what only the command-line tools read. */
+export interface ToolConfig extends ApiConfig {
+  /**
+   * How long `pnpm migrate` keeps trying to reach the database before it gives up: a migration
+   * Job or compose service may start before Postgres accepts connections. 0: one try.
+   */
+  migrateWaitSeconds: number;
+}
+
 /** The configuration of command-line tools (migrate, create-admin), from the process environment. */
-export function loadToolConfig(): ApiConfig {
-  return loadApiConfig(process.env, { secretKeyOptional: true });
+export function loadToolConfig(env: Env = process.env): ToolConfig {
+  const read = new ConfigReader(env);
+  const migrateWaitSeconds = read.int('MIGRATE_WAIT_SECONDS', 60, 0, 3600);
+  return { ...loadApiConfig(env, { secretKeyOptional: true, reader: read }), migrateWaitSeconds };
 }

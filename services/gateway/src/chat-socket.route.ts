@@ -9,7 +9,7 @@ import type { GatewayStats } from './gateway-stats.js';
 import { sendDetail } from './http-response.js';
 import { LAST_EVENT_ID_DETAIL, lastEventIdOf } from './last-event-id.js';
 import type { OrganizationTopics } from './organization-topics.js';
-import { presentedTicket, TicketChecker } from './socket-ticket.js';
+import { presentedTicket, type TicketChecker } from './socket-ticket.js';
 import type { Replay, TopicFeed } from './topic-feed.js';
 import { uWS } from './uws-native.js';
 import type { SocketRegistry } from './socket-registry.js';
@@ -39,6 +39,8 @@ export interface ChatSocketData {
   replay: Replay<ChatSocket> | undefined;
   /** First socket of its organization here: the topic's newest id, read before subscribing. */
   floor: number | undefined;
+  /** The uuid of the API key its ticket was issued to, if the ticket names it. */
+  keyId: string | undefined;
 }
 
 export type ChatSocket = WebSocket<ChatSocketData>;
@@ -52,6 +54,7 @@ export interface ChatSocketRouteOptions {
   logger: Logger;
   stats: GatewayStats;
   rateLimiter: ConnectionRateLimiter;
+  tickets: TicketChecker;
   /** Wall clock, in ms, for ticket expiry. */
   now(): number;
   isDraining(): boolean;
@@ -86,8 +89,7 @@ function allHeaderValues(req: HttpRequest, name: string): string {
 }
 
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
-  const { config, topics, feed, guard, registry, logger, stats, rateLimiter } = options;
-  const tickets = new TicketChecker(config.secretKey.reveal());
+  const { config, topics, feed, guard, registry, logger, stats, rateLimiter, tickets } = options;
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     // Registered before anything else: the client may vanish while we wait for the bus.
@@ -123,10 +125,11 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       sendDetail(res, 503, DETAILS.draining);
       return;
     }
-    const ticketProblem = tickets.refusal(ticket.token, organization, options.now());
-    if (ticketProblem) {
-      stats.refused[ticketProblem.reason] += 1;
-      sendDetail(res, ticketProblem.status, ticketProblem.detail, ticketProblem.status === 401 ? TICKET_CHALLENGE : {});
+    const admission = tickets.admit(ticket.token, organization, options.now());
+    if (admission.refusal) {
+      const { reason, status, detail } = admission.refusal;
+      stats.refused[reason] += 1;
+      sendDetail(res, status, detail, status === 401 ? TICKET_CHALLENGE : {});
       return;
     }
     if (lastEventId === null) {
@@ -154,6 +157,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       lastEventId,
       replay: undefined,
       floor: undefined,
+      keyId: admission.claims.kid,
     };
     // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
     // topic hold (given back in `close`). Never inside res.cork(), even after an await: this uWS

@@ -14,10 +14,16 @@ export const CLOSE_CODES = {
   slowConsumer: 4008,
   /** RFC 6455 §7.4.1 "Internal Error": a replay failed unexpectedly (a bug); reconnect. */
   internalError: 1011,
+  /**
+   * Ours: the API key the socket's ticket was issued to was revoked. A new ticket needs a valid
+   * key; reconnecting with the same ticket is refused (401).
+   */
+  keyRevoked: 4001,
 } as const;
 
 export const CLOSE_REASONS = {
   serviceRestart: 'Service restart',
   slowConsumer: 'Slow consumer',
   internalError: 'Internal error',
+  keyRevoked: 'API key revoked',
 } as const;

@@ -100,6 +100,11 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
     'Sockets closed with 4008 because their outgoing buffer stayed over WS_MAX_BACKPRESSURE_BYTES (or a replay overflowed).',
     () => stats.slowConsumers,
   );
+  counter(
+    'revoked_key_closes_total',
+    'Sockets closed with 4001 because the API key their ticket was issued to was revoked.',
+    () => stats.revokedKeyCloses,
+  );
   labelledCounter(
     'upgrades_refused_total',
     'Socket upgrades refused, by reason (rate_limited: WS_CONNECT_RATE_PER_IP).',

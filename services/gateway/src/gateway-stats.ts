@@ -25,6 +25,8 @@ export class GatewayStats {
   framesPublished = 0;
   /** Bus payloads not forwarded because their id was forwarded already. */
   duplicatesDropped = 0;
+  /** Sockets closed because the API key their ticket was issued to was revoked. */
+  revokedKeyCloses = 0;
   readonly replays: ReplayStats = emptyReplayStats();
   /** The bus lost its connection and subscribed again (Redis restarted or unreachable for a while). */
   resubscribes = 0;
@@ -38,6 +40,7 @@ export class GatewayStats {
     ticketInvalid: 0,
     ticketExpired: 0,
     ticketOtherOrganization: 0,
+    ticketKeyRevoked: 0,
     badLastEventId: 0,
     gatewayFull: 0,
     organizationFull: 0,
@@ -52,6 +55,7 @@ export class GatewayStats {
       eventsForwarded: this.eventsForwarded,
       framesPublished: this.framesPublished,
       duplicatesDropped: this.duplicatesDropped,
+      revokedKeyCloses: this.revokedKeyCloses,
       replays: { ...this.replays, resyncs: { ...this.replays.resyncs } },
       resubscribes: this.resubscribes,
       gapFills: { ...this.gapFills, resyncs: { ...this.gapFills.resyncs } },

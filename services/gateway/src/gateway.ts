@@ -1,4 +1,10 @@
-import { ERROR_MESSAGES, type BusPayload, type EventBus } from '@helpdesk/shared';
+import {
+  decodeKeyRevoked,
+  ERROR_MESSAGES,
+  keyRevocationsChannel,
+  type BusPayload,
+  type EventBus,
+} from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
@@ -14,7 +20,9 @@ import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
 import { sendDetail } from './http-response.js';
 import { OrganizationTopics } from './organization-topics.js';
 import { SharedHistoryReads } from './missed-events.js';
+import { RevokedKeys } from './revoked-keys.js';
 import { SocketRegistry } from './socket-registry.js';
+import { TicketChecker } from './socket-ticket.js';
 import { TopicFeed, type ReplayCloseReason } from './topic-feed.js';
 import { assertNativeUws, uWS } from './uws-native.js';
 
@@ -101,7 +109,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     logger,
   });
-  const subscriber = bus.subscriber((channel: string, payload: BusPayload) => feed.deliver(channel, payload));
+  const revokedKeys = new RevokedKeys();
+  const tickets = new TicketChecker(config.secretKey.reveal(), undefined, revokedKeys);
+  const revocations = keyRevocationsChannel(config.redisPrefix);
+  const closeSocketsOfRevokedKey = (payload: BusPayload): void => {
+    const keyUuid = decodeKeyRevoked(payload);
+    if (keyUuid === undefined) return;
+    revokedKeys.add(keyUuid, now());
+    let closed = 0;
+    for (const ws of registry.allSockets()) {
+      if (ws.getUserData().keyId !== keyUuid) continue;
+      ws.end(CLOSE_CODES.keyRevoked, CLOSE_REASONS.keyRevoked);
+      closed += 1;
+    }
+    stats.revokedKeyCloses += closed;
+    logger.info({ key: keyUuid, closedSockets: closed }, 'API key revoked: its sockets closed');
+  };
+  const subscriber = bus.subscriber((channel: string, payload: BusPayload) => {
+    if (channel === revocations) closeSocketsOfRevokedKey(payload);
+    else feed.deliver(channel, payload);
+  });
   const topics = new OrganizationTopics({ subscriber, logger });
   subscriber.onResubscribed(() => {
     stats.resubscribes += 1;
@@ -125,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       logger,
       stats,
       rateLimiter,
+      tickets,
       now,
       isDraining: () => draining,
     }),
@@ -137,12 +165,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let listenSocket: us_listen_socket;
   try {
-    // One round trip through the subscriber before taking traffic: a gateway whose bus does not
-    // answer should not accept sockets. It also keeps the first organization's SUBSCRIBE out of
-    // the connection's handshake, where ioredis >= 5.8.2 loses its messages (redis/ioredis#2037).
-    const probe = `${config.redisPrefix}gateway:startup`;
-    await subscriber.subscribe(probe);
-    await subscriber.unsubscribe(probe);
+    // Key revocations, for as long as the gateway runs; subscribed before taking traffic, which is
+    // also a round trip through the subscriber: a gateway whose bus does not answer accepts no
+    // sockets. It keeps the first organization's SUBSCRIBE out of the connection's handshake,
+    // where ioredis >= 5.8.2 loses its messages (redis/ioredis#2037).
+    await subscriber.subscribe(revocations);
     listenSocket = await listen(app, config.host, config.port);
   } catch (error) {
     await subscriber.close();

@@ -1,4 +1,5 @@
-import { verifyTicket, type TicketClaims } from '@helpdesk/shared';
+import { verifyTicket, type TicketCheck, type TicketClaims } from '@helpdesk/shared';
+import { RevokedKeys } from './revoked-keys.js';
 
 // Socket tickets at the upgrade (issue 3, item 4). The api signs a short-lived ticket naming one
 // organization; the socket presents it and the gateway checks it with the shared secret alone.
@@ -48,7 +49,8 @@ export const TICKET_DETAILS = {
   otherOrganization: 'This ticket is for another organization.',
 } as const;
 
-export type TicketRefusalReason = 'ticketMissing' | 'ticketInvalid' | 'ticketExpired' | 'ticketOtherOrganization';
+export type TicketRefusalReason =
+  'ticketMissing' | 'ticketInvalid' | 'ticketExpired' | 'ticketOtherOrganization' | 'ticketKeyRevoked';
 
 export interface TicketRefusal {
   status: 401 | 403;
@@ -65,7 +67,18 @@ const REFUSALS = {
   // Counted apart: a burst of these points at clock skew between api and gateways.
   expired: { status: 401, detail: TICKET_DETAILS.invalid, reason: 'ticketExpired' },
   otherOrganization: { status: 403, detail: TICKET_DETAILS.otherOrganization, reason: 'ticketOtherOrganization' },
+  // Its key was revoked after the ticket was issued: as invalid as a forged one to the client.
+  keyRevoked: { status: 401, detail: TICKET_DETAILS.invalid, reason: 'ticketKeyRevoked' },
 } as const satisfies Record<string, TicketRefusal>;
+
+export type TicketAdmission = { refusal: TicketRefusal } | { refusal: undefined; claims: TicketClaims };
+
+const REASONS: Record<Extract<TicketCheck, { ok: false }>['reason'], TicketRefusal> = {
+  malformed: REFUSALS.invalid,
+  'bad-signature': REFUSALS.invalid,
+  expired: REFUSALS.expired,
+  'wrong-organization': REFUSALS.otherOrganization,
+};
 
 /**
  * Checks the tickets presented at upgrades. Many sockets present the same ticket (a client's
@@ -82,34 +95,33 @@ export class TicketChecker {
   constructor(
     private readonly secret: string,
     private readonly maxEntries = VERIFIED_TICKETS_MAX,
+    private readonly revoked: RevokedKeys = new RevokedKeys(),
   ) {}
 
   /** Why a ticket does not open a socket of `organization`, or undefined when it does. */
   refusal(token: string | undefined, organization: string, nowMs: number): TicketRefusal | undefined {
-    if (token === undefined) return REFUSALS.missing;
-    const known = this.verified.get(token);
-    if (known) {
+    return this.admit(token, organization, nowMs).refusal;
+  }
+
+  /** The ticket's claims when it opens a socket of `organization`, else why not. */
+  admit(token: string | undefined, organization: string, nowMs: number): TicketAdmission {
+    if (token === undefined) return { refusal: REFUSALS.missing };
+    let claims = this.verified.get(token);
+    if (claims) {
       // The same answers, in the same order, as verifyTicket for a ticket whose signature holds.
-      if (known.exp * 1000 <= nowMs) {
+      if (claims.exp * 1000 <= nowMs) {
         this.verified.delete(token);
-        return REFUSALS.expired;
+        return { refusal: REFUSALS.expired };
       }
-      return known.org === organization ? undefined : REFUSALS.otherOrganization;
+      if (claims.org !== organization) return { refusal: REFUSALS.otherOrganization };
+    } else {
+      const check = verifyTicket(this.secret, token, organization, nowMs);
+      if (!check.ok) return { refusal: REASONS[check.reason] };
+      claims = check.claims;
+      this.remember(token, claims);
     }
-    const check = verifyTicket(this.secret, token, organization, nowMs);
-    if (check.ok) {
-      this.remember(token, check.claims);
-      return undefined;
-    }
-    switch (check.reason) {
-      case 'malformed':
-      case 'bad-signature':
-        return REFUSALS.invalid;
-      case 'expired':
-        return REFUSALS.expired;
-      case 'wrong-organization':
-        return REFUSALS.otherOrganization;
-    }
+    if (this.revoked.has(claims.kid, nowMs)) return { refusal: REFUSALS.keyRevoked };
+    return { refusal: undefined, claims };
   }
 
   /** Tickets remembered (a gauge, and for tests). */

@@ -1,5 +1,12 @@
 import http from 'node:http';
-import { organizationChannel, RedisBus, type EventPublisher } from '@helpdesk/shared';
+import { randomUUID } from 'node:crypto';
+import {
+  encodeKeyRevoked,
+  keyRevocationsChannel,
+  organizationChannel,
+  RedisBus,
+  type EventPublisher,
+} from '@helpdesk/shared';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../../../test/test-env.js';
@@ -40,8 +47,9 @@ function channelOf(gateway: TestGateway, organization: string): string {
   return organizationChannel(gateway.config.redisPrefix, organization);
 }
 
+/** The organizations' channels the gateway is subscribed to (not its key-revocations channel). */
 async function subscribedChannels(gateway: TestGateway): Promise<string[]> {
-  return (await observer.pubsub('CHANNELS', `${gateway.config.redisPrefix}*`)) as string[];
+  return (await observer.pubsub('CHANNELS', `${gateway.config.redisPrefix}org:*`)) as string[];
 }
 
 describe('fan-out', () => {
@@ -250,6 +258,32 @@ describe('socket tickets', () => {
     });
   });
 
+  it("closes the sockets of a revoked key's tickets with 4001, refuses its tickets, and keeps the others", async () => {
+    const [revokedKey, otherKey] = [randomUUID(), randomUUID()];
+    const revokedTicket = ticketFor('acme', { keyId: revokedKey });
+    const revokedSockets = await Promise.all([
+      TestClient.connect(served.chat('acme', { token: revokedTicket })),
+      TestClient.connect(served.chat('globex', { token: ticketFor('globex', { keyId: revokedKey }) })),
+    ]);
+    const kept = await Promise.all([
+      TestClient.connect(served.chat('acme', { token: ticketFor('acme', { keyId: otherKey }) })),
+      TestClient.connect(served.chat('acme')), // a ticket that names no key
+    ]);
+    await publisher.publish(keyRevocationsChannel(served.config.redisPrefix), encodeKeyRevoked(revokedKey));
+    for (const client of revokedSockets) {
+      expect(await client.closed).toEqual({ code: CLOSE_CODES.keyRevoked, reason: 'API key revoked' });
+    }
+    // Unexpired, and seen before (remembered as verified): refused all the same.
+    expect(await refusedUpgrade(served.chat('acme', { token: revokedTicket }))).toMatchObject({
+      status: 401,
+      body: DETAIL_INVALID,
+    });
+    const frame = sampleEnvelope('still here');
+    await publisher.publish(channelOf(served, 'acme'), frame);
+    for (const client of kept) expect((await client.waitForFrames(1))[0]?.data.toString()).toBe(frame);
+    await Promise.all(kept.map((client) => client.close()));
+  });
+
   it('opens with a valid ticket in the query, selecting no protocol', async () => {
     const client = await TestClient.connect(served.chat('acme'));
     expect(client.socket.protocol).toBe('');
@@ -384,6 +418,7 @@ describe('health and drain', () => {
     await closing;
     keepAlive.destroy();
     expect(await subscribedChannels(draining)).toEqual([]);
+    expect(await observer.pubsub('CHANNELS', `${draining.config.redisPrefix}*`)).toEqual([]);
     await expect(fetch(draining.http('/healthz'))).rejects.toThrow();
   });
 });

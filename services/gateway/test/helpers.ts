@@ -39,12 +39,14 @@ export interface TicketOptions {
   /** When the ticket is issued. */
   nowMs?: number;
   secret?: string;
+  /** The uuid of the API key the ticket is issued to. */
+  keyId?: string;
 }
 
 /** A socket ticket as the api would issue it (POST /api/ws-tickets/). */
 export function ticketFor(organization: string, options: TicketOptions = {}): string {
-  const { ttlSeconds = 60, nowMs = Date.now(), secret = TEST_SECRET_KEY } = options;
-  return issueTicket(secret, organization, ttlSeconds, nowMs).token;
+  const { ttlSeconds = 60, nowMs = Date.now(), secret = TEST_SECRET_KEY, keyId } = options;
+  return issueTicket(secret, organization, ttlSeconds, nowMs, keyId).token;
 }
 
 export interface TestGateway {

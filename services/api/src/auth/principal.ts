@@ -1,7 +1,7 @@
 /** Who a request acts for, from its API key. */
 export type Principal =
-  | { kind: 'admin'; keyId: string }
-  | { kind: 'organization'; keyId: string; organizationId: string; organizationName: string };
+  | { kind: 'admin'; keyId: string; keyUuid: string }
+  | { kind: 'organization'; keyId: string; keyUuid: string; organizationId: string; organizationName: string };
 
 export const AUTH_MESSAGES = {
   notProvided: 'Authentication credentials were not provided.',

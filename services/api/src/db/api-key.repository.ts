@@ -12,6 +12,8 @@ export interface ApiKeyRecord {
 /** The holder of a valid key, as the auth hook sees it. */
 export interface KeyOwner {
   keyId: string;
+  /** Named in the socket tickets issued to the key, so its revocation can close their sockets. */
+  keyUuid: string;
   /** null for an administrator's key. */
   organizationId: string | null;
   organizationName: string | null;
@@ -28,46 +30,66 @@ export async function insertApiKey(
     .executeTakeFirstOrThrow();
 }
 
-/** Makes sure an administrator key with this hash exists and is not revoked (ADMIN_TOKEN bootstrap). */
+/**
+ * Makes sure an administrator key with this hash exists and is not revoked (ADMIN_TOKEN
+ * bootstrap), and revokes the administrator keys an earlier value of the same name bootstrapped:
+ * changing ADMIN_TOKEN rotates it. Answers the uuids revoked.
+ */
 export async function ensureAdminKey(
-  db: Executor,
+  db: Kysely<DB>,
   key: { uuid: string; name: string; keyHash: string },
-): Promise<void> {
-  await db
-    .insertInto('api_keys')
-    .values({ uuid: key.uuid, organization_id: null, name: key.name, key_hash: key.keyHash })
-    .onConflict((oc) =>
-      oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.organization_id', 'is', null),
-    )
-    .execute();
+): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('api_keys')
+      .values({ uuid: key.uuid, organization_id: null, name: key.name, key_hash: key.keyHash })
+      .onConflict((oc) =>
+        oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.organization_id', 'is', null),
+      )
+      .execute();
+    const revoked = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: sql<string>`now()` })
+      .where('organization_id', 'is', null)
+      .where('name', '=', key.name)
+      .where('key_hash', '!=', key.keyHash)
+      .where('revoked_at', 'is', null)
+      .returning('uuid')
+      .execute();
+    return revoked.map((r) => r.uuid);
+  });
 }
 
 export async function findKeyOwner(db: Executor, keyHash: string): Promise<KeyOwner | undefined> {
   return db
     .selectFrom('api_keys as k')
     .leftJoin('organizations as o', 'o.id', 'k.organization_id')
-    .select(['k.id as keyId', 'k.organization_id as organizationId', 'o.name as organizationName'])
+    .select(['k.id as keyId', 'k.uuid as keyUuid', 'k.organization_id as organizationId', 'o.name as organizationName'])
     .where('k.key_hash', '=', keyHash)
     .where('k.revoked_at', 'is', null)
     .executeTakeFirst();
 }
 
-export async function listApiKeys(db: Executor, organizationId: string): Promise<ApiKeyRecord[]> {
+/** The active keys of an organization, or the administrators' (null). */
+export async function listApiKeys(db: Executor, organizationId: string | null): Promise<ApiKeyRecord[]> {
   return db
     .selectFrom('api_keys')
     .select(['uuid', 'name', 'created_at'])
-    .where('organization_id', '=', organizationId)
+    .where('organization_id', organizationId === null ? 'is' : '=', organizationId)
     .where('revoked_at', 'is', null)
     .orderBy('id')
     .execute();
 }
 
-/** Revokes at once; true when an active key of the organization was revoked. */
-export async function revokeApiKey(db: Executor, organizationId: string, uuid: string): Promise<boolean> {
+/**
+ * Revokes at once an active key of the organization, or an administrator's (null); true when one
+ * was revoked.
+ */
+export async function revokeApiKey(db: Executor, organizationId: string | null, uuid: string): Promise<boolean> {
   const result = await db
     .updateTable('api_keys')
     .set({ revoked_at: sql<string>`now()` })
-    .where('organization_id', '=', organizationId)
+    .where('organization_id', organizationId === null ? 'is' : '=', organizationId)
     .where('uuid', '=', uuid)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();

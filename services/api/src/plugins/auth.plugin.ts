@@ -61,10 +61,11 @@ export default fp(
       if (!owner) throw unauthorized(AUTH_MESSAGES.invalidKey);
       request.principal =
         owner.organizationId === null || owner.organizationName === null
-          ? { kind: 'admin', keyId: owner.keyId }
+          ? { kind: 'admin', keyId: owner.keyId, keyUuid: owner.keyUuid }
           : {
               kind: 'organization',
               keyId: owner.keyId,
+              keyUuid: owner.keyUuid,
               organizationId: owner.organizationId,
               organizationName: owner.organizationName,
             };

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { EventPublisher } from '@helpdesk/shared';
 import type { ApiConfig } from '../config.js';
+import { KeyRevocationAnnouncer } from '../events/key-revocation-announcer.js';
 import { OutboxRelay } from '../events/outbox-relay.js';
 import { trackOutboxRelay } from './metrics.plugin.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership, type RelayLeadership } from '../events/relay-leadership.js';
@@ -9,6 +10,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Publishes committed outbox events; nudge it after a commit that added some. */
     relay: OutboxRelay;
+    /** Tells the gateways a key was revoked, so they close its sockets. */
+    keyRevocations: KeyRevocationAnnouncer;
   }
 }
 
@@ -52,7 +55,14 @@ export default fp<EventsPluginOptions>(
     relay.start();
     trackOutboxRelay(relay);
     app.decorate('relay', relay);
+    const keyRevocations = new KeyRevocationAnnouncer(
+      publisher,
+      options.channelPrefix,
+      app.log.child({ component: 'key-revocations' }),
+    );
+    app.decorate('keyRevocations', keyRevocations);
     app.addHook('onClose', async () => {
+      keyRevocations.close();
       await relay.close(options.closeTimeoutMs);
       await publisher.close();
     });

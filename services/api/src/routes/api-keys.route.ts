@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type TObject } from '@sinclair/typebox';
 import { CreateApiKeyBody, OrganizationParams, pgTimestampToIso } from '@helpdesk/shared';
 import { requireAdmin } from '../auth/access.js';
 import { generateApiKey, hashApiKey } from '../auth/api-key-secret.js';
@@ -10,29 +11,61 @@ import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';
 
-const KEYS_PATH = '/api/organizations/:name/api-keys/';
+/** Whose keys a path manages: an organization's, or the administrators' (null). */
+interface KeyScope {
+  path: string;
+  /** What the summaries call the keys. */
+  whose: string;
+  params: TObject;
+  /** The organization's id, or null for administrator keys; throws 404 for an unknown one. */
+  owner(app: FastifyInstance, request: FastifyRequest): Promise<string | null>;
+}
 
-/** Administration (ours): an organization's API keys. The secret is answered once, at creation. */
+const ORGANIZATION_KEYS: KeyScope = {
+  path: '/api/organizations/:name/api-keys/',
+  whose: "an organization's",
+  params: OrganizationParams,
+  owner: async (app, request) =>
+    (await requireOrganization(app, request, (request.params as { name: string }).name)).id,
+};
+
+const ADMIN_KEYS: KeyScope = {
+  path: '/api/admin-keys/',
+  whose: "administrators'",
+  params: Type.Object({}),
+  owner: () => Promise.resolve(null),
+};
+
+/**
+ * Administration (ours): API keys, an organization's or the administrators'. The secret is
+ * answered once, at creation. A revoked key stops working at once on every replica (looked up per
+ * request), and the gateways close the sockets its tickets opened.
+ */
 const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
+  for (const scope of [ORGANIZATION_KEYS, ADMIN_KEYS]) registerKeyRoutes(app, scope);
+  done();
+};
+
+function registerKeyRoutes(app: FastifyInstance, scope: KeyScope): void {
   app.post(
-    KEYS_PATH,
+    scope.path,
     {
       schema: {
         tags: ['administration'],
-        summary: 'Create an API key for an organization (administrator)',
-        params: OrganizationParams,
+        summary: `Create an API key, ${scope.whose} (administrator)`,
+        params: scope.params,
         body: CreateApiKeyBody,
         response: { 201: Type.Ref('CreatedApiKey'), ...errorResponses(400, 401, 403, 404, 415) },
       },
     },
     async (request, reply) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request, request.params.name);
+      const owner = await scope.owner(app, request);
       const key = generateApiKey();
       const record = await insertApiKey(app.db, {
         uuid: randomUUID(),
-        organizationId: organization.id,
-        name: request.body.name,
+        organizationId: owner,
+        name: (request.body as CreateApiKeyBody).name,
         keyHash: hashApiKey(key),
       });
       return reply
@@ -42,31 +75,30 @@ const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   );
 
   app.get(
-    KEYS_PATH,
+    scope.path,
     {
       schema: {
         tags: ['administration'],
-        summary: "An organization's active API keys, without secrets (administrator)",
-        params: OrganizationParams,
+        summary: `Active API keys, ${scope.whose}, without secrets (administrator)`,
+        params: scope.params,
         response: { 200: Type.Array(Type.Ref('ApiKey')), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request, request.params.name);
-      const keys = await listApiKeys(app.db, organization.id);
+      const keys = await listApiKeys(app.db, await scope.owner(app, request));
       return keys.map((k) => ({ uuid: k.uuid, name: k.name, created_at: pgTimestampToIso(k.created_at) }));
     },
   );
-  methodNotAllowed(app, KEYS_PATH, ['GET', 'POST']);
+  methodNotAllowed(app, scope.path, ['GET', 'POST']);
 
   app.delete(
-    `${KEYS_PATH}:uuid/`,
+    `${scope.path}:uuid/`,
     {
       schema: {
         tags: ['administration'],
-        summary: 'Revoke an API key at once (administrator)',
-        params: Type.Object({ name: OrganizationParams.properties.name, uuid: Type.String({ format: 'uuid' }) }),
+        summary: `Revoke an API key at once, ${scope.whose} (administrator)`,
+        params: Type.Object({ ...scope.params.properties, uuid: Type.String({ format: 'uuid' }) }),
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
       attachValidation: true,
@@ -74,13 +106,14 @@ const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     async (request, reply) => {
       requireAdmin(request);
       if (request.validationError) throw notFound();
-      const organization = await requireOrganization(app, request, request.params.name);
-      if (!(await revokeApiKey(app.db, organization.id, request.params.uuid))) throw notFound();
+      const owner = await scope.owner(app, request);
+      const { uuid } = request.params as { uuid: string };
+      if (!(await revokeApiKey(app.db, owner, uuid))) throw notFound();
+      await app.keyRevocations.announce(uuid);
       return reply.code(204).send(null);
     },
   );
-  methodNotAllowed(app, `${KEYS_PATH}:uuid/`, ['DELETE']);
-  done();
-};
+  methodNotAllowed(app, `${scope.path}:uuid/`, ['DELETE']);
+}
 
 export default apiKeysRoute;

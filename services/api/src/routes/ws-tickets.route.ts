@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateWsTicketBody, issueTicket } from '@helpdesk/shared';
+import { principalOf } from '../auth/access.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from './organization-lookup.js';
@@ -27,7 +28,14 @@ const wsTicketsRoute: FastifyPluginCallbackTypebox<WsTicketsRouteOptions> = (app
     },
     async (request, reply) => {
       const organization = await requireOrganization(app, request, request.body.organization);
-      const { token, claims } = issueTicket(options.secretKey, organization.name, options.ttlSeconds);
+      const { keyUuid } = principalOf(request);
+      const { token, claims } = issueTicket(
+        options.secretKey,
+        organization.name,
+        options.ttlSeconds,
+        Date.now(),
+        keyUuid,
+      );
       const expiresAt = new Date(claims.exp * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00');
       return reply.code(201).send({ token, expires_at: expiresAt });
     },

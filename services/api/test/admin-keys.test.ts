@@ -1,0 +1,102 @@
+import { encodeKeyRevoked, keyRevocationsChannel, verifyTicket } from '@helpdesk/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asKey,
+  createOrganization,
+  createOrganizationKey,
+  startApi,
+  uniqueName,
+  type ApiHarness,
+} from './api-harness.js';
+
+// Administrator keys are keys like the organizations': listed, created and revoked by an
+// administrator; ADMIN_TOKEN rotates by changing its value. A revoked key's uuid is announced to
+// the gateways, which close the sockets its tickets opened (the tickets name it).
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+type Key = { uuid: string; name: string; created_at: string };
+
+const listAdminKeys = async (key = api.adminToken) =>
+  (await api.app.inject({ url: '/api/admin-keys/', headers: asKey(key) })).json<Key[]>();
+
+describe('administrator keys', () => {
+  it('are listed without secrets, created, and revoked at once (announced to the gateways)', async () => {
+    const before = await listAdminKeys();
+    expect(before.map((k) => k.name)).toContain('ADMIN_TOKEN');
+    expect(Object.keys(before[0]!)).toEqual(['uuid', 'name', 'created_at']);
+
+    const created = await api.app.inject({ method: 'POST', url: '/api/admin-keys/', payload: { name: 'ops' } });
+    expect(created.statusCode).toBe(201);
+    const { uuid, key } = created.json<{ uuid: string; key: string }>();
+    expect((await listAdminKeys(key)).map((k) => k.uuid)).toContain(uuid);
+
+    const published = api.published.length;
+    const revoked = await api.app.inject({ method: 'DELETE', url: `/api/admin-keys/${uuid}/` });
+    expect(revoked.statusCode).toBe(204);
+    const refused = await api.app.inject({ url: '/api/admin-keys/', headers: asKey(key) });
+    expect([refused.statusCode, refused.json()]).toEqual([401, { detail: 'Invalid token.' }]);
+    await api.waitForPublished(published + 1);
+    expect(api.published.slice(published)).toContainEqual([keyRevocationsChannel(api.prefix), encodeKeyRevoked(uuid)]);
+    // Revoked once: a second DELETE finds nothing.
+    expect((await api.app.inject({ method: 'DELETE', url: `/api/admin-keys/${uuid}/` })).statusCode).toBe(404);
+  });
+
+  it("need an administrator's key; an organization's key cannot revoke one, and its keys are not administrator keys", async () => {
+    const org = uniqueName('keys');
+    await createOrganization(api.app, org);
+    const orgKey = await createOrganizationKey(api.app, org);
+    const [admin] = await listAdminKeys();
+    for (const request of [
+      { method: 'GET' as const, url: '/api/admin-keys/' },
+      { method: 'POST' as const, url: '/api/admin-keys/', payload: { name: 'x' } },
+      { method: 'DELETE' as const, url: `/api/admin-keys/${admin!.uuid}/` },
+    ]) {
+      const res = await api.app.inject({ ...request, headers: asKey(orgKey) });
+      expect([request.method, res.statusCode]).toEqual([request.method, 403]);
+    }
+    const orgKeys = (await api.app.inject({ url: `/api/organizations/${org}/api-keys/` })).json<Key[]>();
+    const notAdmin = await api.app.inject({ method: 'DELETE', url: `/api/admin-keys/${orgKeys[0]!.uuid}/` });
+    expect(notAdmin.statusCode).toBe(404);
+    const ticket = await api.app.inject({
+      method: 'POST',
+      url: '/api/ws-tickets/',
+      payload: { organization: org },
+      headers: asKey(orgKey),
+    });
+    expect(ticket.statusCode).toBe(201);
+  });
+
+  it('name the key they were issued to in socket tickets', async () => {
+    const org = uniqueName('tickets');
+    await createOrganization(api.app, org);
+    const orgKey = await createOrganizationKey(api.app, org);
+    const [keyRecord] = (await api.app.inject({ url: `/api/organizations/${org}/api-keys/` })).json<Key[]>();
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/api/ws-tickets/',
+      payload: { organization: org },
+      headers: asKey(orgKey),
+    });
+    const check = verifyTicket(api.secretKey, res.json<{ token: string }>().token, org);
+    expect(check.ok && check.claims.kid).toBe(keyRecord!.uuid);
+  });
+
+  it('rotate ADMIN_TOKEN: an api started with a new value revokes the earlier one', async () => {
+    const second = await startApi({ DATABASE_URL: api.databaseUrl });
+    try {
+      const old = await api.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) });
+      expect(old.statusCode).toBe(401);
+      const names = (await listAdminKeys(second.adminToken)).map((k) => k.name);
+      expect(names.filter((name) => name === 'ADMIN_TOKEN')).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
