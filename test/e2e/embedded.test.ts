@@ -83,6 +83,19 @@ describe('embedded: everything in one process on one port', () => {
     kept.close();
   });
 
+  it('writes no ticket to its logs, even from a plain GET of a socket URL (proxied to the api)', async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    const tenant = await createTenant(base, 'logs', adminToken);
+    const ticket = await socketTicket(base, tenant.name, tenant.key);
+    const plain = await fetch(`${base}/ws/chat/${tenant.name}/?token=${ticket}&x=1`);
+    expect(plain.status).toBe(404);
+    await expect.poll(() => server.output.join('\n')).toContain('token=[redacted]&x=1');
+    // (The administrator key is printed once at first start, on purpose; keys in use never are.)
+    for (const secret of [ticket, tenant.key]) {
+      expect(server.output.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+
   it("serves the api's and the gateway's metrics together on the metrics port", async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toMatch(
