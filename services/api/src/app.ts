@@ -105,7 +105,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   await fastify.register(authPlugin);
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 
-  await fastify.register(healthRoute, { db });
+  await fastify.register(healthRoute, { db, redis: rateLimitRedis });
   await fastify.register(organizationsRoute);
   await fastify.register(clientsRoute);
   await fastify.register(helpDesksRoute, { publicBaseUrl: config.publicBaseUrl });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@helpdesk/shared';
-import { loadApiConfig as loadWith } from './config.js';
+import { loadApiConfig as loadWith, loadToolConfig } from './config.js';
 
 // SECRET_KEY is required; every case below starts from an environment that has one.
 const SECRET = { SECRET_KEY: 'k'.repeat(32) };
@@ -167,6 +167,26 @@ describe('loadApiConfig', () => {
       'IDEMPOTENCY_TTL_SECONDS',
       'WEBHOOK_MAX_ATTEMPTS',
       'WEBHOOK_TIMEOUT_MS',
+    ]);
+  });
+});
+
+describe('loadToolConfig', () => {
+  it('needs no SECRET_KEY, waits 60 s for the database by default, and names every bad variable at once', () => {
+    const config = loadToolConfig({ DATABASE_URL: 'postgres://u:p@db:5432/helpdesk' });
+    expect(config).toMatchObject({ migrateWaitSeconds: 60, database: { kind: 'postgres' } });
+    expect(loadToolConfig({ MIGRATE_WAIT_SECONDS: '0' }).migrateWaitSeconds).toBe(0);
+
+    let error: unknown;
+    try {
+      loadToolConfig({ MIGRATE_WAIT_SECONDS: 'a minute', PORT: 'x' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'MIGRATE_WAIT_SECONDS="a minute" must be a whole number from 0 to 3600',
+      'PORT="x" must be a whole number from 0 to 65535',
     ]);
   });
 });
