@@ -64,9 +64,8 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       const { applied } = await migrateToLatest(db);
       if (applied.length > 0) deps.logger.info({ applied }, 'database migrated');
     }
-    let rotatedAdminKeys: string[] = [];
     if (config.auth.adminToken !== undefined) {
-      rotatedAdminKeys = await ensureAdminKey(db, {
+      await ensureAdminKey(db, {
         uuid: randomUUID(),
         name: 'ADMIN_TOKEN',
         keyHash: hashApiKey(config.auth.adminToken.reveal()),
@@ -101,10 +100,6 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       rateLimitRedis,
     });
     await fastify.ready();
-    if (rotatedAdminKeys.length > 0) {
-      deps.logger.info({ keys: rotatedAdminKeys }, 'ADMIN_TOKEN changed: the earlier value is revoked');
-      for (const uuid of rotatedAdminKeys) await fastify.keyRevocations.announce(uuid);
-    }
   } catch (error) {
     await fastify.close().catch(() => undefined);
     await db.destroy().catch(() => undefined);

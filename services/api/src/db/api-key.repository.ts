@@ -32,32 +32,20 @@ export async function insertApiKey(
 
 /**
  * Makes sure an administrator key with this hash exists and is not revoked (ADMIN_TOKEN
- * bootstrap), and revokes the administrator keys an earlier value of the same name bootstrapped:
- * changing ADMIN_TOKEN rotates it. Answers the uuids revoked.
+ * bootstrap). Earlier values stay valid until revoked (DELETE /api/admin-keys/<uuid>/): replicas
+ * of a rolling update run with the old and the new value side by side.
  */
 export async function ensureAdminKey(
-  db: Kysely<DB>,
+  db: Executor,
   key: { uuid: string; name: string; keyHash: string },
-): Promise<string[]> {
-  return db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('api_keys')
-      .values({ uuid: key.uuid, organization_id: null, name: key.name, key_hash: key.keyHash })
-      .onConflict((oc) =>
-        oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.organization_id', 'is', null),
-      )
-      .execute();
-    const revoked = await trx
-      .updateTable('api_keys')
-      .set({ revoked_at: sql<string>`now()` })
-      .where('organization_id', 'is', null)
-      .where('name', '=', key.name)
-      .where('key_hash', '!=', key.keyHash)
-      .where('revoked_at', 'is', null)
-      .returning('uuid')
-      .execute();
-    return revoked.map((r) => r.uuid);
-  });
+): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values({ uuid: key.uuid, organization_id: null, name: key.name, key_hash: key.keyHash })
+    .onConflict((oc) =>
+      oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.organization_id', 'is', null),
+    )
+    .execute();
 }
 
 export async function findKeyOwner(db: Executor, keyHash: string): Promise<KeyOwner | undefined> {
