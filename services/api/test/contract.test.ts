@@ -76,6 +76,10 @@ describe('REST contract on Postgres and Redis', () => {
     expect((helpDeskUpdate!.last_message as Record<string, unknown>).uuid).toBe(message.uuid);
     expect(helpDeskUpdate!.uuid).toBe(helpDesk.uuid);
     expect(updated).toEqual(message);
+    // `sent` came after `sending`: a client keeping the newer version by updated_at takes it.
+    expect(Date.parse(String(message.updated_at))).toBeGreaterThanOrEqual(Date.parse(String(message.created_at)));
+    expect(String(message.updated_at)).not.toBe(message.created_at);
+    expect(String(message.updated_at) > String(message.created_at)).toBe(true);
   });
 
   it('lists help desks by most recent activity', async () => {

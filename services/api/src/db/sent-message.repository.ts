@@ -28,7 +28,13 @@ export async function insertSentMessage(trx: Transaction<DB>, input: SentMessage
     .with('m', (db) =>
       db
         .insertInto('messages')
-        .values(newMessageRow({ ...input, type: 'sent' }))
+        .values({
+          ...newMessageRow({ ...input, type: 'sent' }),
+          // Stored `sent` at once, it was `sending` as of created_at and became `sent` just after:
+          // its updated_at says so, strictly later (a client keeping the newer version of a
+          // message by updated_at must not drop the update_message).
+          ...(input.status === 'sent' ? { updated_at: sql<string>`now() + interval '1 microsecond'` } : {}),
+        })
         .returning(['id', 'uuid', 'created_at', 'updated_at', 'message', 'file_key', 'file_name', 'type', 'status']),
     )
     .with('h', (db) =>

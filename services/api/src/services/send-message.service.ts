@@ -80,9 +80,11 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         status: helpDesk.hasWebhook ? 'sending' : 'sent',
         eventCount: helpDesk.hasWebhook ? 2 : 3,
       });
-      const sending = serializeMessage({ ...created.message, status: 'sending' }, baseUrl);
+      // As the message was when created: `sending`, not yet updated.
+      const asCreated = { status: 'sending', updated_at: created.message.created_at } as const;
+      const sending = serializeMessage({ ...created.message, ...asCreated }, baseUrl);
       const helpDeskRecord = created.helpDesk;
-      if (helpDeskRecord.last_message) helpDeskRecord.last_message.status = 'sending';
+      if (helpDeskRecord.last_message) Object.assign(helpDeskRecord.last_message, asCreated);
       const events: OutgoingEvent[] = [
         { type: 'new_message', payload: sending },
         { type: 'update_helpdesk', payload: serializeHelpDesk(helpDeskRecord, baseUrl) },
