@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { startMetricsServer } from '../packages/shared/src/metrics-server.js';
 import { loadApiConfig } from '../services/api/src/index.js';
 import { schemaProblems } from './k8s-schema.js';
 import {
@@ -219,12 +220,12 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
     const shared = MUST_AGREE.filter(
       (name) => SERVICES.api.variables.has(name) && SERVICES.gateway.variables.has(name),
     );
-    expect(shared).toContain('REDIS_PREFIX');
-    const values = (service: ServiceName): unknown[] => {
+    expect(shared).toEqual(expect.arrayContaining(['REDIS_PREFIX', 'REDIS_CLUSTER']));
+    const values = (service: ServiceName): Array<[string, unknown]> => {
       const workload = helpdeskDeployments.find((candidate) => candidate.service === service);
       return shared.map((name) => {
         const variable = workload?.variables.get(name);
-        return variable?.externalSecret ?? variable?.value ?? SERVICES[service].variables.get(name);
+        return [name, variable?.externalSecret ?? variable?.value ?? SERVICES[service].variables.get(name)];
       });
     };
     expect(values('gateway')).toEqual(values('api'));
@@ -278,6 +279,43 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
       }
       // Exposed at the listening port, by the name the Service uses.
       expect(containerPort([workload.container], 'http'), where).toBe(config.port);
+    }
+  });
+
+  it('Prometheus finds each pod’s metrics: scrape annotations name the port METRICS_PORT serves, and its path', async () => {
+    const paths = new Set<string>();
+    for (const workload of helpdeskDeployments) {
+      const where = workload.object.metadata.name;
+      const config = SERVICES[workload.service].loadConfig(environmentOf(workload));
+      const annotations = get(workload.object, 'spec', 'template', 'metadata', 'annotations') as Json | undefined;
+      expect(config.metricsPort, `${where} serves metrics`).toBeGreaterThan(0);
+      expect(annotations?.['prometheus.io/scrape'], where).toBe('true');
+      expect(Number(annotations?.['prometheus.io/port']), `${where} prometheus.io/port`).toBe(config.metricsPort);
+      expect(containerPort([workload.container], 'metrics'), `${where} metrics container port`).toBe(
+        config.metricsPort,
+      );
+      paths.add(String(annotations?.['prometheus.io/path']));
+      // By name on the Service too, for a prometheus-operator ServiceMonitor.
+      const labels = get(workload.object, 'spec', 'template', 'metadata', 'labels');
+      const services = objects.filter(
+        (object) => object.kind === 'Service' && matches(get(object, 'spec', 'selector'), labels),
+      );
+      const ports = services.flatMap((service) => asArray(get(service, 'spec', 'ports')));
+      const metrics = ports.find((port) => port.name === 'metrics');
+      expect(containerPort([workload.container], metrics?.targetPort), `${where} Service port metrics`).toBe(
+        config.metricsPort,
+      );
+    }
+    // Both services serve metrics with the shared server: the annotated path is the one it answers.
+    const server = await startMetricsServer('127.0.0.1', 0);
+    try {
+      for (const path of paths) {
+        const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
+        await res.text();
+        expect(res.status, `GET ${path}`).toBe(200);
+      }
+    } finally {
+      await server.close();
     }
   });
 
@@ -406,14 +444,22 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
     }
   });
 
-  it('the Ingress sends /ws/ to the gateway Service and everything else to the api, with WebSocket timeouts', () => {
-    const ingresses = objects.filter((object) => object.kind === 'Ingress');
-    expect(ingresses).toHaveLength(1);
-    const ingress = ingresses[0] as K8sObject;
-    expect(get(ingress, 'spec', 'ingressClassName')).toBeTypeOf('string');
+  const ingresses = objects.filter((object) => object.kind === 'Ingress');
+  const hostsOf = (ingress: K8sObject): unknown[] =>
+    asArray(get(ingress, 'spec', 'rules'))
+      .map((rule) => rule.host)
+      .filter((host) => host !== undefined);
+
+  it('the Ingresses send /ws/ to the gateway Service and everything else to the api, on one origin', () => {
+    expect(ingresses.length).toBeGreaterThan(0);
+    for (const ingress of ingresses) expect(get(ingress, 'spec', 'ingressClassName')).toBe('nginx');
     const backendOf = (path: string): ServiceName | undefined => {
-      const entries = asArray(get(ingress, 'spec', 'rules')).flatMap((rule) => asArray(get(rule, 'http', 'paths')));
-      const entry = entries.find((candidate) => candidate.path === path);
+      const entries = ingresses.flatMap((ingress) =>
+        asArray(get(ingress, 'spec', 'rules')).flatMap((rule) => asArray(get(rule, 'http', 'paths'))),
+      );
+      const routed = entries.filter((candidate) => candidate.path === path);
+      expect(routed, `${path} is routed by exactly one Ingress rule`).toHaveLength(1);
+      const entry = routed[0];
       expect(entry?.pathType, `${path} pathType`).toBe('Prefix');
       const backend = get(entry, 'backend', 'service') as Json | undefined;
       const service = find(objects, 'Service', backend?.name);
@@ -429,33 +475,54 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
     };
     expect(backendOf('/ws/')).toBe('gateway');
     expect(backendOf('/')).toBe('api');
+    // One origin: every Ingress answers for the same hosts.
+    expect(new Set(ingresses.map((ingress) => JSON.stringify(hostsOf(ingress)))).size).toBe(1);
+  });
+
+  it('sockets get long proxy timeouts and no access log (their URL holds the ticket); REST keeps both defaults', () => {
+    const routing = (path: string): K8sObject => {
+      const ingress = ingresses.find((candidate) =>
+        asArray(get(candidate, 'spec', 'rules')).some((rule) =>
+          asArray(get(rule, 'http', 'paths')).some((entry) => entry.path === path),
+        ),
+      );
+      expect(ingress, `an Ingress routes ${path}`).toBeDefined();
+      return ingress as K8sObject;
+    };
+    const sockets = routing('/ws/');
+    const rest = routing('/');
+    // ingress-nginx applies annotations per Ingress object: a shared one would turn REST's log off.
+    expect(sockets.metadata.name).not.toBe(rest.metadata.name);
 
     const gateway = helpdeskDeployments.find((workload) => workload.service === 'gateway') as Workload;
     const idle = Number(
       gateway.variables.get('WS_IDLE_TIMEOUT_SECONDS')?.value ??
         SERVICES.gateway.variables.get('WS_IDLE_TIMEOUT_SECONDS'),
     );
-    const annotations = ingress.metadata.annotations ?? {};
+    const socketAnnotations = sockets.metadata.annotations ?? {};
     for (const timeout of ['proxy-read-timeout', 'proxy-send-timeout']) {
-      expect(Number(annotations[`nginx.ingress.kubernetes.io/${timeout}`]), timeout).toBeGreaterThan(2 * idle);
+      expect(Number(socketAnnotations[`nginx.ingress.kubernetes.io/${timeout}`]), timeout).toBeGreaterThan(2 * idle);
     }
+    expect(socketAnnotations['nginx.ingress.kubernetes.io/enable-access-log']).toBe('false');
+
+    const restAnnotations = rest.metadata.annotations ?? {};
+    expect(restAnnotations['nginx.ingress.kubernetes.io/enable-access-log']).toBeUndefined();
     // The api answers oversized bodies itself, in the contract's error shape.
-    expect(annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('0');
+    expect(restAnnotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('0');
   });
 
-  it('PUBLIC_BASE_URL is the Ingress’ origin, https where the Ingress has TLS for the host', () => {
+  it('PUBLIC_BASE_URL is the Ingresses’ origin, https where they have TLS for the host', () => {
     const api = helpdeskDeployments.find((workload) => workload.service === 'api') as Workload;
     const publicBaseUrl = new URL(api.variables.get('PUBLIC_BASE_URL')?.value ?? '');
-    const ingress = objects.find((object) => object.kind === 'Ingress');
-    const hosts = asArray(get(ingress, 'spec', 'rules'))
-      .map((rule) => rule.host)
-      .filter((host) => host !== undefined);
-    const tlsHosts = asArray(get(ingress, 'spec', 'tls')).flatMap((tls) =>
-      Array.isArray(tls.hosts) ? (tls.hosts as unknown[]) : [],
-    );
-    if (hosts.length > 0) expect(hosts).toContain(publicBaseUrl.hostname);
-    if (tlsHosts.includes(publicBaseUrl.hostname)) expect(publicBaseUrl.protocol).toBe('https:');
-    for (const tls of asArray(get(ingress, 'spec', 'tls'))) expect(tls.secretName).toBeTypeOf('string');
+    for (const ingress of ingresses) {
+      const hosts = hostsOf(ingress);
+      const tlsHosts = asArray(get(ingress, 'spec', 'tls')).flatMap((tls) =>
+        Array.isArray(tls.hosts) ? (tls.hosts as unknown[]) : [],
+      );
+      if (hosts.length > 0) expect(hosts).toContain(publicBaseUrl.hostname);
+      if (tlsHosts.includes(publicBaseUrl.hostname)) expect(publicBaseUrl.protocol).toBe('https:');
+      for (const tls of asArray(get(ingress, 'spec', 'tls'))) expect(tls.secretName).toBeTypeOf('string');
+    }
   });
 });
 
@@ -482,16 +549,26 @@ describe.each(OVERLAYS)('k8s/%s (an overlay)', (overlay) => {
 });
 
 describe('k8s/overlays/production', () => {
-  it('terminates TLS at the Ingress for its host (clients use https:// and wss://)', () => {
-    const ingress = renderKustomization(join(K8S_DIR, 'overlays/production')).find(
+  it('terminates TLS at every Ingress for its host (clients use https:// and wss://)', () => {
+    const ingresses = renderKustomization(join(K8S_DIR, 'overlays/production')).filter(
       (object) => object.kind === 'Ingress',
     );
-    const rules = asArray(get(ingress, 'spec', 'rules'));
-    expect(rules.every((rule) => typeof rule.host === 'string')).toBe(true);
-    expect(
-      asArray(get(ingress, 'spec', 'tls')).some(
-        (tls) => Array.isArray(tls.hosts) && tls.hosts.includes(rules[0]?.host),
-      ),
-    ).toBe(true);
+    expect(ingresses.length).toBeGreaterThan(0);
+    for (const ingress of ingresses) {
+      const rules = asArray(get(ingress, 'spec', 'rules'));
+      expect(
+        rules.every((rule) => typeof rule.host === 'string'),
+        ingress.metadata.name,
+      ).toBe(true);
+      expect(
+        asArray(get(ingress, 'spec', 'tls')).some(
+          (tls) => Array.isArray(tls.hosts) && tls.hosts.includes(rules[0]?.host),
+        ),
+        ingress.metadata.name,
+      ).toBe(true);
+    }
+    // One of them asks cert-manager for the certificate; two would fight over its Certificate.
+    const issuers = ingresses.filter((ingress) => ingress.metadata.annotations?.['cert-manager.io/cluster-issuer']);
+    expect(issuers).toHaveLength(1);
   });
 });

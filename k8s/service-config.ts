@@ -22,7 +22,7 @@ export interface ServiceFacts {
   /** Paths of the GET routes registered in src/ (`.get('/path'`). */
   getRoutes: Set<string>;
   /** Throws the service's ConfigError naming every bad variable, as at start. */
-  loadConfig(env: Record<string, string>): { port: number; shutdownGraceSeconds: number };
+  loadConfig(env: Record<string, string>): { port: number; shutdownGraceSeconds: number; metricsPort: number };
 }
 
 export const SERVICES: Record<ServiceName, ServiceFacts> = {
@@ -32,7 +32,10 @@ export const SERVICES: Record<ServiceName, ServiceFacts> = {
     dockerfile: 'services/api/Dockerfile',
     variables: configVariables('services/api/src/config.ts'),
     getRoutes: getRoutes('services/api/src'),
-    loadConfig: (env) => loadApiConfig(env),
+    loadConfig: (env) => {
+      const config = loadApiConfig(env);
+      return { ...config, metricsPort: config.metrics.port };
+    },
   },
   gateway: {
     name: 'gateway',
@@ -123,10 +126,11 @@ export function isCredential(name: string): boolean {
 
 /**
  * Variables that, where both services read them, must have the same value in both: the Redis the
- * events cross, the prefix of their channels, and the key the api signs socket tickets with and
- * the gateway verifies them with.
+ * events cross and whether it is a Cluster (SPUBLISH reaches only SSUBSCRIBE, PUBLISH only
+ * SUBSCRIBE), the prefix of their channels, and the key the api signs socket tickets with and the
+ * gateway verifies them with.
  */
-export const MUST_AGREE = ['REDIS_URL', 'REDIS_PREFIX', 'SECRET_KEY'];
+export const MUST_AGREE = ['REDIS_URL', 'REDIS_CLUSTER', 'REDIS_PREFIX', 'SECRET_KEY'];
 
 /**
  * Variables the deployments deliberately leave unset, relying on the default, and why. Everything
