@@ -102,7 +102,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   });
   await fastify.register(deliveryPlugin, { webhooks: config.webhooks });
   await fastify.register(metricsPlugin);
-  await fastify.register(authPlugin);
+  await fastify.register(authPlugin, {
+    failuresMax: config.rateLimit.authFailuresMax,
+    windowSeconds: config.rateLimit.windowSeconds,
+  });
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 
   await fastify.register(healthRoute, { db, redis: rateLimitRedis });

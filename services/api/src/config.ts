@@ -52,9 +52,11 @@ export interface ApiConfig {
     ticketTtlSeconds: number;
   };
   rateLimit: {
-    /** Requests one key (or, without a key, one address) may make per window; 0 turns it off. */
+    /** Requests one key may make per window; 0 turns it off. */
     max: number;
     windowSeconds: number;
+    /** Requests with a missing or invalid key one client address may make per window; 0: no limit. */
+    authFailuresMax: number;
   };
   /** GET /metrics (Prometheus) on its own port, never behind the public ingress; port 0: off. */
   metrics: { host: string; port: number };
@@ -181,6 +183,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
     rateLimit: {
       max: read.int('RATE_LIMIT_MAX', 1200, 0),
       windowSeconds: read.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+      authFailuresMax: read.int('RATE_LIMIT_AUTH_FAILURES', 60, 0),
     },
     metrics: { host: read.string('METRICS_HOST', '0.0.0.0'), port: read.int('METRICS_PORT', 9464, 0, 65535) },
     corsOrigins: (read.optionalString('CORS_ORIGINS') ?? '')

@@ -62,6 +62,7 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
     ADMIN_TOKEN: adminToken,
     // Tests send many requests with one key; the rate-limit tests turn it on.
     RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_AUTH_FAILURES: '0',
     ...env,
   });
   const listener = new Redis(redisUrl);

@@ -37,6 +37,7 @@ beforeAll(async () => {
     SECRET_KEY: randomBytes(32).toString('base64url'),
     ADMIN_TOKEN: admin,
     RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_AUTH_FAILURES: '0',
     WEBHOOK_RETRY_BASE_MS: '20',
     WEBHOOK_POLL_INTERVAL_MS: '20',
   });

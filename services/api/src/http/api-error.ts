@@ -23,3 +23,10 @@ export function notFound(): ApiError {
 export function detail(statusCode: number, message: string, headers?: Record<string, string>): ApiError {
   return new ApiError(statusCode, detailError(message), headers);
 }
+
+/** 429 in DRF's wording, with Retry-After. */
+export function throttled(retryAfterSeconds: number): ApiError {
+  return detail(429, `Request was throttled. Expected available in ${retryAfterSeconds} seconds.`, {
+    'retry-after': String(retryAfterSeconds),
+  });
+}

@@ -2,8 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashApiKey } from '../auth/api-key-secret.js';
 import { AUTH_MESSAGES, type Principal } from '../auth/principal.js';
+import { AuthFailureThrottle } from '../auth/auth-failure-throttle.js';
 import { findKeyOwner } from '../db/api-key.repository.js';
-import { detail } from '../http/api-error.js';
+import { detail, throttled } from '../http/api-error.js';
 import { errorResponses } from '../routes/error-responses.js';
 
 declare module 'fastify' {
@@ -41,8 +42,15 @@ function unauthorized(message: string) {
  * Every request carries `Authorization: Bearer <key>`; the key is looked up by its hash on each
  * request, so a revoked key stops working at once on every replica.
  */
-export default fp(
-  (app, _options, done) => {
+export interface AuthPluginOptions {
+  /** Requests with a bad or missing key allowed per client address and window; 0: no limit. */
+  failuresMax: number;
+  windowSeconds: number;
+}
+
+export default fp<AuthPluginOptions>(
+  (app, options, done) => {
+    const throttle = new AuthFailureThrottle(options.failuresMax, options.windowSeconds * 1000);
     app.decorateRequest('principal', null);
     // Every route behind a key can answer 401, and 429 from the per-key rate limit: documented
     // here once rather than in each route.
@@ -53,12 +61,18 @@ export default fp(
     });
     app.addHook('onRequest', async (request: FastifyRequest) => {
       if (isPublic(request)) return;
+      const retryAfter = throttle.retryAfterSeconds(request.ip);
+      if (retryAfter > 0) throw throttled(retryAfter);
+      const refuse = (message: string) => {
+        throttle.failed(request.ip);
+        return unauthorized(message);
+      };
       const header = request.headers.authorization;
-      if (header === undefined || header === '') throw unauthorized(AUTH_MESSAGES.notProvided);
+      if (header === undefined || header === '') throw refuse(AUTH_MESSAGES.notProvided);
       const match = BEARER.exec(header);
-      if (!match) throw unauthorized(AUTH_MESSAGES.invalidHeader);
+      if (!match) throw refuse(AUTH_MESSAGES.invalidHeader);
       const owner = await findKeyOwner(app.db, hashApiKey(match[1]!));
-      if (!owner) throw unauthorized(AUTH_MESSAGES.invalidKey);
+      if (!owner) throw refuse(AUTH_MESSAGES.invalidKey);
       request.principal =
         owner.organizationId === null || owner.organizationName === null
           ? { kind: 'admin', keyId: owner.keyId, keyUuid: owner.keyUuid }

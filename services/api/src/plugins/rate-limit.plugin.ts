@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { Cluster, Redis } from 'ioredis';
-import { detail } from '../http/api-error.js';
+import { throttled } from '../http/api-error.js';
 
 export interface RateLimitOptions {
   max: number;
@@ -12,8 +12,8 @@ export interface RateLimitOptions {
 }
 
 /**
- * Per-key request limits (per address before a key is known): 429 `{"detail"}` with Retry-After,
- * in DRF's wording. With Redis the counters are shared by every api replica. If Redis does not
+ * Per-key request limits: 429 `{"detail"}` with Retry-After, in DRF's wording. (Requests without
+ * a valid key are limited per address by the auth plugin.) With Redis the counters are shared by every api replica. If Redis does not
  * answer, requests are let through rather than failed.
  */
 export default fp<RateLimitOptions>(
@@ -21,7 +21,9 @@ export default fp<RateLimitOptions>(
     if (options.max === 0) return;
     await app.register(rateLimit, {
       global: true,
-      hook: 'preHandler',
+      // Right after the key is known, before the body is parsed or validated: a key over its
+      // limit is refused whatever it sends.
+      hook: 'onRequest',
       max: options.max,
       timeWindow: options.windowSeconds * 1000,
       ...(options.redis ? { redis: options.redis } : {}),
@@ -29,12 +31,7 @@ export default fp<RateLimitOptions>(
       skipOnError: true,
       keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
       allowList: (request) => request.routeOptions.config.public === true,
-      errorResponseBuilder: (_request, context) => {
-        const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
-        return detail(429, `Request was throttled. Expected available in ${seconds} seconds.`, {
-          'retry-after': String(seconds),
-        });
-      },
+      errorResponseBuilder: (_request, context) => throttled(Math.max(1, Math.ceil(context.ttl / 1000))),
     });
   },
   { name: 'rate-limit', dependencies: ['auth'] },

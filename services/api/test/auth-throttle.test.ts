@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asKey, createConversation, createOrganizationKey, startApi, type ApiHarness } from './api-harness.js';
+
+// Limits that hold before a request's body is read: bad keys per client address (no database
+// lookup once over), and a key over its limit whatever it sends.
+
+const THROTTLED = /^Request was throttled\. Expected available in \d+ seconds\.$/;
+
+describe('requests with a missing or invalid key, per client address', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_AUTH_FAILURES: '3', RATE_LIMIT_WINDOW_SECONDS: '60' });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('answer 401 up to the limit, then 429 with Retry-After, even for a valid key from there', async () => {
+    const from = (remoteAddress: string, authorization: string | undefined) =>
+      api.app.inject({ url: '/api/organizations/', remoteAddress, headers: { authorization } });
+    const statuses = [];
+    for (const authorization of [undefined, 'Token x', 'Bearer hdk_not-a-key']) {
+      statuses.push((await from('203.0.113.7', authorization)).statusCode);
+    }
+    expect(statuses).toEqual([401, 401, 401]);
+    for (const authorization of ['Bearer hdk_not-a-key', `Bearer ${api.adminToken}`]) {
+      const refused = await from('203.0.113.7', authorization);
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.json<{ detail: string }>().detail).toMatch(THROTTLED);
+    }
+    // Another address is not affected.
+    expect((await from('203.0.113.8', `Bearer ${api.adminToken}`)).statusCode).toBe(200);
+  });
+});
+
+describe('a key over its limit', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    // 4: the administrator key's own setup (organization, client, help desk, key) fits in it.
+    api = await startApi({ RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_SECONDS: '60' });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('is refused before its body is parsed or validated', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'limited');
+    const key = await createOrganizationKey(api.app, organization);
+    const send = (payload: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/api/send-message/',
+        payload,
+        headers: { ...asKey(key), 'content-type': 'application/json' },
+      });
+    expect((await send(JSON.stringify({ help_desk: helpDesk.uuid, message: 'one' }))).statusCode).toBe(201);
+    for (let i = 0; i < 3; i += 1) expect((await send('{"not json')).statusCode).toBe(400);
+    for (const body of ['{"not json', JSON.stringify({ help_desk: 'nope' })]) {
+      const refused = await send(body);
+      expect([refused.statusCode, refused.json<{ detail: string }>().detail]).toEqual([
+        429,
+        expect.stringMatching(THROTTLED),
+      ]);
+    }
+  });
+});
