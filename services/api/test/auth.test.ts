@@ -1,3 +1,5 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyTicket } from '@helpdesk/shared';
 import {
@@ -6,6 +8,7 @@ import {
   createOrganizationKey,
   multipartBody,
   startApi,
+  uniqueName,
   type ApiHarness,
 } from './api-harness.js';
 
@@ -16,13 +19,16 @@ let api: ApiHarness;
 let mine: Awaited<ReturnType<typeof createConversation>>;
 let theirs: Awaited<ReturnType<typeof createConversation>>;
 let myKey: string;
+let theirKey: string;
 let theirFileUrl: string;
+let theirMessage: string;
 
 beforeAll(async () => {
   api = await startApi();
   mine = await createConversation(api.app, 'mine');
   theirs = await createConversation(api.app, 'theirs');
   myKey = await createOrganizationKey(api.app, mine.organization);
+  theirKey = await createOrganizationKey(api.app, theirs.organization);
   const upload = multipartBody([
     { name: 'help_desk', value: theirs.helpDesk.uuid },
     { name: 'file', value: Buffer.from('their secret bytes'), filename: 'secret.txt', contentType: 'text/plain' },
@@ -35,14 +41,15 @@ beforeAll(async () => {
   });
   expect(sent.statusCode).toBe(201);
   theirFileUrl = new URL(sent.json<{ file: string }>().file).pathname;
+  theirMessage = sent.json<{ uuid: string }>().uuid;
 });
 afterAll(async () => {
   await api?.close();
 });
 
 /** Every route of the OpenAPI document, with its path parameters filled in. */
-async function everyRoute(): Promise<Array<{ method: string; url: string }>> {
-  const doc = (await api.app.inject({ url: '/api/schema/' })).json<{
+async function everyRoute(harness: ApiHarness = api): Promise<Array<{ method: string; url: string }>> {
+  const doc = (await harness.app.inject({ url: '/api/schema/' })).json<{
     paths: Record<string, Record<string, unknown>>;
   }>();
   const values: Record<string, string> = {
@@ -56,6 +63,21 @@ async function everyRoute(): Promise<Array<{ method: string; url: string }>> {
       url: path.replace(/\{(\w+)\}/g, (_m, param: string) => values[param] ?? 'x'),
     })),
   );
+}
+
+/** Sends the key to every route of the document: each must answer 401 "Invalid token." */
+async function expectRefusedOnEveryRoute(harness: ApiHarness, key: string): Promise<void> {
+  const routes = await everyRoute(harness);
+  expect(routes.length).toBeGreaterThanOrEqual(10);
+  for (const route of routes) {
+    const res = await harness.app.inject({ method: route.method as 'GET', url: route.url, headers: asKey(key) });
+    expect({ ...route, status: res.statusCode, body: res.json<unknown>() }).toEqual({
+      ...route,
+      status: 401,
+      body: { detail: 'Invalid token.' },
+    });
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+  }
 }
 
 describe('API keys', () => {
@@ -119,6 +141,55 @@ describe('API keys', () => {
     expect(again.statusCode).toBe(404);
   });
 
+  it('a revoked organization key is refused on every route: 401 {"detail"}', async () => {
+    const created = await api.app.inject({
+      method: 'POST',
+      url: `/api/organizations/${mine.organization}/api-keys/`,
+      payload: { name: 'to revoke' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { uuid, key } = created.json<{ uuid: string; key: string }>();
+    // It worked before: a refusal below is the revocation's doing, not a bad key.
+    const before = await api.app.inject({
+      url: `/api/help-desks/?organization=${mine.organization}`,
+      headers: asKey(key),
+    });
+    expect(before.statusCode).toBe(200);
+    const revoked = await api.app.inject({
+      method: 'DELETE',
+      url: `/api/organizations/${mine.organization}/api-keys/${uuid}/`,
+    });
+    expect(revoked.statusCode).toBe(204);
+    await expectRefusedOnEveryRoute(api, key);
+  });
+
+  it('a key revoked through one api replica is refused at once by another, on every route', async () => {
+    // Same database and administrator key: a second replica of the same deployment.
+    const replica = await startApi({
+      DATABASE_URL: api.databaseUrl,
+      REDIS_PREFIX: api.prefix,
+      ADMIN_TOKEN: api.adminToken,
+    });
+    try {
+      const key = await createOrganizationKey(api.app, mine.organization, 'replicated');
+      const listed = await api.app.inject({ url: `/api/organizations/${mine.organization}/api-keys/` });
+      const { uuid } = listed.json<Array<{ uuid: string; name: string }>>().find((k) => k.name === 'replicated')!;
+      const before = await replica.app.inject({ url: '/api/organizations/', headers: asKey(key) });
+      expect([before.statusCode, before.json<Array<{ name: string }>>().map((o) => o.name)]).toEqual([
+        200,
+        [mine.organization],
+      ]);
+      const revoked = await api.app.inject({
+        method: 'DELETE',
+        url: `/api/organizations/${mine.organization}/api-keys/${uuid}/`,
+      });
+      expect(revoked.statusCode).toBe(204);
+      await expectRefusedOnEveryRoute(replica, key);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it("administration needs an administrator's key: 403 for an organization's", async () => {
     const forbidden = { detail: 'You do not have permission to perform this action.' };
     const create = await api.app.inject({
@@ -140,34 +211,185 @@ describe('API keys', () => {
   });
 });
 
-describe('tenant isolation', () => {
-  const notFound = { detail: 'Not found.' };
+/** An organization's objects as its administrator reads them, to compare before and after. */
+async function whatTheAdministratorSees(organization: string): Promise<Record<string, unknown>> {
+  const read = async (url: string) => {
+    const res = await api.app.inject({ url });
+    return { status: res.statusCode, body: res.json<unknown>() };
+  };
+  const helpDesks = await read(`/api/help-desks/?organization=${organization}`);
+  const histories = await Promise.all(
+    (helpDesks.body as Array<{ uuid: string }>).map((h) => read(`/api/help-desks/${h.uuid}/history/`)),
+  );
+  return {
+    helpDesks,
+    histories,
+    clients: await read(`/api/clients/?organization=${organization}`),
+    keys: await read(`/api/organizations/${organization}/api-keys/`),
+    webhook: await read(`/api/organizations/${organization}/webhook/`),
+  };
+}
 
-  it("another organization's objects answer 404 to an organization's key, as if they did not exist", async () => {
-    const requests = [
-      { method: 'GET', url: `/api/help-desks/?organization=${theirs.organization}` },
-      { method: 'GET', url: `/api/help-desks/${theirs.helpDesk.uuid}/history/` },
-      { method: 'GET', url: `/api/clients/?organization=${theirs.organization}` },
-      { method: 'POST', url: '/api/clients/', payload: { organization: theirs.organization, name: 'x', phone: '1' } },
+describe('tenant isolation', () => {
+  it("every object route answers another organization's objects as missing ones, and writes nothing", async () => {
+    const nobody = uniqueName('nobody');
+    const unknownUuid = randomUUID();
+    const unknownFileUrl = `/api/files/${randomBytes(16).toString('hex')}/secret.txt`;
+    const forbidden = { detail: 'You do not have permission to perform this action.' };
+    const notFound = { detail: 'Not found.' };
+    const noSuchPk = (field: string, pk: string) => ({ [field]: [`Invalid pk "${pk}" - object does not exist.`] });
+    type Request = Pick<InjectOptions, 'method' | 'url' | 'payload'>;
+    // Each request on the other organization's object, beside the same request on one that does
+    // not exist: both must answer exactly the same, so the key learns nothing of what exists.
+    const walk: Array<{ theirs: Request; missing: Request; status: number; body: (missing: boolean) => unknown }> = [
       {
-        method: 'POST',
-        url: '/api/help-desks/',
-        payload: { organization: theirs.organization, client: theirs.client.uuid },
-      },
-      { method: 'POST', url: '/api/ws-tickets/', payload: { organization: theirs.organization } },
-      { method: 'GET', url: theirFileUrl },
-    ] as const;
-    for (const request of requests) {
-      const res = await api.app.inject({ ...request, headers: asKey(myKey) });
-      expect({ url: request.url, status: res.statusCode, body: res.json<unknown>() }).toEqual({
-        url: request.url,
+        theirs: { method: 'GET', url: `/api/help-desks/?organization=${theirs.organization}` },
+        missing: { method: 'GET', url: `/api/help-desks/?organization=${nobody}` },
         status: 404,
-        body: notFound,
-      });
-      // And the same request for a name that does not exist at all answers identically.
+        body: () => notFound,
+      },
+      {
+        theirs: { method: 'GET', url: `/api/help-desks/${theirs.helpDesk.uuid}/history/` },
+        missing: { method: 'GET', url: `/api/help-desks/${unknownUuid}/history/` },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: { method: 'PATCH', url: `/api/help-desks/${theirs.helpDesk.uuid}/`, payload: { status: 'closed' } },
+        missing: { method: 'PATCH', url: `/api/help-desks/${unknownUuid}/`, payload: { status: 'closed' } },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: { method: 'PATCH', url: `/api/messages/${theirMessage}/`, payload: { status: 'delivered' } },
+        missing: { method: 'PATCH', url: `/api/messages/${unknownUuid}/`, payload: { status: 'delivered' } },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: { method: 'GET', url: theirFileUrl },
+        missing: { method: 'GET', url: unknownFileUrl },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: { method: 'POST', url: '/api/ws-tickets/', payload: { organization: theirs.organization } },
+        missing: { method: 'POST', url: '/api/ws-tickets/', payload: { organization: nobody } },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: { method: 'GET', url: `/api/clients/?organization=${theirs.organization}` },
+        missing: { method: 'GET', url: `/api/clients/?organization=${nobody}` },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: {
+          method: 'POST',
+          url: '/api/clients/',
+          payload: { organization: theirs.organization, name: 'x', phone: '1' },
+        },
+        missing: { method: 'POST', url: '/api/clients/', payload: { organization: nobody, name: 'x', phone: '1' } },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        theirs: {
+          method: 'POST',
+          url: '/api/help-desks/',
+          payload: { organization: theirs.organization, client: theirs.client.uuid },
+        },
+        missing: { method: 'POST', url: '/api/help-desks/', payload: { organization: nobody, client: unknownUuid } },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        // Their client, in a help desk of my organization: an unknown client.
+        theirs: {
+          method: 'POST',
+          url: '/api/help-desks/',
+          payload: { organization: mine.organization, client: theirs.client.uuid },
+        },
+        missing: {
+          method: 'POST',
+          url: '/api/help-desks/',
+          payload: { organization: mine.organization, client: unknownUuid },
+        },
+        status: 400,
+        body: (missing) => noSuchPk('client', missing ? unknownUuid : theirs.client.uuid),
+      },
+      {
+        theirs: {
+          method: 'POST',
+          url: '/api/receive-message/',
+          payload: { organization: theirs.organization, client: { name: 'Intruder', phone: '5500' }, message: 'hi' },
+        },
+        missing: {
+          method: 'POST',
+          url: '/api/receive-message/',
+          payload: { organization: nobody, client: { name: 'Intruder', phone: '5500' }, message: 'hi' },
+        },
+        status: 404,
+        body: () => notFound,
+      },
+      {
+        // As the contract answers an unknown help desk: a field error, not 404.
+        theirs: {
+          method: 'POST',
+          url: '/api/send-message/',
+          payload: { message: 'hi', help_desk: theirs.helpDesk.uuid },
+        },
+        missing: { method: 'POST', url: '/api/send-message/', payload: { message: 'hi', help_desk: unknownUuid } },
+        status: 400,
+        body: (missing) => noSuchPk('help_desk', missing ? unknownUuid : theirs.helpDesk.uuid),
+      },
+      // Administration needs an administrator's key whatever the organization: 403 before any
+      // lookup, so it confirms nothing either.
+      ...[
+        { method: 'GET', path: 'api-keys/' },
+        { method: 'POST', path: 'api-keys/', payload: { name: 'mine now' } },
+        { method: 'GET', path: 'webhook/' },
+        { method: 'PUT', path: 'webhook/', payload: { url: 'https://evil.example/hook', secret: 's'.repeat(16) } },
+        { method: 'DELETE', path: 'webhook/' },
+      ].map(({ method, path, payload }) => ({
+        theirs: { method, url: `/api/organizations/${theirs.organization}/${path}`, payload },
+        missing: { method, url: `/api/organizations/${nobody}/${path}`, payload },
+        status: 403,
+        body: () => forbidden,
+      })),
+    ];
+
+    const theirKeyUuid = (await api.app.inject({ url: `/api/organizations/${theirs.organization}/api-keys/` })).json<
+      Array<{ uuid: string }>
+    >()[0]!.uuid;
+    walk.push({
+      theirs: { method: 'DELETE', url: `/api/organizations/${theirs.organization}/api-keys/${theirKeyUuid}/` },
+      missing: { method: 'DELETE', url: `/api/organizations/${nobody}/api-keys/${unknownUuid}/` },
+      status: 403,
+      body: () => forbidden,
+    });
+
+    const beforeTraces = await api.traces();
+    const beforeSeen = await whatTheAdministratorSees(theirs.organization);
+    for (const step of walk) {
+      for (const [missing, request] of [
+        [false, step.theirs],
+        [true, step.missing],
+      ] as const) {
+        const res = await api.app.inject({ ...request, headers: asKey(myKey) });
+        expect({ ...request, status: res.statusCode, body: res.json<unknown>() }).toEqual({
+          ...request,
+          status: step.status,
+          body: step.body(missing),
+        });
+      }
     }
-    const missing = await api.app.inject({ url: '/api/help-desks/?organization=nobody-here', headers: asKey(myKey) });
-    expect([missing.statusCode, missing.json()]).toEqual([404, notFound]);
+    expect(await api.traces()).toEqual(beforeTraces);
+    expect(await whatTheAdministratorSees(theirs.organization)).toEqual(beforeSeen);
+    // Their key still works: my key's DELETE revoked nothing.
+    const stillTheirs = await api.app.inject({ url: '/api/organizations/', headers: asKey(theirKey) });
+    expect([stillTheirs.statusCode, stillTheirs.json()]).toMatchObject([200, [{ name: theirs.organization }]]);
   });
 
   it("sending to another organization's help desk is refused like an unknown one, and writes nothing", async () => {
