@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayStats } from './gateway-stats.js';
 
 // Prometheus metrics of one gateway (issue 5, "Health and metrics"). The gateway already counts
@@ -95,6 +95,25 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
     'Events not forwarded because their id was forwarded already (the relay published again).',
     () => stats.duplicatesDropped,
   );
+  labelledCounter(
+    'frames_dropped_total',
+    'Frames not sent: duplicates (an event forwarded already, times the sockets of its topic) and the frames of the sockets closed as slow consumers (counted in bytes by slow_consumer_dropped_bytes_total).',
+    'reason',
+    () => ({ duplicate: stats.duplicateFramesDropped }),
+  );
+  counter(
+    'slow_consumer_dropped_bytes_total',
+    'Bytes still buffered for sockets closed as slow consumers, which they never received.',
+    () => stats.slowConsumerBytesDropped,
+  );
+  names.push(`${METRIC_PREFIX}event_delivery_seconds`);
+  const delivery = new Histogram({
+    name: `${METRIC_PREFIX}event_delivery_seconds`,
+    help: "From a change (its data's updated_at, by Postgres' clock) to its event's fan-out on this gateway: commit, outbox relay, Redis and the gateway, plus any clock skew between the hosts.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  stats.observeEventDelay = (seconds) => delivery.observe(seconds);
   counter(
     'slow_consumer_closes_total',
     'Sockets closed with 4008 because their outgoing buffer stayed over WS_MAX_BACKPRESSURE_BYTES (or a replay overflowed).',
@@ -142,6 +161,7 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
   );
 
   return () => {
+    stats.observeEventDelay = () => undefined;
     for (const name of names) registry.removeSingleMetric(name);
   };
 }

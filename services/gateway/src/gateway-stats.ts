@@ -25,6 +25,15 @@ export class GatewayStats {
   framesPublished = 0;
   /** Bus payloads not forwarded because their id was forwarded already. */
   duplicatesDropped = 0;
+  /** Frames those duplicates would have been: each times the sockets of its topic then. */
+  duplicateFramesDropped = 0;
+  /** Bytes still buffered for sockets closed as slow consumers: what they never received. */
+  slowConsumerBytesDropped = 0;
+  /**
+   * Seconds from each forwarded event's change (its data's updated_at, Postgres' clock) to its
+   * fan-out here; set by the metrics when registered.
+   */
+  observeEventDelay: (seconds: number) => void = () => undefined;
   /** Sockets closed because the API key their ticket was issued to was revoked. */
   revokedKeyCloses = 0;
   readonly replays: ReplayStats = emptyReplayStats();

@@ -15,6 +15,7 @@ import type { GatewayConfig } from './config.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { registerGatewayMetrics } from './gateway-metrics.js';
 import { GatewayStats, logStatsPeriodically } from './gateway-stats.js';
+import { changeTimeOf } from './event-time.js';
 import { registerHealthRoutes } from './health.route.js';
 import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
 import { sendDetail } from './http-response.js';
@@ -70,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     socketsIn: (topic) => registry.socketsIn(topic),
     onSlowConsumer: (ws, bufferedBytes) => {
       stats.slowConsumers += 1;
+      stats.slowConsumerBytesDropped += bufferedBytes;
       logger.warn({ organization: ws.getUserData().organization, bufferedBytes }, 'slow consumer closed');
       ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
     },
@@ -96,6 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     publish: (topic, payload) => {
       stats.eventsForwarded += 1;
       stats.framesPublished += app.numSubscribers(topic);
+      const changedAt = changeTimeOf(payload);
+      if (changedAt !== undefined) stats.observeEventDelay(Math.max(0, now() - changedAt) / 1000);
       app.publish(topic, payload, false);
       guard.published(topic, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
     },
@@ -104,8 +108,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: closeReplaying,
     stats: stats.replays,
     gapStats: stats.gapFills,
-    onDuplicate: () => {
+    onDuplicate: (topic) => {
       stats.duplicatesDropped += 1;
+      stats.duplicateFramesDropped += app.numSubscribers(topic);
     },
     logger,
   });
@@ -157,7 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       isDraining: () => draining,
     }),
   );
-  registerHealthRoutes(app, () => draining);
+  registerHealthRoutes(app, { isDraining: () => draining, busConnected: () => subscriber.isConnected() });
   app.any('/*', (res, req) => {
     if (proxy) proxy.handle(res, req);
     else sendDetail(res, 404, ERROR_MESSAGES.notFound);

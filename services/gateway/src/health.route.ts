@@ -2,14 +2,22 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { sendJson } from './http-response.js';
 
 // Liveness and readiness for orchestrators. Readiness fails as soon as the gateway drains, so a
-// load balancer stops sending new sockets here while the open ones are being closed.
+// load balancer stops sending new sockets here while the open ones are being closed; and while
+// its bus (Redis) connection is down, since a new socket could then get no events. Liveness
+// stays up in both cases: restarting would not bring Redis back.
 
-export function registerHealthRoutes(app: TemplatedApp, isDraining: () => boolean): void {
+export interface Readiness {
+  isDraining(): boolean;
+  busConnected(): boolean;
+}
+
+export function registerHealthRoutes(app: TemplatedApp, readiness: Readiness): void {
   app.get('/healthz', (res) => {
     sendJson(res, 200, { status: 'ok' });
   });
   app.get('/readyz', (res) => {
-    if (isDraining()) sendJson(res, 503, { status: 'draining' });
+    if (readiness.isDraining()) sendJson(res, 503, { status: 'draining' });
+    else if (!readiness.busConnected()) sendJson(res, 503, { status: 'events unavailable' });
     else sendJson(res, 200, { status: 'ok' });
   });
 }

@@ -21,6 +21,9 @@ class ScriptedSubscriber implements EventSubscriber {
   onResubscribed(): void {
     // Scripted subscribers never reconnect.
   }
+  isConnected(): boolean {
+    return true;
+  }
 
   close(): Promise<void> {
     return Promise.resolve();

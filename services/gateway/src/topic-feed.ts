@@ -128,8 +128,8 @@ export interface TopicFeedOptions<Socket extends FeedSocket> {
   close(socket: Socket, reason: ReplayCloseReason): void;
   stats: ReplayStats;
   gapStats: GapFillStats;
-  /** Counted when a duplicate is dropped. */
-  onDuplicate(): void;
+  /** Counted when a duplicate for the topic is dropped. */
+  onDuplicate(topic: string): void;
   logger: Logger;
 }
 
@@ -308,7 +308,7 @@ export class TopicFeed<Socket extends FeedSocket> {
     if (id !== undefined && this.options.hosts(topic)) {
       const last = this.lastIds.get(topic);
       if (last !== undefined && id <= last) {
-        this.options.onDuplicate();
+        this.options.onDuplicate(topic);
         return false;
       }
       this.lastIds.set(topic, id);

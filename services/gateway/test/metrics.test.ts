@@ -91,6 +91,9 @@ describe('gateway metrics', () => {
       forwarded: get('events_forwarded_total'),
       frames: get('frames_published_total'),
       duplicates: get('duplicates_dropped_total'),
+      duplicateFrames: get('frames_dropped_total{reason="duplicate"}'),
+      delivered: get('event_delivery_seconds_count'),
+      revokedKeyCloses: get('revoked_key_closes_total'),
       slowConsumers: get('slow_consumer_closes_total'),
       ticketInvalid: get('upgrades_refused_total{reason="ticket_invalid"}'),
       rateLimited: get('upgrades_refused_total{reason="rate_limited"}'),
@@ -113,6 +116,11 @@ describe('gateway metrics', () => {
       // 4 events to the 3 sockets of a, 2 to the 1 socket of b.
       frames: 4 * 3 + 2 * 1,
       duplicates: 1,
+      // The duplicate of 4 would have gone to a's 3 sockets.
+      duplicateFrames: 3,
+      // Every event fanned out carried its change's time (replays are sent socket by socket).
+      delivered: 6,
+      revokedKeyCloses: 0,
       slowConsumers: 0,
       ticketInvalid: 1,
       rateLimited: 1,

@@ -54,6 +54,8 @@ export interface EventSubscriber {
    * whatever was published in between reached nobody live, and is only in the history.
    */
   onResubscribed(handler: () => void): void;
+  /** Whether the connection to the broker is up now (readiness). */
+  isConnected(): boolean;
   close(): Promise<void>;
 }
 

@@ -61,6 +61,7 @@ export class InProcessBus implements EventBus {
       },
       // In one process nothing disconnects.
       onResubscribed: () => undefined,
+      isConnected: () => true,
       close: () => {
         for (const channel of channels) this.removeHandler(channel, onMessage);
         channels.clear();

@@ -145,6 +145,7 @@ export class RedisBus implements EventBus {
       onResubscribed: (handler) => {
         resubscribed.push(handler);
       },
+      isConnected: () => redis.status === 'ready',
       close: async () => {
         await quit(redis);
       },
