@@ -119,6 +119,8 @@ describe('GET /api/schema/', () => {
     const methods = Object.values(doc.paths).flatMap((item) => Object.keys(item));
     expect(new Set(methods)).toEqual(new Set(['get', 'post', 'put', 'patch', 'delete']));
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/admin-keys/',
+      '/api/admin-keys/{uuid}/',
       '/api/clients/',
       '/api/files/{key}/{name}',
       '/api/help-desks/',

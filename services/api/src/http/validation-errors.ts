@@ -107,7 +107,10 @@ export function nullCharacterErrors(fields: unknown): FieldErrors | undefined {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined;
   let errors: FieldErrors | undefined;
   for (const [name, value] of Object.entries(fields)) {
-    if (typeof value === 'string' && value.includes('\u0000')) (errors ??= {})[name] = [DRF_MESSAGES.nullCharacters];
+    // Without a prototype, a field named __proto__ is a key like any other (it would otherwise
+    // replace the object's prototype and the 400 would fail its own schema: a 500).
+    if (typeof value === 'string' && value.includes('\u0000'))
+      (errors ??= Object.create(null) as FieldErrors)[name] = [DRF_MESSAGES.nullCharacters];
   }
   return errors;
 }
