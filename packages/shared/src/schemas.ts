@@ -110,6 +110,10 @@ export type CreateHelpDeskBody = Static<typeof CreateHelpDeskBody>;
 export const SendMessageFields = Type.Object({
   message: Type.Optional(Type.String()),
   help_desk: Uuid,
+  // Kept (not stripped as unknown) so a `file` that is not an uploaded file is refused as DRF does.
+  file: Type.Optional(
+    Type.Unknown({ description: 'Only as a multipart file part; null or empty elsewhere means no file' }),
+  ),
 });
 export type SendMessageFields = Static<typeof SendMessageFields>;
 

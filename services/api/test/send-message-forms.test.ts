@@ -310,20 +310,74 @@ describe('multipart', () => {
     });
   });
 
-  it('two files: 413; a file under another name: 400; nothing kept', async () => {
+  it('two files: the last one counts (as Django reads a form); five: 413; a file under another name: 400', async () => {
     const { helpDesk } = await createConversation(api.app, 'mp-two');
     const two = multipartBody([
       { name: 'help_desk', value: helpDesk.uuid },
       { name: 'file', value: 'one', filename: 'one.txt' },
       { name: 'file', value: 'two', filename: 'two.txt' },
     ]);
-    await expectRefused(post(two.payload, two.headers), 413, { detail: 'Only one file may be sent.' });
+    const res = await api.app.inject(post(two.payload, two.headers));
+    expect(res.statusCode).toBe(201);
+    const file = String(res.json<Message>().file);
+    expect(file).toMatch(/\/two\.txt$/);
+    expect((await fetchFile(file)).body).toBe('two');
+    // The first was spooled, then discarded: only the last reached the store.
+    const after = await api.traces();
+    expect(after.spoolFiles).toEqual([]);
+    expect(after.storedFiles.filter((stored) => stored.endsWith(file.split('/')[5]!))).toHaveLength(1);
+
+    const five = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      ...Array.from({ length: 5 }, (_, i) => ({ name: 'file', value: `f${i}`, filename: `f${i}.txt` })),
+    ]);
+    await expectRefused(post(five.payload, five.headers), 413, { detail: 'Too many files: send one, as "file".' });
     const other = multipartBody([
       { name: 'help_desk', value: helpDesk.uuid },
       { name: 'attachment', value: 'one', filename: 'one.txt' },
     ]);
     await expectRefused(post(other.payload, other.headers), 400, {
       attachment: ['Unexpected file; send it as "file".'],
+    });
+  });
+
+  it('a `file` that is not a file (a text part, a JSON or form value) is refused on `file`; null or empty is no file', async () => {
+    const { helpDesk } = await createConversation(api.app, 'not-a-file');
+    const notAFile = { file: ['The submitted data was not a file. Check the encoding type on the form.'] };
+    const text = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'file', value: 'notafile' },
+    ]);
+    await expectRefused(post(text.payload, text.headers), 400, notAFile);
+    const json = { 'content-type': 'application/json' };
+    await expectRefused(
+      post(JSON.stringify({ help_desk: helpDesk.uuid, message: 'x', file: 'abc' }), json),
+      400,
+      notAFile,
+    );
+    await expectRefused(
+      post(JSON.stringify({ help_desk: helpDesk.uuid, message: 'x', file: {} }), json),
+      400,
+      notAFile,
+    );
+    const formType = { 'content-type': 'application/x-www-form-urlencoded' };
+    await expectRefused(post(`help_desk=${helpDesk.uuid}&message=x&file=abc`, formType), 400, notAFile);
+    for (const [payload, headers] of [
+      [JSON.stringify({ help_desk: helpDesk.uuid, message: 'null file', file: null }), json],
+      [`help_desk=${helpDesk.uuid}&message=empty+file&file=`, formType],
+    ] as const) {
+      const res = await api.app.inject(post(payload, headers));
+      expect([res.statusCode, res.json<Message>().file]).toEqual([201, null]);
+    }
+  });
+
+  it('trims the text around the message, as DRF does, and refuses text that is only whitespace', async () => {
+    const { helpDesk } = await createConversation(api.app, 'trim');
+    const json = { 'content-type': 'application/json' };
+    const res = await api.app.inject(post(JSON.stringify({ help_desk: helpDesk.uuid, message: '  olá \n\t' }), json));
+    expect([res.statusCode, res.json<Message>().message]).toEqual([201, 'olá']);
+    await expectRefused(post(JSON.stringify({ help_desk: helpDesk.uuid, message: ' \n ' }), json), 400, {
+      message: ['This field may not be blank.'],
     });
   });
 

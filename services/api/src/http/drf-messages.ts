@@ -24,6 +24,7 @@ export const DRF_MESSAGES = {
   invalidChoice: (input: string) => `"${input}" is not a valid choice.`,
   invalid: 'Invalid value.',
   emptyFile: 'The submitted file is empty.',
+  notAFile: 'The submitted data was not a file. Check the encoding type on the form.',
   unique: (model: string, field: string) => `${model} with this ${field} already exists.`,
   jsonParseError: (reason: string) => `JSON parse error - ${reason}`,
   multipartParseError: (reason: string) => `Multipart form parse error - ${reason}`,

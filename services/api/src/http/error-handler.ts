@@ -27,7 +27,7 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
       case 'FST_REQ_FILE_TOO_LARGE':
         return reply.code(413).send(detailError(`File is larger than ${limits.fileBytes} bytes.`));
       case 'FST_FILES_LIMIT':
-        return reply.code(413).send(detailError('Only one file may be sent.'));
+        return reply.code(413).send(detailError('Too many files: send one, as "file".'));
       case 'FST_PARTS_LIMIT':
       case 'FST_FIELDS_LIMIT':
         return reply.code(413).send(detailError('Too many form fields.'));

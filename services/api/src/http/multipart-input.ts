@@ -41,7 +41,13 @@ export async function readMultipart(
   let file: SpooledFile | undefined;
   try {
     const parts = request.parts({
-      limits: { fileSize: limits.fileBytes, files: 1, fields: 20, parts: 21, fieldSize: limits.fieldBytes },
+      limits: {
+        fileSize: limits.fileBytes,
+        files: MAX_FILE_PARTS,
+        fields: 20,
+        parts: 20 + MAX_FILE_PARTS,
+        fieldSize: limits.fieldBytes,
+      },
     });
     for await (const part of parts) {
       if (part.type === 'field') {
@@ -59,6 +65,9 @@ export async function readMultipart(
         await drain(part.file);
         throw fieldError(part.fieldname, 'Unexpected file; send it as "file".');
       }
+      // Another `file` part replaces the one before it: the last one counts, as Django reads a form.
+      await file?.discard();
+      file = undefined;
       await mkdir(spoolDir, { recursive: true });
       const path = join(spoolDir, randomBytes(16).toString('hex'));
       file = {
@@ -78,6 +87,9 @@ export async function readMultipart(
   }
   return { fields, file };
 }
+
+/** File parts read at most (each spooled, the earlier ones discarded); more is a 413. */
+const MAX_FILE_PARTS = 4;
 
 /** Copies a file part to `path`; its size in bytes. */
 async function spool(source: Readable, path: string): Promise<number> {

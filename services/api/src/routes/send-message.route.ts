@@ -97,11 +97,18 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
         fields = request.body === undefined ? validateFields({}) : (request.body as SendMessageFields);
       }
 
+      // A `file` that is not an uploaded file (JSON, a form field, a text part): DRF's FileField refuses it.
+      if (fields.file !== undefined && fields.file !== null && fields.file !== '') {
+        await file?.discard();
+        throw fieldError('file', DRF_MESSAGES.notAFile);
+      }
       const problem = messageProblem(fields.message, file !== undefined, options.limits.messageChars);
       if (problem !== undefined) {
         await file?.discard();
         throw fieldError('message', problem);
       }
+      // DRF's CharField trims by default: stored and answered without surrounding whitespace.
+      const text = fields.message?.trim() ?? '';
 
       let idempotent;
       try {
@@ -127,7 +134,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
           { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
           {
             helpDeskUuid: fields.help_desk,
-            message: fields.message ?? '',
+            message: text,
             file,
             fileBaseUrl: baseUrl,
             mayAccess: (organizationId) => canAccess(request, organizationId),
