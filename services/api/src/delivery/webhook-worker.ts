@@ -19,7 +19,7 @@ import { signatureHeader, SIGNATURE_HEADER } from './webhook-signature.js';
 // Outbound delivery (issue 4, item 4). A `sent` message of an organization with a webhook is
 // stored `sending` with a row in webhook_deliveries; this worker POSTs it, signed, and settles it:
 // `sent` on a 2xx, `failed` after the last attempt, each an update_message through the outbox.
-// Between attempts: exponential backoff with full jitter. The work lives in Postgres, so it
+// Between attempts: exponential backoff with equal jitter (half the step, plus up to as much again). The work lives in Postgres, so it
 // survives restarts, and any replica may do it (claims skip rows another replica holds).
 
 export interface WebhookWorkerOptions {

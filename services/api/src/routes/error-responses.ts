@@ -6,7 +6,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: "Needs an administrator's key",
   404: 'Not found',
   405: 'Method not allowed',
-  409: 'A request with the same Idempotency-Key is still in progress',
+  409: 'A request with the same Idempotency-Key is still in progress (or took this one over): nothing was created',
   413: 'Body or file too large',
   415: 'Unsupported media type',
   422: 'The Idempotency-Key was already used with another request',
