@@ -9,6 +9,11 @@ import { freePort, waitForRedis } from './redis-server.js';
 /** A private Redis Cluster of `size` masters on free loopback ports, for the sharded pub/sub path. */
 export interface LocalRedisCluster {
   seeds: string;
+  /**
+   * Kills the node that holds `key`'s slot and starts it again on its port, with its cluster
+   * config (same slots) and no data, as a shard restarts without persistence.
+   */
+  restartNodeOf(key: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,30 +25,31 @@ export async function startRedisCluster(size = 3): Promise<LocalRedisCluster> {
     await Promise.all(nodes.filter(({ child }) => child.exitCode === null).map(({ child }) => once(child, 'exit')));
     await rm(dir, { recursive: true, force: true });
   };
+  const startNode = (port: number): ChildProcess =>
+    spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ],
+      { stdio: 'ignore' },
+    );
   try {
     for (let i = 0; i < size; i += 1) {
       const port = await freePort();
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          dir,
-        ],
-        { stdio: 'ignore' },
-      );
-      nodes.push({ port, child });
+      nodes.push({ port, child: startNode(port) });
     }
     for (const { port } of nodes) await waitForRedis(port);
     const created = spawnSync(
@@ -68,7 +74,33 @@ export async function startRedisCluster(size = 3): Promise<LocalRedisCluster> {
       }
       node.disconnect();
     }
-    return { seeds: nodes.map(({ port }) => `redis://127.0.0.1:${port}`).join(','), stop };
+    const waitForClusterOk = async (port: number) => {
+      const node = new Redis({ port, host: '127.0.0.1' });
+      try {
+        for (let attempt = 0; attempt < 150; attempt += 1) {
+          if ((await node.cluster('INFO')).includes('cluster_state:ok')) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`the cluster is not ok again after restarting 127.0.0.1:${port}`);
+      } finally {
+        node.disconnect();
+      }
+    };
+    const restartNodeOf = async (key: string) => {
+      const probe = new Redis({ port: nodes[0]!.port, host: '127.0.0.1' });
+      const slot = Number(await probe.cluster('KEYSLOT', key));
+      const ranges = (await probe.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>;
+      probe.disconnect();
+      const owner = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+      const node = nodes.find(({ port }) => port === owner);
+      if (!node) throw new Error(`no node holds slot ${slot}`);
+      node.child.kill('SIGKILL');
+      await once(node.child, 'exit');
+      node.child = startNode(node.port);
+      await waitForRedis(node.port);
+      await waitForClusterOk(node.port);
+    };
+    return { seeds: nodes.map(({ port }) => `redis://127.0.0.1:${port}`).join(','), restartNodeOf, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -127,12 +127,31 @@ export class RedisBus implements EventBus {
     const deliver = (channel: Buffer, payload: Buffer) => onMessage(channel.toString(), payload);
     redis.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', deliver);
     const resubscribed: Array<() => void> = [];
-    let connectedBefore = false;
-    // ioredis subscribes every channel again as part of becoming ready after a reconnect.
-    redis.on('ready', () => {
-      if (connectedBefore) for (const handler of resubscribed) handler();
-      connectedBefore = true;
-    });
+    const notify = () => {
+      for (const handler of resubscribed) handler();
+    };
+    if (this.sharded) {
+      // On a Cluster each shard has its own subscriber connection in ioredis' subscriber group;
+      // the cluster client is not 'ready' again when one of them is lost. A lost one is replaced
+      // ('-subscriber'), and once the group has subscribed its channels again it says
+      // 'subscribersReady' (which it also says at the start and on other slot refreshes).
+      let lostSubscriber = false;
+      redis.on('-subscriber', () => {
+        lostSubscriber = true;
+      });
+      redis.on('subscribersReady', () => {
+        if (!lostSubscriber) return;
+        lostSubscriber = false;
+        notify();
+      });
+    } else {
+      // ioredis subscribes every channel again as part of becoming ready after a reconnect.
+      let connectedBefore = false;
+      redis.on('ready', () => {
+        if (connectedBefore) notify();
+        connectedBefore = true;
+      });
+    }
     return {
       subscribe: async (channel) => {
         if (this.sharded) await redis.ssubscribe(channel);

@@ -64,4 +64,26 @@ describe('sharded pub/sub on a Redis Cluster', () => {
     expect(received.get(channels[0]!)).toHaveLength(3);
     await subscriber.close();
   }, 30_000);
+
+  // The shard's own subscriber connection reconnects (ioredis' subscriber group), not the cluster
+  // client: the gateway must still hear of it, to fill (or resync) what that shard lost.
+  it('tells its owner when a restarted shard has its channels subscribed again, and delivers again', async () => {
+    const channel = organizationChannel('hdcluster:', 'restarted');
+    const received: string[] = [];
+    const subscriber = bus.subscriber((_channel, bytes) => received.push(bytes.toString()));
+    let resubscribed = 0;
+    subscriber.onResubscribed(() => (resubscribed += 1));
+    await subscriber.subscribe(channel);
+    const publisher = bus.publisher();
+    await publisher.publishSequenced([{ channel, id: 1, payload: payload('restarted', 1) }]);
+    await expect.poll(() => received.length, { timeout: 5000 }).toBe(1);
+    expect(resubscribed).toBe(0);
+
+    await cluster.restartNodeOf(channel);
+    await expect.poll(() => resubscribed, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await publisher.publishSequenced([{ channel, id: 2, payload: payload('restarted', 2) }]);
+    await expect.poll(() => received, { timeout: 10_000 }).toEqual([1, 2].map((id) => payload('restarted', id)));
+    await subscriber.close();
+    await publisher.close();
+  }, 60_000);
 });
