@@ -43,13 +43,20 @@ export class RecordingSocket {
   }
 }
 
-/** Status and JSON body of an upgrade the server must refuse (it fails the test if the socket opens). */
-export function upgradeRefusal(url: string, protocols: string[] = []): Promise<{ status: number; body: unknown }> {
+/** An upgrade the server refused: its status, its WWW-Authenticate challenge, its JSON body. */
+export interface UpgradeRefusal {
+  status: number;
+  challenge: string | undefined;
+  body: unknown;
+}
+
+/** The server's answer to an upgrade it must refuse (it fails the test if the socket opens). */
+export function refusedUpgrade(url: string, protocols: string[] = []): Promise<UpgradeRefusal> {
   const ws = new WebSocket(url, protocols);
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.terminate();
-      reject(new Error(`expected the upgrade to be refused, but the socket opened`));
+      reject(new Error(`expected ${url} to be refused before the upgrade, but the socket opened`));
     });
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => {
@@ -59,11 +66,24 @@ export function upgradeRefusal(url: string, protocols: string[] = []): Promise<{
       res.on('end', () => {
         ws.terminate();
         try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+          resolve({
+            status: res.statusCode ?? 0,
+            challenge: res.headers['www-authenticate'],
+            body: JSON.parse(text) as unknown,
+          });
         } catch (error) {
           reject(new Error(`refused with ${res.statusCode} and a body that is not JSON: ${text}`, { cause: error }));
         }
       });
     });
   });
+}
+
+/** Status and JSON body of an upgrade the server must refuse (it fails the test if the socket opens). */
+export async function upgradeRefusal(
+  url: string,
+  protocols: string[] = [],
+): Promise<{ status: number; body: unknown }> {
+  const { status, body } = await refusedUpgrade(url, protocols);
+  return { status, body };
 }

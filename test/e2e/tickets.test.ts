@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueTicket } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { createTenant, post, type Tenant } from '../rest.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
-import { RecordingSocket } from '../ws-client.js';
+import { RecordingSocket, refusedUpgrade, type UpgradeRefusal } from '../ws-client.js';
 
 // Socket tickets (issue 3, item 4) against the gateway as deployed: its own process, verifying
 // with the shared SECRET_KEY what a separate api process signed. Every bad ticket is refused
@@ -87,39 +86,9 @@ const PRESENTATIONS = {
   }),
 };
 
-interface Refusal {
-  status: number;
-  challenge: string | undefined;
-  body: unknown;
-}
-
 /** The gateway's answer to an upgrade it must refuse; fails if the socket opens. */
-function refusal({ url, protocols }: { url: string; protocols: string[] }): Promise<Refusal> {
-  const ws = new WebSocket(url, protocols);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error(`expected ${url} to be refused before the upgrade, but the socket opened`));
-    });
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_request, res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        ws.terminate();
-        try {
-          resolve({
-            status: res.statusCode ?? 0,
-            challenge: res.headers['www-authenticate'],
-            body: JSON.parse(text) as unknown,
-          });
-        } catch (error) {
-          reject(new Error(`refused with ${res.statusCode} and a body that is not JSON: ${text}`, { cause: error }));
-        }
-      });
-    });
-  });
+function refusal({ url, protocols }: { url: string; protocols: string[] }): Promise<UpgradeRefusal> {
+  return refusedUpgrade(url, protocols);
 }
 
 /** Replaces the character at `index` with another of the base64url alphabet. */
