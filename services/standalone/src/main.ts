@@ -10,12 +10,27 @@ import {
   stopOnSignals,
   type EventBus,
 } from '@helpdesk/shared';
-import { loadEmbeddedConfig } from './config.js';
+import { loadEmbeddedConfig, type StandaloneConfig } from './config.js';
 
 // `pnpm start`: the whole system in one process. The api listens on a private loopback port; the
 // gateway owns the public PORT, serves /ws/chat/… itself and proxies every other request to the api.
 async function main(): Promise<void> {
   const config = await loadEmbeddedConfig();
+  try {
+    await start(config);
+  } catch (error) {
+    // The generated key is shown only once the system is up; a first start that fails before
+    // (its port taken, say) says where it is kept, since later starts generate nothing.
+    if (config.generatedSecrets.values.ADMIN_TOKEN !== undefined) {
+      console.error(
+        `The administrator key generated on this first start is ADMIN_TOKEN in ${resolve(config.generatedSecrets.path)}.`,
+      );
+    }
+    throw error;
+  }
+}
+
+async function start(config: StandaloneConfig): Promise<void> {
   const logger = createLogger(config.api.logLevel, 'helpdesk');
   const bus: EventBus =
     config.api.events.kind === 'redis'
