@@ -65,11 +65,15 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       if (applied.length > 0) deps.logger.info({ applied }, 'database migrated');
     }
     if (config.auth.adminToken !== undefined) {
-      await ensureAdminKey(db, {
+      const state = await ensureAdminKey(db, {
         uuid: randomUUID(),
         name: 'ADMIN_TOKEN',
         keyHash: hashApiKey(config.auth.adminToken.reveal()),
       });
+      if (state === 'revoked')
+        deps.logger.error(
+          'ADMIN_TOKEN is a revoked key and stays refused: set a new value to bootstrap an administrator',
+        );
     }
     // Counters only: fail fast (and let requests through) rather than queue while Redis is away.
     const counterOptions = {

@@ -104,6 +104,14 @@ describe('administrator keys', () => {
       });
       expect(deleted.statusCode).toBe(204);
       expect((await api.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) })).statusCode).toBe(401);
+      // A replica (re)started with the old value does not bring it back.
+      const stale = await startApi({ DATABASE_URL: api.databaseUrl, ADMIN_TOKEN: api.adminToken });
+      try {
+        const refused = await stale.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) });
+        expect(refused.statusCode).toBe(401);
+      } finally {
+        await stale.close();
+      }
       expect((await second.app.inject({ url: '/api/admin-keys/', headers: asKey(second.adminToken) })).statusCode).toBe(
         200,
       );

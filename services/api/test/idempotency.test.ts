@@ -193,6 +193,16 @@ describe('Idempotency-Key', () => {
     expect(await messagesIn(helpDesk.uuid)).toBe(2);
   });
 
+  // During a rolling update the previous release's replicas claim keys without naming an owner.
+  it("takes a claim written without an owner (the previous release's)", async () => {
+    const { id } = await api.app.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow();
+    const row = await sql<{ owner: string }>`
+      insert into idempotency_keys (api_key_id, key, fingerprint, locked_until, expires_at)
+      values (${id}, 'previous-release', 'x', now(), now() + interval '1 hour')
+      returning owner`.execute(api.app.db);
+    expect(row.rows[0]?.owner).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('works on receive-message too', async () => {
     const { organization } = await createConversation(api.app, 'idem-in');
     const payload = { organization, client: { name: 'Ana', phone: '1' }, message: 'oi' };

@@ -372,10 +372,22 @@ describe('multipart', () => {
   });
 
   it('trims the text around the message, as DRF does, and refuses text that is only whitespace', async () => {
-    const { helpDesk } = await createConversation(api.app, 'trim');
+    const { organization, helpDesk } = await createConversation(api.app, 'trim');
     const json = { 'content-type': 'application/json' };
     const res = await api.app.inject(post(JSON.stringify({ help_desk: helpDesk.uuid, message: '  olá \n\t' }), json));
     expect([res.statusCode, res.json<Message>().message]).toEqual([201, 'olá']);
+    // Counted after trimming: MAX_MESSAGE_CHARS (20) characters and surrounding spaces pass.
+    const full = await api.app.inject(
+      post(JSON.stringify({ help_desk: helpDesk.uuid, message: ` ${'x'.repeat(20)} ` }), json),
+    );
+    expect([full.statusCode, full.json<Message>().message]).toEqual([201, 'x'.repeat(20)]);
+    const received = await api.app.inject({
+      method: 'POST',
+      url: '/api/receive-message/',
+      headers: json,
+      payload: { organization, client: { name: 'Ana', phone: '55' }, message: ' oi\n' },
+    });
+    expect([received.statusCode, received.json<Message>().message]).toEqual([201, 'oi']);
     await expectRefused(post(JSON.stringify({ help_desk: helpDesk.uuid, message: ' \n ' }), json), 400, {
       message: ['This field may not be blank.'],
     });

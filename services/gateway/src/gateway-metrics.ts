@@ -97,7 +97,7 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
   );
   labelledCounter(
     'frames_dropped_total',
-    'Frames not sent: duplicates (an event forwarded already, times the sockets of its topic) and the frames of the sockets closed as slow consumers (counted in bytes by slow_consumer_dropped_bytes_total).',
+    'Frames not sent, by reason: duplicate (an event forwarded already, times the sockets of its topic). What sockets closed as slow consumers never got is counted in bytes (slow_consumer_dropped_bytes_total).',
     'reason',
     () => ({ duplicate: stats.duplicateFramesDropped }),
   );

@@ -3,9 +3,10 @@ const MAX_ADDRESSES = 100_000;
 
 /**
  * Requests with a missing, malformed or unknown key, counted per client address in fixed windows
- * (in this replica's memory). An address over the limit is answered 429 before its key is even
- * looked up, so a flood of bad keys costs no database queries. Keys are 256 random bits, so this
- * is about load, not guessing.
+ * (in this replica's memory). Past the limit such requests get 429 with Retry-After instead of
+ * 401, telling a misconfigured client or a scanner to back off; a valid key from the same address
+ * (many clients behind one NAT) is never refused for them. Keys are 256 random bits, so this is
+ * about load and noise, not guessing.
  */
 export class AuthFailureThrottle {
   private readonly windows = new Map<string, { startMs: number; failures: number }>();

@@ -31,21 +31,26 @@ export async function insertApiKey(
 }
 
 /**
- * Makes sure an administrator key with this hash exists and is not revoked (ADMIN_TOKEN
- * bootstrap). Earlier values stay valid until revoked (DELETE /api/admin-keys/<uuid>/): replicas
- * of a rolling update run with the old and the new value side by side.
+ * Makes sure an administrator key with this hash exists (ADMIN_TOKEN bootstrap); answers
+ * 'revoked' when it was revoked, which it stays (a leaked value must not come back with the next
+ * restart). Earlier values stay valid until revoked (DELETE /api/admin-keys/<uuid>/): replicas of
+ * a rolling update run with the old and the new value side by side.
  */
 export async function ensureAdminKey(
   db: Executor,
   key: { uuid: string; name: string; keyHash: string },
-): Promise<void> {
+): Promise<'active' | 'revoked'> {
   await db
     .insertInto('api_keys')
     .values({ uuid: key.uuid, organization_id: null, name: key.name, key_hash: key.keyHash })
-    .onConflict((oc) =>
-      oc.column('key_hash').doUpdateSet({ revoked_at: null }).where('api_keys.organization_id', 'is', null),
-    )
+    .onConflict((oc) => oc.column('key_hash').doNothing())
     .execute();
+  const stored = await db
+    .selectFrom('api_keys')
+    .select(['revoked_at', 'organization_id'])
+    .where('key_hash', '=', key.keyHash)
+    .executeTakeFirstOrThrow();
+  return stored.revoked_at === null && stored.organization_id === null ? 'active' : 'revoked';
 }
 
 export async function findKeyOwner(db: Executor, keyHash: string): Promise<KeyOwner | undefined> {

@@ -1,14 +1,21 @@
 import { encodeKeyRevoked, keyRevocationsChannel, type EventPublisher } from '@helpdesk/shared';
 import type { FastifyBaseLogger } from 'fastify';
 
-/** Waits before each retry of an announcement Redis did not take: about a minute in all. */
+/** Waits before each retry of an announcement Redis refused: about a minute in all. */
 const RETRY_DELAYS_MS = [250, 1000, 4000, 15_000, 40_000];
+
+/**
+ * How long the DELETE waits for the announcement. The publisher queues commands while Redis is
+ * away (sent once it is back), so an attempt may stay pending: it goes on in the background.
+ */
+const ANSWER_WITHIN_MS = 1000;
 
 /**
  * Tells every gateway that a key was revoked, so they close the sockets its tickets opened. The
  * revocation itself is already committed (REST refuses the key at once); this is best effort on
- * top: tried once before the DELETE answers, then retried in the background while Redis is away.
- * A gateway cut off from Redis for longer keeps such sockets until they reconnect.
+ * top: the DELETE waits for it at most ANSWER_WITHIN_MS; a publish Redis refused is retried in
+ * the background, one it has not answered yet is sent when Redis is back. A gateway cut off from
+ * Redis when it is published keeps such sockets until they reconnect.
  */
 export class KeyRevocationAnnouncer {
   private readonly channel: string;
@@ -24,9 +31,15 @@ export class KeyRevocationAnnouncer {
     this.channel = keyRevocationsChannel(channelPrefix);
   }
 
-  /** Resolves after the first attempt; failed attempts go on in the background. */
-  async announce(keyUuid: string): Promise<void> {
-    await this.attempt(keyUuid, 0);
+  /** Resolves after the first attempt, or ANSWER_WITHIN_MS; the rest goes on in the background. */
+  async announce(keyUuid: string, answerWithinMs = ANSWER_WITHIN_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, answerWithinMs);
+      timer.unref();
+    });
+    await Promise.race([this.attempt(keyUuid, 0), waited]);
+    clearTimeout(timer);
   }
 
   /** Stops the background retries. */

@@ -61,11 +61,11 @@ export default fp<AuthPluginOptions>(
     });
     app.addHook('onRequest', async (request: FastifyRequest) => {
       if (isPublic(request)) return;
-      const retryAfter = throttle.retryAfterSeconds(request.ip);
-      if (retryAfter > 0) throw throttled(retryAfter);
+      // A request with a valid key always passes; a bad one over its address's limit gets 429.
       const refuse = (message: string) => {
+        const retryAfter = throttle.retryAfterSeconds(request.ip);
         throttle.failed(request.ip);
-        return unauthorized(message);
+        return retryAfter > 0 ? throttled(retryAfter) : unauthorized(message);
       };
       const header = request.headers.authorization;
       if (header === undefined || header === '') throw refuse(AUTH_MESSAGES.notProvided);

@@ -100,7 +100,9 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions>
         } else {
           fields = validateFields(nested((request.body ?? {}) as Record<string, unknown>));
         }
-        const problem = messageProblem(fields.message, file !== undefined, options.limits.messageChars);
+        // Trimmed before its checks, as DRF's CharField does (and send-message).
+        const text = fields.message?.trim();
+        const problem = messageProblem(text, file !== undefined, options.limits.messageChars);
         if (problem !== undefined) throw fieldError('message', problem);
         const principal = principalOf(request);
         let organizationName = fields.organization;
@@ -128,7 +130,7 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions>
             {
               organization,
               client: fields.client,
-              message: fields.message ?? '',
+              message: text ?? '',
               file,
               fileBaseUrl: baseUrl,
               recordAnswer: (trx, answer) => idempotent.record(trx, 201, answer),

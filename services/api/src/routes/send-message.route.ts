@@ -102,13 +102,14 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
         await file?.discard();
         throw fieldError('file', DRF_MESSAGES.notAFile);
       }
-      const problem = messageProblem(fields.message, file !== undefined, options.limits.messageChars);
+      // DRF's CharField trims by default, before its checks: stored and answered without
+      // surrounding whitespace, its length counted without it.
+      const text = fields.message?.trim();
+      const problem = messageProblem(text, file !== undefined, options.limits.messageChars);
       if (problem !== undefined) {
         await file?.discard();
         throw fieldError('message', problem);
       }
-      // DRF's CharField trims by default: stored and answered without surrounding whitespace.
-      const text = fields.message?.trim() ?? '';
 
       let idempotent;
       try {
@@ -134,7 +135,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
           { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
           {
             helpDeskUuid: fields.help_desk,
-            message: text,
+            message: text ?? '',
             file,
             fileBaseUrl: baseUrl,
             mayAccess: (organizationId) => canAccess(request, organizationId),

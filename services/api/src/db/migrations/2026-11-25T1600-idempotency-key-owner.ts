@@ -6,15 +6,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Which attempt holds an Idempotency-Key. A retry may take over a claim whose request outlived
   // its lock period; the first request, still running, must then not store its answer (nor commit
   // its message) over the retry's. Each claim writes a new random owner, and only the attempt that
-  // wrote it may complete or release the key. Existing rows get an owner no attempt knows.
+  // wrote it may complete or release the key. Existing rows get an owner no attempt knows. The
+  // default stays: replicas of the previous release, still running during a rolling update,
+  // claim keys without naming an owner.
   await db.schema
     .alterTable('idempotency_keys')
     .addColumn('owner', 'uuid', (c) => c.notNull().defaultTo(sql`gen_random_uuid()`))
-    .execute();
-  // From here on every claim names its owner.
-  await db.schema
-    .alterTable('idempotency_keys')
-    .alterColumn('owner', (c) => c.dropDefault())
     .execute();
 }
 
