@@ -6,6 +6,7 @@ import { clientAddress, rateLimitKey } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import type { GatewayStats } from './gateway-stats.js';
+import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 import { sendDetail } from './http-response.js';
 import { LAST_EVENT_ID_DETAIL, lastEventIdOf } from './last-event-id.js';
 import type { OrganizationTopics } from './organization-topics.js';
@@ -223,6 +224,13 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       if (data.lastEventId !== undefined) data.replay = feed.replay(ws, data.topic, data.lastEventId);
       stats.opened += 1;
       logger.debug({ organization: data.organization, replay: data.lastEventId !== undefined }, 'socket opened');
+      // Its key may have been revoked while the upgrade waited for the bus (first socket of an
+      // organization here): the revocation closed the sockets open then, not this one. Last, so
+      // the close handler gives back what open took.
+      if (tickets.isRevoked(data.keyId, options.now())) {
+        stats.revokedKeyCloses += 1;
+        ws.end(CLOSE_CODES.keyRevoked, CLOSE_REASONS.keyRevoked);
+      }
     },
     drain: (ws) => {
       const { replay } = ws.getUserData();

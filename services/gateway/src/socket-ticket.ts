@@ -124,6 +124,11 @@ export class TicketChecker {
     return { refusal: undefined, claims };
   }
 
+  /** Whether tickets of this key open no socket any more (its key was revoked). */
+  isRevoked(keyId: string | undefined, nowMs: number): boolean {
+    return this.revoked.has(keyId, nowMs);
+  }
+
   /** Tickets remembered (a gauge, and for tests). */
   get size(): number {
     return this.verified.size;
