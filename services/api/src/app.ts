@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import { SHARED_SCHEMAS, type EventPublisher } from '@helpdesk/shared';
+import { SHARED_SCHEMAS, type EventPublisher, type KeyRevocationStore } from '@helpdesk/shared';
 import type { ApiConfig } from './config.js';
 import type { DB } from './db/tables.js';
 import { ApiError } from './http/api-error.js';
@@ -40,12 +40,16 @@ export interface AppOptions {
   db: Kysely<DB>;
   files: FileStore;
   publisher: EventPublisher;
+  keyRevocations: KeyRevocationStore;
   /** Shares rate-limit counters across replicas; without it they are per process. */
   rateLimitRedis: Redis | Cluster | undefined;
 }
 
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
-const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files, publisher, rateLimitRedis }) => {
+const app: FastifyPluginAsync<AppOptions> = async (
+  fastify,
+  { config, db, files, publisher, keyRevocations, rateLimitRedis },
+) => {
   installErrorHandling(fastify, config.limits);
   installBodyParsers(fastify, config.limits.bodyBytes);
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
@@ -94,6 +98,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, db, files,
   await fastify.register(storagePlugin, { files });
   await fastify.register(eventsPlugin, {
     publisher,
+    keyRevocations,
+    // A revoked key is remembered as long as a ticket issued just before can live, plus a minute
+    // for clocks that disagree.
+    revokedKeyMemoryMs: (config.auth.ticketTtlSeconds + 60) * 1000,
     channelPrefix: config.events.prefix,
     database: config.database,
     outbox: config.outbox,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { EventPublisher } from '@helpdesk/shared';
+import { keyRevocationsChannel, type EventBus, type EventPublisher } from '@helpdesk/shared';
 import { Cluster, Redis } from 'ioredis';
 import app from './app.js';
 import { hashApiKey } from './auth/api-key-secret.js';
@@ -17,6 +17,8 @@ import { createFileStore } from './storage/create-file-store.js';
 export interface ApiDependencies {
   /** Where events go: Redis in distributed mode, the in-process bus in embedded mode. Closed with the app. */
   publisher: EventPublisher;
+  /** The same bus: where revoked keys are kept and announced to the gateways. */
+  revocations: Pick<EventBus, 'keyRevocations'>;
   logger: FastifyBaseLogger;
 }
 
@@ -101,6 +103,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       db,
       files: createFileStore(config.storage),
       publisher: deps.publisher,
+      keyRevocations: deps.revocations.keyRevocations(keyRevocationsChannel(config.events.prefix)),
       rateLimitRedis,
     });
     await fastify.ready();

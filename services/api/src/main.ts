@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     connectionName: 'helpdesk-api',
     history: config.history,
   });
-  const api = await createApi(config, { publisher: bus.publisher(), logger });
+  const api = await createApi(config, { publisher: bus.publisher(), revocations: bus, logger });
   await api.listen({ host: config.host, port: config.port });
   const metrics =
     config.metrics.port > 0 ? await startMetricsServer(config.metrics.host, config.metrics.port) : undefined;

@@ -81,7 +81,11 @@ export async function startApi(env: Env = {}): Promise<ApiHarness> {
   await listener.psubscribe(`${prefix}*`);
 
   const bus = new RedisBus({ url: redisUrl, connectionName: 'hd-test-api', history: config.history });
-  const app = await createApi(config, { publisher: bus.publisher(), logger: createLogger('silent', 'test') });
+  const app = await createApi(config, {
+    publisher: bus.publisher(),
+    revocations: bus,
+    logger: createLogger('silent', 'test'),
+  });
   authorizeInjectsAs(app, adminToken);
 
   const barrier = async (): Promise<void> => {

@@ -42,7 +42,11 @@ beforeAll(async () => {
     WEBHOOK_POLL_INTERVAL_MS: '20',
   });
   bus = new InProcessBus(config.history);
-  app = await createApi(config, { publisher: bus.publisher(), logger: createLogger('silent', 'test') });
+  app = await createApi(config, {
+    publisher: bus.publisher(),
+    revocations: bus,
+    logger: createLogger('silent', 'test'),
+  });
   await bus
     .subscriber((_channel, payload) => frames.push(payload.toString()))
     .subscribe(organizationChannel(config.events.prefix, 'emb'));

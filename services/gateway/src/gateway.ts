@@ -117,10 +117,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const revokedKeys = new RevokedKeys();
   const tickets = new TicketChecker(config.secretKey.reveal(), undefined, revokedKeys);
   const revocations = keyRevocationsChannel(config.redisPrefix);
-  const closeSocketsOfRevokedKey = (payload: BusPayload): void => {
-    const keyUuid = decodeKeyRevoked(payload);
-    if (keyUuid === undefined) return;
-    revokedKeys.add(keyUuid, now());
+  const revocationStore = bus.keyRevocations(revocations);
+  const revoke = (keyUuid: string): void => {
+    if (!revokedKeys.add(keyUuid, now())) return;
     let closed = 0;
     for (const ws of registry.allSockets()) {
       if (ws.getUserData().keyId !== keyUuid) continue;
@@ -130,15 +129,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stats.revokedKeyCloses += closed;
     logger.info({ key: keyUuid, closedSockets: closed }, 'API key revoked: its sockets closed');
   };
+  // What was revoked while this gateway was not listening (before it started, or while its bus
+  // was away): the kept list.
+  const catchUpOnRevocations = async (): Promise<void> => {
+    try {
+      for (const keyUuid of await revocationStore.list(now())) revoke(keyUuid);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read the revoked keys; live ones still arrive');
+    }
+  };
   const subscriber = bus.subscriber((channel: string, payload: BusPayload) => {
-    if (channel === revocations) closeSocketsOfRevokedKey(payload);
-    else feed.deliver(channel, payload);
+    if (channel === revocations) {
+      const keyUuid = decodeKeyRevoked(payload);
+      if (keyUuid !== undefined) revoke(keyUuid);
+    } else feed.deliver(channel, payload);
   });
   const topics = new OrganizationTopics({ subscriber, logger });
   subscriber.onResubscribed(() => {
     stats.resubscribes += 1;
     logger.info({ subscribedChannels: topics.subscribedCount() }, 'bus reconnected and subscribed again; filling gaps');
     feed.resubscribed();
+    void catchUpOnRevocations();
   });
   const rateLimiter = new ConnectionRateLimiter(
     { ratePerSecond: config.connectRatePerIp, burst: config.connectBurstPerIp },
@@ -175,6 +186,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // sockets. It keeps the first organization's SUBSCRIBE out of the connection's handshake,
     // where ioredis >= 5.8.2 loses its messages (redis/ioredis#2037).
     await subscriber.subscribe(revocations);
+    await catchUpOnRevocations();
     listenSocket = await listen(app, config.host, config.port);
   } catch (error) {
     await subscriber.close();

@@ -1,8 +1,25 @@
-import { encodeResync, historyKey, organizationChannel, RedisBus, type EventPublisher } from '@helpdesk/shared';
+import {
+  encodeResync,
+  historyKey,
+  keyRevocationsChannel,
+  organizationChannel,
+  RedisBus,
+  type EventPublisher,
+} from '@helpdesk/shared';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/redis-server.js';
-import { envelopeWithId, sampleEnvelope, startTestGateway, TestClient, waitFor, type TestGateway } from './helpers.js';
+import { CLOSE_CODES } from '../src/close-codes.js';
+import {
+  envelopeWithId,
+  sampleEnvelope,
+  startTestGateway,
+  TestClient,
+  ticketFor,
+  waitFor,
+  type TestGateway,
+} from './helpers.js';
 import { RedisGate } from './redis-gate.js';
 
 // Gap fill after a Redis restart (issue 4: nothing lost on broker hiccups), on a private
@@ -223,5 +240,24 @@ describe('gap fill after the gateway lost Redis', () => {
     const expected = org.payloadsOf(1, 6);
     expect(await org.framesBeforeMarker(relay, sockets)).toEqual(sockets.map(() => expected));
     expect(stats().gapFills).toMatchObject({ resyncs: { notKept: 0, tooMany: 0, unavailable: 0, bufferFull: 0 } });
+  }, 30_000);
+});
+
+describe('key revocations while the gateway lost Redis', () => {
+  it('closes the sockets of a key revoked meanwhile once it is back (from the kept list)', async () => {
+    const { redis, gate, served, stats, restartBehindShutGate } = await setup();
+    const keyId = randomUUID();
+    const revoked = await TestClient.connect(served.chat('acme', { token: ticketFor('acme', { keyId }) }));
+    const kept = await TestClient.connect(served.chat('acme', { token: ticketFor('acme', { keyId: randomUUID() }) }));
+    await restartBehindShutGate();
+    // Revoked while the gateway cannot hear it: kept in the (restarted) Redis, live to nobody.
+    const api = new RedisBus({ url: redis.url, connectionName: 'helpdesk-api-revocation-test' });
+    started.buses.push(api);
+    await api.keyRevocations(keyRevocationsChannel(served.config.redisPrefix)).add(keyId, Date.now() + 60_000);
+    gate.open();
+    expect(await revoked.closed).toEqual({ code: CLOSE_CODES.keyRevoked, reason: 'API key revoked' });
+    expect(stats().resubscribes).toBe(1);
+    expect(served.gateway.stats()).toMatchObject({ open: 1, revokedKeyCloses: 1 });
+    await kept.close();
   }, 30_000);
 });

@@ -214,6 +214,7 @@ export function withHistory(bus: EventBus, history: EventHistory): EventBus {
     publisher: () => bus.publisher(),
     subscriber: (onMessage) => bus.subscriber(onMessage),
     history: () => history,
+    keyRevocations: (channel) => bus.keyRevocations(channel),
     close: () => bus.close(),
   };
 }

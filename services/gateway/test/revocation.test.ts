@@ -9,7 +9,7 @@ import {
 } from '@helpdesk/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOSE_CODES } from '../src/close-codes.js';
-import { startTestGateway, TestClient, ticketFor, type TestGateway } from './helpers.js';
+import { refusedUpgrade, startTestGateway, TestClient, ticketFor, testConfig, type TestGateway } from './helpers.js';
 
 // A key revoked while its socket's upgrade waits for the organization's subscription (the first
 // socket of an organization here opens only once the bus confirms it): the revocation reaches
@@ -30,6 +30,9 @@ class HeldSubscriptions implements EventBus {
   }
   history() {
     return this.inner.history();
+  }
+  keyRevocations(channel: string) {
+    return this.inner.keyRevocations(channel);
   }
   subscriber(onMessage: BusMessageHandler): EventSubscriber {
     const inner = this.inner.subscriber(onMessage);
@@ -67,5 +70,22 @@ describe('a key revoked while its socket waits for the bus', () => {
     const client = await connecting;
     expect(await client.closed).toEqual({ code: CLOSE_CODES.keyRevoked, reason: 'API key revoked' });
     expect(served.gateway.stats()).toMatchObject({ revokedKeyCloses: 1, open: 0 });
+  });
+});
+
+describe('a gateway that starts after a revocation', () => {
+  it("refuses the key's unexpired tickets: it reads the kept revocations first", async () => {
+    const bus = new InProcessBus();
+    const config = testConfig();
+    const keyId = randomUUID();
+    await bus.keyRevocations(keyRevocationsChannel(config.redisPrefix)).add(keyId, Date.now() + 60_000);
+    const served = await startTestGateway(bus, { redisPrefix: config.redisPrefix });
+    gateways.push(served);
+    expect(await refusedUpgrade(served.chat('acme', { token: ticketFor('acme', { keyId }) }))).toMatchObject({
+      status: 401,
+      body: '{"detail":"Invalid or expired ticket."}',
+    });
+    const other = await TestClient.connect(served.chat('acme', { token: ticketFor('acme', { keyId: randomUUID() }) }));
+    await other.close();
   });
 });

@@ -42,7 +42,7 @@ async function start(config: StandaloneConfig): Promise<void> {
         })
       : new InProcessBus(config.api.history);
 
-  const api = await createApi(config.api, { publisher: bus.publisher(), logger });
+  const api = await createApi(config.api, { publisher: bus.publisher(), revocations: bus, logger });
   await api.listen({ host: '127.0.0.1', port: 0 });
   const apiAddress = api.server.address();
   if (apiAddress === null || typeof apiAddress === 'string') throw new Error('api did not bind a TCP port');

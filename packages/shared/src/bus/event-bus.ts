@@ -59,10 +59,23 @@ export interface EventSubscriber {
   close(): Promise<void>;
 }
 
+/**
+ * API keys revoked lately, on a channel of their own (see key-revocations.ts): kept as long as a
+ * ticket issued before the revocation can live, so a gateway that starts, or comes back from an
+ * outage, learns what it did not hear live.
+ */
+export interface KeyRevocationStore {
+  /** Keeps the key as revoked until `untilMs` and publishes it on the channel, in one step. */
+  add(keyUuid: string, untilMs: number): Promise<void>;
+  /** The keys kept as revoked at `nowMs`. */
+  list(nowMs: number): Promise<string[]>;
+}
+
 export interface EventBus {
   publisher(): EventPublisher;
   subscriber(onMessage: BusMessageHandler): EventSubscriber;
   history(): EventHistory;
+  keyRevocations(channel: string): KeyRevocationStore;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import type { MessageJson } from '../objects.js';
 import type { EventBus } from './event-bus.js';
 import { InProcessBus } from './in-process-bus.js';
 import { RedisBus } from './redis-bus.js';
+import { decodeKeyRevoked, keyRevocationsChannel } from '../key-revocations.js';
 
 const message = (n: number): MessageJson => ({
   created_at: '2021-06-15T11:57:16.420655-03:00',
@@ -98,5 +99,26 @@ describe.each(makers)('%s history', (_name, make) => {
     expect(await bus.history().latestId(channel)).toBe(300);
     expect(await bus.history().since(`${redisPrefix()}org:never`, 4, 10)).toEqual({ events: [], complete: false });
     expect((await bus.history().since(channel, 400, 10)).complete).toBe(false);
+  });
+});
+
+describe.each(makers)('%s key revocations', (_name, make) => {
+  it('are published live and kept until they may be forgotten', async () => {
+    const bus = make(10);
+    buses.push(bus);
+    const channel = keyRevocationsChannel(redisPrefix());
+    const heard: Array<string | undefined> = [];
+    const subscriber = bus.subscriber((_channel, payload) => heard.push(decodeKeyRevoked(payload)));
+    await subscriber.subscribe(channel);
+    const store = bus.keyRevocations(channel);
+    const now = Date.now();
+    await store.add('key-a', now + 60_000);
+    await store.add('key-b', now + 200);
+    await expect.poll(() => heard).toEqual(['key-a', 'key-b']);
+    expect((await store.list(now)).sort()).toEqual(['key-a', 'key-b']);
+    // Another handle on the same channel (a gateway that starts later) sees them too.
+    expect((await bus.keyRevocations(channel).list(now + 1000)).sort()).toEqual(['key-a']);
+    expect(await store.list(now + 60_000)).toEqual([]);
+    await subscriber.close();
   });
 });

@@ -7,7 +7,9 @@ import {
   type EventPublisher,
   type EventSubscriber,
   type HistoryLimits,
+  type KeyRevocationStore,
 } from './event-bus.js';
+import { encodeKeyRevoked } from '../key-revocations.js';
 
 interface KeptEvent {
   id: number;
@@ -19,6 +21,7 @@ interface KeptEvent {
 export class InProcessBus implements EventBus {
   private readonly subscribers = new Map<string, Set<BusMessageHandler>>();
   private readonly kept = new Map<string, { events: KeptEvent[]; lastId: number }>();
+  private readonly revokedKeys = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly limits: HistoryLimits = DEFAULT_HISTORY_LIMITS,
@@ -83,9 +86,27 @@ export class InProcessBus implements EventBus {
     };
   }
 
+  keyRevocations(channel: string): KeyRevocationStore {
+    let kept = this.revokedKeys.get(channel);
+    if (!kept) this.revokedKeys.set(channel, (kept = new Map<string, number>()));
+    const until = kept;
+    return {
+      add: (keyUuid, untilMs) => {
+        until.set(keyUuid, untilMs);
+        this.deliver(channel, Buffer.from(encodeKeyRevoked(keyUuid)));
+        return Promise.resolve();
+      },
+      list: (nowMs) => {
+        for (const [keyUuid, untilMs] of until) if (untilMs <= nowMs) until.delete(keyUuid);
+        return Promise.resolve([...until.keys()]);
+      },
+    };
+  }
+
   close(): Promise<void> {
     this.subscribers.clear();
     this.kept.clear();
+    this.revokedKeys.clear();
     return Promise.resolve();
   }
 

@@ -8,8 +8,10 @@ import {
   type EventPublisher,
   type EventSubscriber,
   type HistoryLimits,
+  type KeyRevocationStore,
   type SequencedEvent,
 } from './event-bus.js';
+import { encodeKeyRevoked } from '../key-revocations.js';
 
 export interface RedisBusOptions {
   /** One Redis, or (cluster) one or more seed nodes separated by commas. */
@@ -45,6 +47,11 @@ export function lastIdKey(channel: string): string {
 
 const LAST_ID_MEMBER = 'id';
 
+/** Revoked keys announced on the channel, scored by when they may be forgotten (Unix ms). */
+export function revokedKeysKey(channel: string): string {
+  return `{${channel}}:kept`;
+}
+
 // XADD with an id at or below the stream's top: the event is already in the history.
 const ALREADY_KEPT = /equal or smaller than the target stream top item/;
 
@@ -58,6 +65,7 @@ type Client = Redis | Cluster;
 export class RedisBus implements EventBus {
   private readonly connections: Client[] = [];
   private historyReader: Client | undefined;
+  private controlClient: Client | undefined;
   private readonly limits: HistoryLimits;
   private readonly sharded: boolean;
 
@@ -207,6 +215,25 @@ export class RedisBus implements EventBus {
         const score = await redis.zscore(lastIdKey(channel), LAST_ID_MEMBER);
         return score === null ? undefined : Number(score);
       },
+    };
+  }
+
+  keyRevocations(channel: string): KeyRevocationStore {
+    const redis = (this.controlClient ??= this.connect('control'));
+    const key = revokedKeysKey(channel);
+    return {
+      add: async (keyUuid, untilMs) => {
+        // One slot (hash tag): kept and published together, on a Cluster too.
+        const multi = redis
+          .multi()
+          .zadd(key, untilMs, keyUuid)
+          .zremrangebyscore(key, '-inf', Date.now())
+          .pexpireat(key, untilMs);
+        if (this.sharded) multi.spublish(channel, encodeKeyRevoked(keyUuid));
+        else multi.publish(channel, encodeKeyRevoked(keyUuid));
+        for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
+      },
+      list: (nowMs) => redis.zrangebyscore(key, `(${nowMs}`, '+inf'),
     };
   }
 

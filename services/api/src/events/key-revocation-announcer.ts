@@ -1,4 +1,4 @@
-import { encodeKeyRevoked, keyRevocationsChannel, type EventPublisher } from '@helpdesk/shared';
+import type { KeyRevocationStore } from '@helpdesk/shared';
 import type { FastifyBaseLogger } from 'fastify';
 
 /** Waits before each retry of an announcement Redis refused: about a minute in all. */
@@ -11,25 +11,24 @@ const RETRY_DELAYS_MS = [250, 1000, 4000, 15_000, 40_000];
 const ANSWER_WITHIN_MS = 1000;
 
 /**
- * Tells every gateway that a key was revoked, so they close the sockets its tickets opened. The
- * revocation itself is already committed (REST refuses the key at once); this is best effort on
- * top: the DELETE waits for it at most ANSWER_WITHIN_MS; a publish Redis refused is retried in
- * the background, one it has not answered yet is sent when Redis is back. A gateway cut off from
- * Redis when it is published keeps such sockets until they reconnect.
+ * Tells every gateway that a key was revoked, so they close the sockets its tickets opened and
+ * refuse its tickets: published live, and kept in the bus for as long as such a ticket can live,
+ * for gateways that start or come back from an outage later. The revocation itself is already
+ * committed (REST refuses the key at once); the DELETE waits for this at most ANSWER_WITHIN_MS;
+ * what Redis refused is retried in the background, what it has not answered yet is sent when it
+ * is back.
  */
 export class KeyRevocationAnnouncer {
-  private readonly channel: string;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(
-    private readonly publisher: EventPublisher,
-    channelPrefix: string,
+    private readonly store: KeyRevocationStore,
+    /** How long the store keeps a revocation: as long as a ticket issued before it can live. */
+    private readonly memoryMs: number,
     private readonly log: FastifyBaseLogger,
     private readonly retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
-  ) {
-    this.channel = keyRevocationsChannel(channelPrefix);
-  }
+  ) {}
 
   /** Resolves after the first attempt, or ANSWER_WITHIN_MS; the rest goes on in the background. */
   async announce(keyUuid: string, answerWithinMs = ANSWER_WITHIN_MS): Promise<void> {
@@ -51,7 +50,7 @@ export class KeyRevocationAnnouncer {
 
   private async attempt(keyUuid: string, retry: number): Promise<void> {
     try {
-      await this.publisher.publish(this.channel, encodeKeyRevoked(keyUuid));
+      await this.store.add(keyUuid, Date.now() + this.memoryMs);
       if (retry > 0) this.log.info({ key: keyUuid, retry }, 'key revocation announced to the gateways');
     } catch (error) {
       const delay = this.retryDelaysMs[retry];

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { EventPublisher } from '@helpdesk/shared';
+import type { EventPublisher, KeyRevocationStore } from '@helpdesk/shared';
 import type { ApiConfig } from '../config.js';
 import { KeyRevocationAnnouncer } from '../events/key-revocation-announcer.js';
 import { OutboxRelay } from '../events/outbox-relay.js';
@@ -17,6 +17,8 @@ declare module 'fastify' {
 
 export interface EventsPluginOptions {
   publisher: EventPublisher;
+  keyRevocations: KeyRevocationStore;
+  revokedKeyMemoryMs: number;
   channelPrefix: string;
   database: ApiConfig['database'];
   outbox: ApiConfig['outbox'];
@@ -56,8 +58,8 @@ export default fp<EventsPluginOptions>(
     trackOutboxRelay(relay);
     app.decorate('relay', relay);
     const keyRevocations = new KeyRevocationAnnouncer(
-      publisher,
-      options.channelPrefix,
+      options.keyRevocations,
+      options.revokedKeyMemoryMs,
       app.log.child({ component: 'key-revocations' }),
     );
     app.decorate('keyRevocations', keyRevocations);
