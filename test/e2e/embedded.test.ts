@@ -96,6 +96,15 @@ describe('embedded: everything in one process on one port', () => {
     }
   });
 
+  it("answers /readyz with the api's checks (database and schema) on its one port", async () => {
+    const res = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+    expect([res.status, await res.json()]).toEqual([
+      200,
+      { status: 'ok', checks: { database: 'ok', schema: 'ok', redis: 'not configured' } },
+    ]);
+    expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
+  });
+
   it("serves the api's and the gateway's metrics together on the metrics port", async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toMatch(

@@ -302,8 +302,8 @@ describe('HTTP proxy to the api', () => {
     ).catch((error: unknown) => error);
     expect(answer).toMatchObject({ status: 413 });
     // The gateway is still fine afterwards.
-    const health = await request(embedded.http('/healthz'));
-    expect(health.status).toBe(200);
+    const next = await request(embedded.http('/download?size=16'));
+    expect(next.status).toBe(200);
   });
 
   it('answers HEAD and 204 without a body', async () => {
@@ -323,9 +323,11 @@ describe('HTTP proxy to the api', () => {
     expect(JSON.parse(plainGet.body.toString())).toMatchObject({ path: '/ws/chat/acme/' });
   });
 
-  it('serves /healthz itself', async () => {
-    const answer = await request(embedded.http('/healthz'));
-    expect([answer.status, JSON.parse(answer.body.toString())]).toEqual([200, { status: 'ok' }]);
+  it("passes /healthz and /readyz to the api: the one port's health is the api's", async () => {
+    for (const path of ['/healthz', '/readyz']) {
+      const answer = await request(embedded.http(path));
+      expect(JSON.parse(answer.body.toString())).toMatchObject({ path, method: 'GET' });
+    }
   });
 
   it('answers 502 with the DRF body when the api is down', async () => {
