@@ -100,6 +100,18 @@ export class ConfigReader {
   }
 
   /**
+   * REDIS_PREFIX: the start of every Redis channel and key, so deployments (or test runs) can
+   * share one Redis; api and gateways must agree. No braces: the keys kept beside a channel put
+   * it in a hash tag (`{<channel>}:history`), which a brace in the prefix would cut short, and on
+   * a Cluster the two would land in different slots.
+   */
+  redisPrefix(): string {
+    const prefix = this.string('REDIS_PREFIX', 'helpdesk:');
+    if (/[{}]/.test(prefix)) this.problems.push('REDIS_PREFIX must not contain "{" or "}"');
+    return prefix;
+  }
+
+  /**
    * HISTORY_MAX_EVENTS / HISTORY_MAX_AGE_SECONDS: how much of each organization's event history
    * is kept for reconnecting sockets. The api (which writes it) and the gateways (which read it)
    * must agree, so both read it here.

@@ -89,6 +89,11 @@ describe('loadApiConfig', () => {
     }
   });
 
+  it('refuses braces in REDIS_PREFIX (they would break the hash tags of the keys beside a channel)', () => {
+    expect(configError({ REDIS_PREFIX: '{hd}:' }).message).toContain('REDIS_PREFIX must not contain "{" or "}"');
+    expect(loadApiConfig({ REDIS_PREFIX: 'hd-prod:' }).events.prefix).toBe('hd-prod:');
+  });
+
   it('names every bad variable at once', () => {
     const error = configError({
       PORT: 'eighty',

@@ -108,7 +108,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
   // nodes separated by commas. The gateways must be told the same.
   const redisCluster = read.bool('REDIS_CLUSTER', false);
   const redisUrl = read.redisUrl('REDIS_URL', redisCluster);
-  const redisPrefix = read.string('REDIS_PREFIX', 'helpdesk:');
+  const redisPrefix = read.redisPrefix();
   const s3Endpoint = read.url('S3_ENDPOINT', ['http:', 'https:']);
 
   let storage: ApiConfig['storage'] = { kind: 'disk', dir: read.string('FILES_DIR', `${dataDir}/files`) };

@@ -74,7 +74,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       });
       if (state === 'revoked')
         deps.logger.error(
-          'ADMIN_TOKEN is a revoked key and stays refused: set a new value to bootstrap an administrator',
+          'ADMIN_TOKEN is a revoked key (or not an administrator key) and stays refused: set a new value to bootstrap an administrator',
         );
     }
     // Counters only: fail fast (and let requests through) rather than queue while Redis is away.

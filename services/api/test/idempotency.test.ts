@@ -194,7 +194,7 @@ describe('Idempotency-Key', () => {
   });
 
   // During a rolling update the previous release's replicas claim keys without naming an owner.
-  it("takes a claim written without an owner (the previous release's)", async () => {
+  it("accepts a claim inserted without an owner, as the previous release's replicas insert it", async () => {
     const { id } = await api.app.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow();
     const row = await sql<{ owner: string }>`
       insert into idempotency_keys (api_key_id, key, fingerprint, locked_until, expires_at)

@@ -65,8 +65,7 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     // With REDIS_CLUSTER, a comma-separated list of seed nodes' URLs.
     redisUrl: read.redisUrl('REDIS_URL', redisCluster),
     redisCluster,
-    // Prefix of every Redis channel, so several deployments (or test runs) can share one Redis.
-    redisPrefix: read.string('REDIS_PREFIX', 'helpdesk:'),
+    redisPrefix: read.redisPrefix(),
     // Largest frame a client may send, in bytes; clients send only pings and small control frames.
     maxPayloadLength: read.int('WS_MAX_PAYLOAD_LENGTH', 1024, 125, 16 * MIB),
     // Seconds of silence before a socket is closed; uWS pings idle sockets before that. 0 disables.

@@ -173,9 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       isDraining: () => draining,
     }),
   );
-  // Embedded mode: the one port's health is the api's (database, schema), reached through the
-  // proxy; the in-process bus cannot be lost, and a draining gateway stops listening at once.
-  if (!proxy) registerHealthRoutes(app, { isDraining: () => draining, busConnected: () => subscriber.isConnected() });
+  registerHealthRoutes(app, { isDraining: () => draining, busConnected: () => subscriber.isConnected() }, proxy);
   app.any('/*', (res, req) => {
     if (proxy) proxy.handle(res, req);
     else sendDetail(res, 404, ERROR_MESSAGES.notFound);

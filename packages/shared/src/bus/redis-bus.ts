@@ -12,6 +12,7 @@ import {
   type SequencedEvent,
 } from './event-bus.js';
 import { encodeKeyRevoked } from '../key-revocations.js';
+import { MAX_TICKET_TTL_SECONDS } from '../tickets.js';
 
 export interface RedisBusOptions {
   /** One Redis, or (cluster) one or more seed nodes separated by commas. */
@@ -46,6 +47,9 @@ export function lastIdKey(channel: string): string {
 }
 
 const LAST_ID_MEMBER = 'id';
+
+/** The longest a revocation is kept: a ticket's longest lifetime, and a minute for clocks. */
+const KEPT_REVOCATIONS_MS = (MAX_TICKET_TTL_SECONDS + 60) * 1000;
 
 /** Revoked keys announced on the channel, scored by when they may be forgotten (Unix ms). */
 export function revokedKeysKey(channel: string): string {
@@ -228,7 +232,9 @@ export class RedisBus implements EventBus {
           .multi()
           .zadd(key, untilMs, keyUuid)
           .zremrangebyscore(key, '-inf', Date.now())
-          .pexpireat(key, untilMs);
+          // The whole set lives as long as the longest entry can: every entry is kept at most
+          // the longest ticket lifetime (plus a minute for clocks) from its announcement.
+          .pexpire(key, Math.max(untilMs - Date.now(), KEPT_REVOCATIONS_MS));
         if (this.sharded) multi.spublish(channel, encodeKeyRevoked(keyUuid));
         else multi.publish(channel, encodeKeyRevoked(keyUuid));
         for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
