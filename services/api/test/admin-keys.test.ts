@@ -1,25 +1,13 @@
 import { encodeKeyRevoked, keyRevocationsChannel, verifyTicket } from '@helpdesk/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  asKey,
-  createOrganization,
-  createOrganizationKey,
-  startApi,
-  uniqueName,
-  type ApiHarness,
-} from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { asKey, createOrganization, createOrganizationKey, startApi, useApi, uniqueName } from './api-harness.js';
 
 // Administrator keys are keys like the organizations': listed, created and revoked by an
-// administrator; ADMIN_TOKEN rotates by setting a new value, then revoking the old one. A revoked key's uuid is announced to
-// the gateways, which close the sockets its tickets opened (the tickets name it).
+// administrator; ADMIN_TOKEN rotates by setting a new value, then revoking the old one. A revoked
+// key's uuid is announced to the gateways, which close the sockets its tickets opened (the
+// tickets name it).
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi();
 
 type Key = { uuid: string; name: string; created_at: string };
 

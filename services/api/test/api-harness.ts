@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { RedisBus, type Env } from '@helpdesk/shared';
 import { createTestDatabase, redisPrefix, testEnv } from '../../../test/test-env.js';
 import { createApi, createLogger, loadApiConfig } from '../src/index.js';
@@ -37,6 +38,21 @@ export interface ApiHarness {
    */
   traces(): Promise<Traces>;
   close(): Promise<void>;
+}
+
+/**
+ * The api of a test file (or describe block): started before its tests, closed after them. The
+ * answer is filled in when the tests start, so use it only inside tests and hooks.
+ */
+export function useApi(env: Env = {}): ApiHarness {
+  const harness = {} as ApiHarness;
+  beforeAll(async () => {
+    Object.assign(harness, await startApi(env));
+  });
+  afterAll(async () => {
+    await harness.close?.();
+  });
+  return harness;
 }
 
 const BARRIER = 'barrier';

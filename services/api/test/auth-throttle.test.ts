@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asKey, createConversation, createOrganizationKey, startApi, type ApiHarness } from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { asKey, createConversation, createOrganizationKey, useApi } from './api-harness.js';
 
 // Limits that hold before a request's body is read: bad keys per client address, and a key over
 // its limit whatever it sends.
@@ -7,13 +7,7 @@ import { asKey, createConversation, createOrganizationKey, startApi, type ApiHar
 const THROTTLED = /^Request was throttled\. Expected available in \d+ seconds\.$/;
 
 describe('requests with a missing or invalid key, per client address', () => {
-  let api: ApiHarness;
-  beforeAll(async () => {
-    api = await startApi({ RATE_LIMIT_AUTH_FAILURES: '3', RATE_LIMIT_WINDOW_SECONDS: '60' });
-  });
-  afterAll(async () => {
-    await api?.close();
-  });
+  const api = useApi({ RATE_LIMIT_AUTH_FAILURES: '3', RATE_LIMIT_WINDOW_SECONDS: '60' });
 
   it('answer 401 up to the limit, then 429 with Retry-After; a valid key from there still passes', async () => {
     const from = (remoteAddress: string, authorization: string | undefined) =>
@@ -37,14 +31,8 @@ describe('requests with a missing or invalid key, per client address', () => {
 });
 
 describe('a key over its limit', () => {
-  let api: ApiHarness;
-  beforeAll(async () => {
-    // 4: the administrator key's own setup (organization, client, help desk, key) fits in it.
-    api = await startApi({ RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_SECONDS: '60' });
-  });
-  afterAll(async () => {
-    await api?.close();
-  });
+  // 4: the administrator key's own setup (organization, client, help desk, key) fits in it.
+  const api = useApi({ RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_SECONDS: '60' });
 
   it('is refused before its body is parsed or validated', async () => {
     const { organization, helpDesk } = await createConversation(api.app, 'limited');

@@ -1,13 +1,12 @@
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createClient,
   createConversation,
   createHelpDesk,
   createOrganization,
-  startApi,
+  useApi,
   uniqueName,
-  type ApiHarness,
 } from './api-harness.js';
 
 // Every bad request gets DRF's status and body (CONTRACT.md), never a 500, and leaves nothing
@@ -16,13 +15,7 @@ import {
 const MAX_MESSAGE_CHARS = 20;
 const MAX_BODY_BYTES = 2048;
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi({ MAX_MESSAGE_CHARS: String(MAX_MESSAGE_CHARS), MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi({ MAX_MESSAGE_CHARS: String(MAX_MESSAGE_CHARS), MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
 
 /** Sends `request`, checks the exact answer, and that nothing was written. */
 async function expectRefused(

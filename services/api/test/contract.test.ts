@@ -1,21 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ISO_MICROS,
-  UUID,
-  createClient,
-  createHelpDesk,
-  createOrganization,
-  startApi,
-  type ApiHarness,
-} from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { ISO_MICROS, UUID, createClient, createHelpDesk, createOrganization, useApi } from './api-harness.js';
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi();
 
 describe('REST contract on Postgres and Redis', () => {
   it('sends a message and answers it, keys in contract order, then lists it everywhere', async () => {

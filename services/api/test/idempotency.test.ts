@@ -1,17 +1,11 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pruneIdempotencyKeys } from '../src/db/idempotency.repository.js';
-import { asKey, createConversation, createOrganizationKey, startApi, type ApiHarness } from './api-harness.js';
+import { asKey, createConversation, createOrganizationKey, useApi } from './api-harness.js';
 
 // Issue 4, item 6: a retry with the same Idempotency-Key answers the first answer and creates nothing.
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi();
 
 const send = (payload: object, key: string | undefined, headers: Record<string, string | undefined> = {}) =>
   api.app.inject({

@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asKey,
   createConversation,
   createOrganization,
   createOrganizationKey,
-  startApi,
+  useApi,
   uniqueName,
-  type ApiHarness,
 } from './api-harness.js';
 
 // Issue 4, item 5: status callbacks move a message forward only; help desks open and close.
 // Every change is one event, committed with it.
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi();
 
 interface Frame {
   type: string;

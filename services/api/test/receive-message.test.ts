@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MESSAGE_KEYS,
   asKey,
   createOrganization,
   createOrganizationKey,
   multipartBody,
-  startApi,
+  useApi,
   uniqueName,
-  type ApiHarness,
 } from './api-harness.js';
 
 // Issue 4, item 3: POST /api/receive-message/, what a channel provider posts when a client writes.
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi();
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi();
 
 type Json = Record<string, unknown>;
 

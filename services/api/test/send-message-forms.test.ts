@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MESSAGE_KEYS, createConversation, multipartBody, startApi, type ApiHarness } from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { MESSAGE_KEYS, createConversation, multipartBody, startApi, useApi } from './api-harness.js';
 
 // POST /api/send-message/ as browsers and old clients send it: form-urlencoded and multipart,
 // with and without a file. Same answers as JSON; a file comes back as an absolute URL that serves
@@ -11,13 +11,7 @@ const MAX_FILE_BYTES = 1024;
 const HOST = 'chat.example.com:8443';
 const FILE_URL = new RegExp(`^http://${HOST.replaceAll('.', '\\.')}/api/files/([0-9a-f]{32})/([^/]+)$`);
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi({ MAX_FILE_BYTES: String(MAX_FILE_BYTES), MAX_MESSAGE_CHARS: '20' });
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi({ MAX_FILE_BYTES: String(MAX_FILE_BYTES), MAX_MESSAGE_CHARS: '20' });
 
 type Message = Record<(typeof MESSAGE_KEYS)[number], unknown> & { file: string | null; uuid: string };
 

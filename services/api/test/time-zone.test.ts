@@ -1,24 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ISO_MICROS,
-  createClient,
-  createHelpDesk,
-  createOrganization,
-  startApi,
-  uniqueName,
-  type ApiHarness,
-} from './api-harness.js';
+import { describe, expect, it } from 'vitest';
+import { ISO_MICROS, createClient, createHelpDesk, createOrganization, useApi, uniqueName } from './api-harness.js';
 
 // CONTRACT.md: timestamps are ISO 8601 with microseconds and the configured zone's offset, as
 // Postgres keeps them ("2021-06-14T22:10:39.551836-03:00"). São Paulo has kept -03:00 all year since 2019.
 
-let api: ApiHarness;
-beforeAll(async () => {
-  api = await startApi({ TIME_ZONE: 'America/Sao_Paulo' });
-});
-afterAll(async () => {
-  await api?.close();
-});
+const api = useApi({ TIME_ZONE: 'America/Sao_Paulo' });
 
 /** Every timestamp in a contract object (nested ones too). */
 function timestamps(value: unknown): string[] {
