@@ -2,6 +2,9 @@ import { Migrator, type Kysely } from 'kysely';
 import type { DB } from './tables.js';
 import { MIGRATIONS } from './migrations/index.js';
 
+/** Where Kysely's Migrator records the applied migrations (readiness reads it too). */
+export const MIGRATION_TABLE = 'schema_migrations';
+
 export interface MigrationOutcome {
   applied: string[];
 }
@@ -11,7 +14,7 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationOutcome>
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
-    migrationTableName: 'schema_migrations',
+    migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: 'schema_migrations_lock',
   });
   const { error, results = [] } = await migrator.migrateToLatest();

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Cluster, Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { MIGRATIONS } from '../db/migrations/index.js';
+import { MIGRATION_TABLE } from '../db/migrator.js';
 import type { DB } from '../db/tables.js';
 
 const Status = Type.Object({ status: Type.String() });
@@ -57,7 +58,7 @@ const healthRoute: FastifyPluginCallbackTypebox<HealthRouteOptions> = (app, { db
         return { database: 'ok', schema: 'ok' };
       }
       const { rows } = await sql<{ migrated: boolean }>`
-        select exists (select 1 from schema_migrations where name = ${LATEST_MIGRATION}) as migrated
+        select exists (select 1 from ${sql.table(MIGRATION_TABLE)} where name = ${LATEST_MIGRATION}) as migrated
       `.execute(db);
       schemaCurrent = rows[0]?.migrated === true;
       return { database: 'ok', schema: schemaCurrent ? 'ok' : 'not migrated' };
