@@ -13,5 +13,6 @@ export * from './bus/in-process-bus.js';
 export * from './bus/redis-bus.js';
 export * from './tickets.js';
 export * from './key-revocations.js';
+export * from './close-codes.js';
 export * from './process-lifecycle.js';
 export * from './metrics-server.js';

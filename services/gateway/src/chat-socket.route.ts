@@ -1,4 +1,10 @@
-import { ERROR_MESSAGES, isValidOrganizationName, organizationChannel } from '@helpdesk/shared';
+import {
+  ERROR_MESSAGES,
+  isValidOrganizationName,
+  organizationChannel,
+  CLOSE_CODES,
+  CLOSE_REASONS,
+} from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import { hardBackpressureLimit, type BackpressureGuard } from './backpressure-guard.js';
@@ -6,7 +12,6 @@ import { clientAddress, rateLimitKey } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import type { GatewayStats } from './gateway-stats.js';
-import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 import { sendDetail } from './http-response.js';
 import { LAST_EVENT_ID_DETAIL, lastEventIdOf } from './last-event-id.js';
 import type { OrganizationTopics } from './organization-topics.js';

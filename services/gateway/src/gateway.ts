@@ -4,13 +4,14 @@ import {
   keyRevocationsChannel,
   type BusPayload,
   type EventBus,
+  CLOSE_CODES,
+  CLOSE_REASONS,
 } from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { BackpressureGuard } from './backpressure-guard.js';
 import { CHAT_SOCKET_PATTERN, chatSocketBehavior, type ChatSocket, type ChatSocketData } from './chat-socket.route.js';
-import { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { registerGatewayMetrics } from './gateway-metrics.js';

@@ -6,11 +6,11 @@ import {
   organizationChannel,
   RedisBus,
   type EventPublisher,
+  CLOSE_CODES,
 } from '@helpdesk/shared';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../../../test/test-env.js';
-import { CLOSE_CODES } from '../src/close-codes.js';
 import {
   refusedUpgrade,
   sampleEnvelope,

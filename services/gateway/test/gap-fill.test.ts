@@ -5,12 +5,12 @@ import {
   organizationChannel,
   RedisBus,
   type EventPublisher,
+  CLOSE_CODES,
 } from '@helpdesk/shared';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/redis-server.js';
-import { CLOSE_CODES } from '../src/close-codes.js';
 import {
   envelopeWithId,
   sampleEnvelope,

@@ -5,11 +5,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { organizationChannel, RedisBus } from '@helpdesk/shared';
+import { organizationChannel, RedisBus, CLOSE_CODES } from '@helpdesk/shared';
 import { startRedisCluster } from '../../../test/redis-cluster.js';
 import { freePort } from '../../../test/redis-server.js';
 import { redisPrefix, testEnv } from '../../../test/test-env.js';
-import { CLOSE_CODES } from '../src/close-codes.js';
 import { envelopeWithId, TEST_SECRET_KEY, TestClient, ticketFor } from './helpers.js';
 
 // main.ts as a process, run from source (tsx) so the test needs no build.

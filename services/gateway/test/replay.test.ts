@@ -10,11 +10,11 @@ import {
   type EventHistory,
   type EventPublisher,
   type HistoryRead,
+  CLOSE_CODES,
 } from '@helpdesk/shared';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../../../test/test-env.js';
-import { CLOSE_CODES } from '../src/close-codes.js';
 import type { GatewayConfig } from '../src/config.js';
 import {
   envelopeWithId,

@@ -6,9 +6,9 @@ import {
   type BusMessageHandler,
   type EventBus,
   type EventSubscriber,
+  CLOSE_CODES,
 } from '@helpdesk/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES } from '../src/close-codes.js';
 import { refusedUpgrade, startTestGateway, TestClient, ticketFor, testConfig, type TestGateway } from './helpers.js';
 
 // A key revoked while its socket's upgrade waits for the organization's subscription (the first

@@ -1,6 +1,7 @@
 /**
- * Close codes the gateway sends. Clients should reconnect after any of them, with
- * `?last_event_id=<the last id they saw>` to be sent what they missed.
+ * Close codes the gateway sends: part of the socket contract (ours), since clients act on them.
+ * After any but keyRevoked, a client reconnects with `?last_event_id=<the last id it saw>` to be
+ * sent what it missed.
  */
 export const CLOSE_CODES = {
   /** RFC 6455 §7.4.1 "Service Restart": this gateway is draining; reconnect, likely elsewhere. */
