@@ -240,10 +240,12 @@ describe('docker-compose.yml', () => {
       expect(nginxSeconds(directive(ws, 'proxy_send_timeout')?.[0] ?? '60s')).toBeGreaterThan(2 * idle);
     });
 
-    it('routes everything else to the api replicas, passing X-Forwarded-*, with no body limit of its own', () => {
+    it('routes the console and everything else to the api replicas, passing X-Forwarded-*, with no body limit of its own', () => {
       const apiPort = SERVICES.api.loadConfig(environment('api')).port;
       expect(backends(locations.get('/'))).toEqual([{ service: 'api', port: apiPort }]);
-      expect([...locations.keys()].sort()).toEqual(['/', '/ws/']);
+      // The console (and GET /, which redirects to it) is the api's too.
+      expect(backends(locations.get('/console/'))).toEqual([{ service: 'api', port: apiPort }]);
+      expect([...locations.keys()].sort()).toEqual(['/', '/console/', '/ws/']);
       for (const location of locations.values()) {
         const set = headers(location);
         expect(set.get('x-forwarded-for')).toBe('$proxy_add_x_forwarded_for');

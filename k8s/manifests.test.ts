@@ -450,7 +450,7 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
       .map((rule) => rule.host)
       .filter((host) => host !== undefined);
 
-  it('the Ingresses send /ws/ to the gateway Service and everything else to the api, on one origin', () => {
+  it('the Ingresses send /ws/ to the gateway Service, the console and everything else to the api, on one origin', () => {
     expect(ingresses.length).toBeGreaterThan(0);
     for (const ingress of ingresses) expect(get(ingress, 'spec', 'ingressClassName')).toBe('nginx');
     const backendOf = (path: string): ServiceName | undefined => {
@@ -475,6 +475,7 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
     };
     expect(backendOf('/ws/')).toBe('gateway');
     expect(backendOf('/')).toBe('api');
+    expect(backendOf('/console/')).toBe('api');
     // One origin: every Ingress answers for the same hosts.
     expect(new Set(ingresses.map((ingress) => JSON.stringify(hostsOf(ingress)))).size).toBe(1);
   });

@@ -140,6 +140,8 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
   api: {
     DATA_DIR: 'only the embedded mode uses it (PGlite and disk files), and DATABASE_URL and S3_ENDPOINT replace both',
     FILES_DIR: 'only the disk file store uses it; S3_ENDPOINT selects the S3 store',
+    CONSOLE_DIR:
+      'the image carries the console build where the default looks for it (the deployed @helpdesk/console package)',
     MAX_BODY_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_FILE_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_MESSAGE_CHARS: 'a contract limit: the default is the one the embedded mode serves',

@@ -24,6 +24,7 @@ import rateLimitPlugin from './plugins/rate-limit.plugin.js';
 import storagePlugin from './plugins/storage.plugin.js';
 import apiKeysRoute from './routes/api-keys.route.js';
 import clientsRoute from './routes/clients.route.js';
+import consoleRoute from './routes/console.route.js';
 import filesRoute from './routes/files.route.js';
 import helpDesksRoute from './routes/help-desks.route.js';
 import healthRoute from './routes/health.route.js';
@@ -136,6 +137,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(filesRoute);
   await fastify.register(apiKeysRoute);
   await fastify.register(webhooksRoute);
+  await fastify.register(consoleRoute, { dir: config.consoleDir });
   await fastify.register(wsTicketsRoute, {
     secretKey: config.auth.secretKey.reveal(),
     ttlSeconds: config.auth.ticketTtlSeconds,

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { S3FileStoreOptions } from './storage/s3-file-store.js';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   ConfigReader,
   MAX_TICKET_TTL_SECONDS,
@@ -31,6 +32,8 @@ export interface ApiConfig {
   storage: ({ kind: 's3' } & S3FileStoreOptions) | { kind: 'disk'; dir: string };
   /** Uploads are spooled here while their size limit is checked, then moved into the store. */
   uploadSpoolDir: string;
+  /** The agent console's build, served at /console/; unset: the built @helpdesk/console package. */
+  consoleDir: string | undefined;
   /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy): addresses, CIDRs or names. */
   trustProxy: string;
   /** Run migrations at start (default: on with PGlite, off with Postgres where a Job runs them). */
@@ -164,6 +167,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
         : { kind: 'in-process', prefix: redisPrefix },
     storage,
     uploadSpoolDir: read.string('UPLOAD_SPOOL_DIR', join(tmpdir(), 'helpdesk-uploads')),
+    consoleDir: read.optionalString('CONSOLE_DIR') ?? builtConsoleDir(),
     trustProxy: read.string('TRUST_PROXY', 'loopback,uniquelocal'),
     autoMigrate: read.bool('AUTO_MIGRATE', databaseUrl === undefined),
     limits: {
@@ -213,6 +217,15 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
   };
   read.done();
   return config;
+}
+
+/** The dist/ folder of the @helpdesk/console package the api was installed with, if there is one. */
+function builtConsoleDir(): string | undefined {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@helpdesk/console/package.json')), 'dist');
+  } catch {
+    return undefined;
+  }
 }
 
 function safeUrl(raw: string): URL | undefined {

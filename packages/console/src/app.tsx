@@ -1,0 +1,3 @@
+export function App() {
+  return <main>helpdesk-chat console</main>;
+}
