@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import { SHARED_SCHEMAS, type EventPublisher, type KeyRevocationStore } from '@helpdesk/shared';
+import { SHARED_SCHEMAS, type EventBus, type EventPublisher, type KeyRevocationStore } from '@helpdesk/shared';
 import type { ApiConfig } from './config.js';
 import type { DB } from './db/tables.js';
 import { ApiError } from './http/api-error.js';
@@ -42,6 +42,8 @@ export interface AppOptions {
   files: FileStore;
   publisher: EventPublisher;
   keyRevocations: KeyRevocationStore;
+  /** The bus revocations travel on, and their channel: each replica listens, to drop revoked keys it cached. */
+  revocations: { bus: Pick<EventBus, 'subscriber'>; channel: string };
   /** Shares rate-limit counters across replicas; without it they are per process. */
   rateLimitRedis: Redis | Cluster | undefined;
 }
@@ -49,7 +51,7 @@ export interface AppOptions {
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
 const app: FastifyPluginAsync<AppOptions> = async (
   fastify,
-  { config, db, files, publisher, keyRevocations, rateLimitRedis },
+  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis },
 ) => {
   installErrorHandling(fastify, config.limits);
   installBodyParsers(fastify, config.limits.bodyBytes);
@@ -114,6 +116,8 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(authPlugin, {
     failuresMax: config.rateLimit.authFailuresMax,
     windowSeconds: config.rateLimit.windowSeconds,
+    keyCache: config.auth.keyCache,
+    revocations,
   });
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 

@@ -53,6 +53,11 @@ export interface ApiConfig {
     /** Bootstraps an administrator key with this value at start (automation, embedded quick start). */
     adminToken: Secret | undefined;
     ticketTtlSeconds: number;
+    /**
+     * Owners of valid keys kept in each replica, so a request needs no key lookup in the database;
+     * revocations reach every replica's cache through the bus. 0 seconds or 0 keys: off.
+     */
+    keyCache: { ttlSeconds: number; maxKeys: number };
   };
   rateLimit: {
     /** Requests one key may make per window; 0 turns it off. */
@@ -183,6 +188,10 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
           : read.secret('SECRET_KEY', MIN_SECRET_KEY_LENGTH, SECRET_KEY_PURPOSE),
       adminToken: adminToken === undefined ? undefined : new Secret(adminToken),
       ticketTtlSeconds: read.int('WS_TICKET_TTL_SECONDS', 60, 5, MAX_TICKET_TTL_SECONDS),
+      keyCache: {
+        ttlSeconds: read.int('API_KEY_CACHE_SECONDS', 60, 0, 86_400),
+        maxKeys: read.int('API_KEY_CACHE_MAX_KEYS', 10_000, 0),
+      },
     },
     rateLimit: {
       max: read.int('RATE_LIMIT_MAX', 1200, 0),

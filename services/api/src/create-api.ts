@@ -18,7 +18,7 @@ export interface ApiDependencies {
   /** Where events go: Redis in distributed mode, the in-process bus in embedded mode. Closed with the app. */
   publisher: EventPublisher;
   /** The same bus: where revoked keys are kept and announced to the gateways. */
-  revocations: Pick<EventBus, 'keyRevocations'>;
+  revocations: Pick<EventBus, 'keyRevocations' | 'subscriber'>;
   logger: FastifyBaseLogger;
 }
 
@@ -104,6 +104,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       files: createFileStore(config.storage),
       publisher: deps.publisher,
       keyRevocations: deps.revocations.keyRevocations(keyRevocationsChannel(config.events.prefix)),
+      revocations: { bus: deps.revocations, channel: keyRevocationsChannel(config.events.prefix) },
       rateLimitRedis,
     });
     await fastify.ready();

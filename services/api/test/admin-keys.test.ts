@@ -77,7 +77,8 @@ describe('administrator keys', () => {
   });
 
   it('rotate ADMIN_TOKEN without a gap: the new value works beside the old until that is revoked', async () => {
-    const second = await startApi({ DATABASE_URL: api.databaseUrl });
+    // A replica of the same deployment: same database, same Redis prefix (revocations reach it there).
+    const second = await startApi({ DATABASE_URL: api.databaseUrl, REDIS_PREFIX: api.prefix });
     try {
       const both = await listAdminKeys(second.adminToken);
       expect((await api.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) })).statusCode).toBe(200);

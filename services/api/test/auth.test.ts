@@ -179,6 +179,9 @@ describe('API keys', () => {
         200,
         [mine.organization],
       ]);
+      // The replica now serves the key from its cache, without the database: only the
+      // revocation heard on the bus can stop it there.
+      expect(replica.app.keyOwners.size).toBeGreaterThan(0);
       const revoked = await api.app.inject({
         method: 'DELETE',
         url: `/api/organizations/${mine.organization}/api-keys/${uuid}/`,

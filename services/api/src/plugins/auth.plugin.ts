@@ -1,6 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { EventBus } from '@helpdesk/shared';
 import { hashApiKey } from '../auth/api-key-secret.js';
+import { KeyOwnerCache } from '../auth/key-owner-cache.js';
+import { RevocationListener } from '../auth/revocation-listener.js';
 import { AUTH_MESSAGES, type Principal } from '../auth/principal.js';
 import { AuthFailureThrottle } from '../auth/auth-failure-throttle.js';
 import { findKeyOwner } from '../db/api-key.repository.js';
@@ -8,6 +11,10 @@ import { detail, throttled } from '../http/api-error.js';
 import { errorResponses } from '../routes/error-responses.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Owners of valid keys this replica has seen; a revocation drops its key here at once. */
+    keyOwners: KeyOwnerCache;
+  }
   interface FastifyRequest {
     /** Set by the auth hook on every route that is not public. */
     principal: Principal | null;
@@ -39,18 +46,41 @@ function unauthorized(message: string) {
 }
 
 /**
- * Every request carries `Authorization: Bearer <key>`; the key is looked up by its hash on each
- * request, so a revoked key stops working at once on every replica.
+ * Every request carries `Authorization: Bearer <key>`; the key is looked up by its hash, in the
+ * database or in this replica's cache of keys it has seen. Each replica hears every revocation on
+ * the bus's key-revocation channel and drops the key from its cache then, so a revoked key stops
+ * working at once on every replica; a replica that cannot hear the channel does not cache.
  */
 export interface AuthPluginOptions {
   /** Requests with a bad or missing key allowed per client address and window; 0: no limit. */
   failuresMax: number;
   windowSeconds: number;
+  keyCache: { ttlSeconds: number; maxKeys: number };
+  /** Where revocations are announced: the bus and its key-revocation channel. */
+  revocations: { bus: Pick<EventBus, 'subscriber'>; channel: string };
 }
 
 export default fp<AuthPluginOptions>(
   (app, options, done) => {
     const throttle = new AuthFailureThrottle(options.failuresMax, options.windowSeconds * 1000);
+    const cacheOn = options.keyCache.ttlSeconds > 0 && options.keyCache.maxKeys > 0;
+    const listener = cacheOn
+      ? new RevocationListener(
+          options.revocations.bus,
+          options.revocations.channel,
+          { onRevoked: (keyUuid) => keyOwners.revoke(keyUuid), onGap: () => keyOwners.clear() },
+          app.log.child({ component: 'key-cache' }),
+        )
+      : undefined;
+    const keyOwners = new KeyOwnerCache({
+      maxEntries: options.keyCache.maxKeys,
+      ttlMs: options.keyCache.ttlSeconds * 1000,
+      listening: () => listener?.listening() ?? false,
+    });
+    listener?.start();
+    app.decorate('keyOwners', keyOwners);
+    if (listener) app.addHook('onClose', () => listener.close());
+    const findOwner = (keyHash: string) => findKeyOwner(app.db, keyHash);
     app.decorateRequest('principal', null);
     // Every route behind a key can answer 401, and 429 from the per-key rate limit: documented
     // here once rather than in each route.
@@ -71,7 +101,7 @@ export default fp<AuthPluginOptions>(
       if (header === undefined || header === '') throw refuse(AUTH_MESSAGES.notProvided);
       const match = BEARER.exec(header);
       if (!match) throw refuse(AUTH_MESSAGES.invalidHeader);
-      const owner = await findKeyOwner(app.db, hashApiKey(match[1]!));
+      const owner = await keyOwners.lookup(hashApiKey(match[1]!), findOwner);
       if (!owner) throw refuse(AUTH_MESSAGES.invalidKey);
       request.principal =
         owner.organizationId === null || owner.organizationName === null

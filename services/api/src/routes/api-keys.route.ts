@@ -38,8 +38,8 @@ const ADMIN_KEYS: KeyScope = {
 
 /**
  * Administration (ours): API keys, an organization's or the administrators'. The secret is
- * answered once, at creation. A revoked key stops working at once on every replica (looked up per
- * request), and the gateways close the sockets its tickets opened.
+ * answered once, at creation. A revoked key stops working at once on every replica (each drops it from
+ * its key cache when the revocation is announced), and the gateways close the sockets its tickets opened.
  */
 const apiKeysRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   for (const scope of [ORGANIZATION_KEYS, ADMIN_KEYS]) registerKeyRoutes(app, scope);
@@ -109,6 +109,8 @@ function registerKeyRoutes(app: FastifyInstance, scope: KeyScope): void {
       const owner = await scope.owner(app, request);
       const { uuid } = request.params as { uuid: string };
       if (!(await revokeApiKey(app.db, owner, uuid))) throw notFound();
+      // This replica at once; the others (and this one again) hear the announcement.
+      app.keyOwners.revoke(uuid);
       await app.keyRevocations.announce(uuid);
       return reply.code(204).send(null);
     },
