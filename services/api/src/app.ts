@@ -17,6 +17,7 @@ import { installErrorHandling } from './http/error-handler.js';
 import { nullCharacterErrors } from './http/validation-errors.js';
 import authPlugin from './plugins/auth.plugin.js';
 import metricsPlugin from './plugins/metrics.plugin.js';
+import publicOriginPlugin from './plugins/public-origin.plugin.js';
 import databasePlugin from './plugins/database.plugin.js';
 import deliveryPlugin from './plugins/delivery.plugin.js';
 import eventsPlugin from './plugins/events.plugin.js';
@@ -46,12 +47,14 @@ export interface AppOptions {
   revocations: { bus: Pick<EventBus, 'subscriber'>; channel: string };
   /** Shares rate-limit counters across replicas; without it they are per process. */
   rateLimitRedis: Redis | Cluster | undefined;
+  /** The public origin when a proxy of ours knows it (embedded mode); see public-origin.plugin.ts. */
+  publicOrigin?: (() => string) | undefined;
 }
 
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
 const app: FastifyPluginAsync<AppOptions> = async (
   fastify,
-  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis },
+  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis, publicOrigin },
 ) => {
   installErrorHandling(fastify, config.limits);
   installBodyParsers(fastify, config.limits.bodyBytes);
@@ -99,6 +102,12 @@ const app: FastifyPluginAsync<AppOptions> = async (
 
   await fastify.register(databasePlugin, { db });
   await fastify.register(storagePlugin, { files });
+  await fastify.register(publicOriginPlugin, {
+    configured: config.publicBaseUrl,
+    resolve: publicOrigin,
+    host: config.host,
+    port: config.port,
+  });
   await fastify.register(eventsPlugin, {
     publisher,
     keyRevocations,
@@ -124,20 +133,18 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(healthRoute, { db, redis: rateLimitRedis });
   await fastify.register(organizationsRoute);
   await fastify.register(clientsRoute);
-  await fastify.register(helpDesksRoute, { publicBaseUrl: config.publicBaseUrl });
+  await fastify.register(helpDesksRoute);
   await fastify.register(sendMessageRoute, {
-    publicBaseUrl: config.publicBaseUrl,
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });
   await fastify.register(receiveMessageRoute, {
-    publicBaseUrl: config.publicBaseUrl,
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });
-  await fastify.register(messagesRoute, { publicBaseUrl: config.publicBaseUrl });
+  await fastify.register(messagesRoute);
   await fastify.register(filesRoute);
   await fastify.register(apiKeysRoute);
   await fastify.register(webhooksRoute);

@@ -15,7 +15,7 @@ export interface ApiConfig {
   host: string;
   port: number;
   logLevel: string;
-  /** Absolute origin file URLs start with; unset: built from each request's host, as DRF does. */
+  /** Absolute origin file URLs start with; unset: where the api listens (never a request header). */
   publicBaseUrl: string | undefined;
   /** Time zone of the timestamps' offsets in every answer and event (CONTRACT.md). */
   timeZone: string;
@@ -34,8 +34,12 @@ export interface ApiConfig {
   uploadSpoolDir: string;
   /** The agent console's build, served at /console/; unset: the built @helpdesk/console package. */
   consoleDir: string | undefined;
-  /** Proxies whose X-Forwarded-* headers are believed (Fastify trustProxy): addresses, CIDRs or names. */
-  trustProxy: string;
+  /**
+   * How many proxies in front append to X-Forwarded-For (Fastify trustProxy as a hop count): the
+   * client is the address the outermost of them saw. Counted, not matched by address range, so a
+   * client on a private network cannot pass itself off as a proxy (issue 13, item 3).
+   */
+  trustProxy: number;
   /** Run migrations at start (default: on with PGlite, off with Postgres where a Job runs them). */
   autoMigrate: boolean;
   limits: {
@@ -173,7 +177,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
     storage,
     uploadSpoolDir: read.string('UPLOAD_SPOOL_DIR', join(tmpdir(), 'helpdesk-uploads')),
     consoleDir: read.optionalString('CONSOLE_DIR') ?? builtConsoleDir(),
-    trustProxy: read.string('TRUST_PROXY', 'loopback,uniquelocal'),
+    trustProxy: read.int('TRUST_PROXY', 0, 0, 10),
     autoMigrate: read.bool('AUTO_MIGRATE', databaseUrl === undefined),
     limits: {
       bodyBytes: read.int('MAX_BODY_BYTES', 1024 * 1024, 1024),

@@ -12,6 +12,7 @@ import { migrateToLatest } from './db/migrator.js';
 import { addApiFormats, AJV_OPTIONS } from './http/ajv-options.js';
 import { parseLastValues } from './http/body-parsers.js';
 import { answerRoutingError } from './http/error-handler.js';
+import { trustedHops } from './http/trusted-proxies.js';
 import { createFileStore } from './storage/create-file-store.js';
 
 export interface ApiDependencies {
@@ -20,6 +21,11 @@ export interface ApiDependencies {
   /** The same bus: where revoked keys are kept and announced to the gateways. */
   revocations: Pick<EventBus, 'keyRevocations' | 'subscriber'>;
   logger: FastifyBaseLogger;
+  /**
+   * The public origin, when PUBLIC_BASE_URL is unset and the api is reached through a proxy that
+   * knows it (the embedded mode's one port). Otherwise the api's own HOST and bound port.
+   */
+  publicOrigin?: () => string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -29,7 +35,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
   const fastify = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.limits.bodyBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: trustedHops(config.trustProxy),
     routerOptions: {
       ignoreTrailingSlash: true,
       // A file URL's last segment is the client's file name, up to 255 UTF-8 bytes (multipart-input.ts).
@@ -106,6 +112,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       keyRevocations: deps.revocations.keyRevocations(keyRevocationsChannel(config.events.prefix)),
       revocations: { bus: deps.revocations, channel: keyRevocationsChannel(config.events.prefix) },
       rateLimitRedis,
+      publicOrigin: deps.publicOrigin,
     });
     await fastify.ready();
   } catch (error) {

@@ -8,7 +8,7 @@ import {
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import { hardBackpressureLimit, type BackpressureGuard } from './backpressure-guard.js';
-import { clientAddress, rateLimitKey } from './client-address.js';
+import { rateLimitKey } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import type { GatewayStats } from './gateway-stats.js';
@@ -19,6 +19,7 @@ import { presentedTicket, type TicketChecker } from './socket-ticket.js';
 import type { Replay, TopicFeed } from './topic-feed.js';
 import { uWS } from './uws-native.js';
 import type { SocketRegistry } from './socket-registry.js';
+import { requestClientAddress } from './uws-client-address.js';
 
 // `/ws/chat/<organization_name>/` (CONTRACT.md, WebSocket), with or without the trailing slash.
 // Everything that can refuse a socket happens in `upgrade`, before the handshake, so a refused
@@ -85,15 +86,6 @@ export function organizationFromPath(path: string): string | undefined {
   return isValidOrganizationName(name) ? name : undefined;
 }
 
-/** Every value of a header a request may repeat, joined as one list (RFC 9110 §5.3). */
-function allHeaderValues(req: HttpRequest, name: string): string {
-  const values: string[] = [];
-  req.forEach((header, value) => {
-    if (header === name) values.push(value);
-  });
-  return values.join(', ');
-}
-
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
   const { config, topics, feed, guard, registry, logger, stats, rateLimiter, tickets } = options;
 
@@ -112,9 +104,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     const ticket = presentedTicket(req.getQuery('token'), req.getHeader('sec-websocket-protocol'));
 
     if (rateLimiter.enabled) {
-      const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const forwardedFor = config.trustedProxies > 0 ? allHeaderValues(req, 'x-forwarded-for') : '';
-      const decision = rateLimiter.take(rateLimitKey(clientAddress(peer, forwardedFor, config.trustedProxies)));
+      const decision = rateLimiter.take(rateLimitKey(requestClientAddress(res, req, config.trustedProxies)));
       if (!decision.allowed) {
         stats.refused.rateLimited += 1;
         sendDetail(res, 429, DETAILS.rateLimited, { 'Retry-After': String(decision.retryAfterSeconds) });

@@ -156,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { ratePerSecond: config.connectRatePerIp, burst: config.connectBurstPerIp },
     now,
   );
-  const proxy = options.proxyHttpTo ? createHttpProxy(options.proxyHttpTo, logger) : undefined;
+  const proxy = options.proxyHttpTo ? createHttpProxy(options.proxyHttpTo, logger, config.trustedProxies) : undefined;
 
   app.ws<ChatSocketData>(
     CHAT_SOCKET_PATTERN,

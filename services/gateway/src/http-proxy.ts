@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { sendDetail, statusLine } from './http-response.js';
+import { requestClientAddress } from './uws-client-address.js';
 
 // Embedded mode serves REST and sockets on one port: uWS owns the port, and every HTTP request
 // that is not a chat socket is passed to the Fastify api over node:http. Bodies stream both ways
@@ -45,7 +46,7 @@ const DETAILS = {
   draining: 'The server is shutting down.',
 } as const;
 
-export function createHttpProxy(target: ProxyTarget, logger: Logger): HttpProxy {
+export function createHttpProxy(target: ProxyTarget, logger: Logger, trustedProxies: number): HttpProxy {
   const agent = new http.Agent({ keepAlive: true });
   let inFlight = 0;
   let closing = false;
@@ -61,7 +62,7 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger): HttpProxy 
     const method = req.getCaseSensitiveMethod();
     const query = req.getQuery();
     const path = query ? `${req.getUrl()}?${query}` : req.getUrl();
-    const headers = upstreamHeaders(req, Buffer.from(res.getRemoteAddressAsText()).toString());
+    const headers = upstreamHeaders(req, requestClientAddress(res, req, trustedProxies));
     if (closing) {
       sendDetail(res, 503, DETAILS.draining);
       return;
@@ -146,29 +147,31 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger): HttpProxy 
   return { handle, close };
 }
 
-function upstreamHeaders(req: HttpRequest, remoteAddress: string): OutgoingHttpHeaders {
+function upstreamHeaders(req: HttpRequest, clientAddress: string): OutgoingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
   const dropped = new Set(NOT_FORWARDED_UP);
   const connection = req.getHeader('connection');
   for (const name of connection.split(',')) dropped.add(name.trim().toLowerCase());
   req.forEach((name, value) => {
-    if (dropped.has(name)) return;
+    if (dropped.has(name) || isForwardingHeader(name)) return;
     const previous = headers[name];
     if (previous === undefined) headers[name] = value;
     else if (Array.isArray(previous)) previous.push(value);
     else headers[name] = [previous, value];
   });
-  // The api builds absolute file URLs from the request's host and scheme. The client's address is
-  // appended to any chain before us; host and scheme set by a proxy in front (which saw the
-  // client, maybe over TLS) are kept, and otherwise are what this plain-HTTP port saw.
-  const forwardedFor = req.getHeader('x-forwarded-for');
-  headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${remoteAddress}` : remoteAddress;
-  if (!req.getHeader('x-forwarded-host')) {
-    const host = req.getHeader('host');
-    if (host) headers['x-forwarded-host'] = host;
-  }
-  if (!req.getHeader('x-forwarded-proto')) headers['x-forwarded-proto'] = 'http';
+  // The api trusts exactly one hop, this one: it learns the client's address from us (as far as
+  // WS_TRUST_PROXY believes proxies in front) and never from what the client wrote, which would
+  // let it dodge the bad-key throttle or fake the logged address (issue 13, item 3).
+  headers['x-forwarded-for'] = clientAddress;
+  headers['x-forwarded-proto'] = 'http';
+  const host = req.getHeader('host');
+  if (host) headers['x-forwarded-host'] = host;
   return headers;
+}
+
+/** X-Forwarded-*, Forwarded and X-Real-IP: written by us alone, never passed on from the client. */
+function isForwardingHeader(name: string): boolean {
+  return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip';
 }
 
 interface ResponseState {

@@ -75,6 +75,7 @@ async function upstreamHandler(req: IncomingMessage, res: ServerResponse): Promi
         query: url.search,
         host: req.headers.host,
         forwarded: [req.headers['x-forwarded-for'], req.headers['x-forwarded-host'], req.headers['x-forwarded-proto']],
+        passedOn: [req.headers.forwarded, req.headers['x-real-ip'], req.headers['x-forwarded-port']],
       }),
     );
     return;
@@ -220,6 +221,29 @@ describe('HTTP proxy to the api', () => {
       query: '?organization=acme&x=1',
       host: `127.0.0.1:${embedded.gateway.port}`,
       forwarded: ['127.0.0.1', `127.0.0.1:${embedded.gateway.port}`, 'http'],
+      passedOn: [null, null, null],
+    });
+  });
+
+  it("overwrites the client's own forwarding headers: the api learns the address and host from us", async () => {
+    const answer = await request(
+      embedded.http('/upload'),
+      {
+        method: 'POST',
+        headers: {
+          'x-forwarded-for': '10.0.0.1, 10.0.0.2',
+          'x-forwarded-host': 'attacker.example',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-port': '443',
+          forwarded: 'for=10.0.0.3;host=attacker.example;proto=https',
+          'x-real-ip': '10.0.0.4',
+        },
+      },
+      Readable.from([Buffer.from('x')]),
+    );
+    expect(JSON.parse(answer.body.toString())).toMatchObject({
+      forwarded: ['127.0.0.1', `127.0.0.1:${embedded.gateway.port}`, 'http'],
+      passedOn: [null, null, null],
     });
   });
 

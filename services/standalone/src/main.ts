@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createApi, createLogger } from '@helpdesk/api';
+import { createApi, createLogger, listeningOrigin } from '@helpdesk/api';
 import { startGateway } from '@helpdesk/gateway';
 import {
   InProcessBus,
@@ -42,7 +42,18 @@ async function start(config: StandaloneConfig): Promise<void> {
         })
       : new InProcessBus(config.api.history);
 
-  const api = await createApi(config.api, { publisher: bus.publisher(), revocations: bus, logger });
+  // File URLs start with the one public port's origin (or PUBLIC_BASE_URL), known once it listens.
+  let publicPort = config.port;
+  const api = await createApi(
+    // The api's one hop is the gateway's proxy, which sends it the client's address.
+    { ...config.api, trustProxy: 1 },
+    {
+      publisher: bus.publisher(),
+      revocations: bus,
+      logger,
+      publicOrigin: () => listeningOrigin(config.host, publicPort),
+    },
+  );
   await api.listen({ host: '127.0.0.1', port: 0 });
   const apiAddress = api.server.address();
   if (apiAddress === null || typeof apiAddress === 'string') throw new Error('api did not bind a TCP port');
@@ -54,6 +65,7 @@ async function start(config: StandaloneConfig): Promise<void> {
     proxyHttpTo: { host: '127.0.0.1', port: apiAddress.port },
     metricsRegistry,
   });
+  publicPort = gateway.port;
   // One /metrics for both: they share prom-client's process-wide registry.
   const metrics =
     config.api.metrics.port > 0

@@ -15,7 +15,6 @@ import { findClientId } from '../db/client.repository.js';
 import { createHelpDesk, findHelpDesk, getHelpDeskRecord, listHelpDesks } from '../db/help-desk.repository.js';
 import { listMessages } from '../db/message.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
-import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
@@ -27,11 +26,7 @@ export const HelpDeskStatusBody = Type.Object(
   { additionalProperties: false },
 );
 
-const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | undefined }> = (
-  app,
-  { publicBaseUrl },
-  done,
-) => {
+const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.get(
     '/api/help-desks/',
     {
@@ -44,7 +39,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
     },
     async (request) => {
       const organization = await requireOrganization(app, request, request.query.organization);
-      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      const baseUrl = app.publicOrigin();
       return (await listHelpDesks(app.db, organization.id)).map((record) => serializeHelpDesk(record, baseUrl));
     },
   );
@@ -60,7 +55,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
       },
     },
     async (request, reply) => {
-      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      const baseUrl = app.publicOrigin();
       const organization = await requireOrganization(app, request, request.body.organization);
       const clientId = await findClientId(app.db, organization.id, request.body.client);
       if (clientId === undefined) throw fieldError('client', ERROR_MESSAGES.doesNotExist(request.body.client));
@@ -87,7 +82,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
       if (request.validationError) throw notFound();
       const helpDesk = await findHelpDesk(app.db, request.params.uuid);
       if (!helpDesk || !canAccess(request, helpDesk.organizationId)) throw notFound();
-      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      const baseUrl = app.publicOrigin();
       return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) =>
         serializeMessage(record, baseUrl),
       );
@@ -117,7 +112,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | und
         {
           uuid: request.params.uuid,
           status: request.body.status,
-          fileBaseUrl: fileBaseUrl(request, publicBaseUrl),
+          fileBaseUrl: app.publicOrigin(),
           mayAccess: (organizationId) => canAccess(request, organizationId),
         },
       );

@@ -2,7 +2,6 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from '@sinclair/typebox';
 import { UuidParams } from '@helpdesk/shared';
 import { canAccess } from '../auth/access.js';
-import { fileBaseUrl } from '../http/base-url.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { MESSAGE_STATUS_UPDATES } from '../lifecycle/statuses.js';
@@ -15,11 +14,7 @@ export const MessageStatusBody = Type.Object(
 );
 
 /** Status callbacks (ours, issue 4, item 5): a channel provider reports delivery, reading or failure. */
-const messagesRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | undefined }> = (
-  app,
-  { publicBaseUrl },
-  done,
-) => {
+const messagesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
   app.patch(
     '/api/messages/:uuid/',
     {
@@ -36,7 +31,7 @@ const messagesRoute: FastifyPluginCallbackTypebox<{ publicBaseUrl: string | unde
     },
     async (request) => {
       rejectInvalidRequest(request);
-      const baseUrl = fileBaseUrl(request, publicBaseUrl);
+      const baseUrl = app.publicOrigin();
       return changeMessageStatus(
         { db: app.db, relay: app.relay },
         {

@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { OrganizationName } from '@helpdesk/shared';
 import { principalOf } from '../auth/access.js';
 import { fieldError } from '../http/api-error.js';
-import { fileBaseUrl } from '../http/base-url.js';
 import { beginIdempotent, REPLAYED_HEADER } from '../http/idempotency.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
 import { methodNotAllowed } from '../http/error-handler.js';
@@ -86,7 +85,7 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions>
       },
     },
     async (request, reply) => {
-      const baseUrl = fileBaseUrl(request, options.publicBaseUrl);
+      const baseUrl = app.publicOrigin();
       let fields: ReceiveMessageFields;
       let file: SpooledFile | undefined;
       try {

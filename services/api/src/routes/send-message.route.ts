@@ -4,7 +4,6 @@ import { Type } from '@sinclair/typebox';
 import { SendMessageFields } from '@helpdesk/shared';
 import { fieldError } from '../http/api-error.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
-import { fileBaseUrl } from '../http/base-url.js';
 import { beginIdempotent, REPLAYED_HEADER } from '../http/idempotency.js';
 import { methodNotAllowed } from '../http/error-handler.js';
 import { compileFieldValidator } from '../http/field-validator.js';
@@ -13,7 +12,6 @@ import { sendMessage } from '../services/send-message.service.js';
 import { errorResponses, IdempotencyHeaders } from './error-responses.js';
 
 export interface SendMessageRouteOptions {
-  publicBaseUrl: string | undefined;
   idempotencyTtlSeconds: number;
   uploadSpoolDir: string;
   limits: { fileBytes: number; messageChars: number };
@@ -76,8 +74,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
       },
     },
     async (request, reply) => {
-      // First: a bad Host is refused before anything is read or written.
-      const baseUrl = fileBaseUrl(request, options.publicBaseUrl);
+      const baseUrl = app.publicOrigin();
       let fields: SendMessageFields;
       let file: SpooledFile | undefined;
       if (request.isMultipart()) {

@@ -1,0 +1,33 @@
+import fp from 'fastify-plugin';
+import { boundPort, listeningOrigin } from '../http/public-origin.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The origin file URLs start with: configured, never taken from a request (http/public-origin.ts). */
+    publicOrigin(): string;
+  }
+}
+
+export interface PublicOriginOptions {
+  /** PUBLIC_BASE_URL, without a trailing slash. */
+  configured: string | undefined;
+  /** Who else knows the public address when the api sits behind one of ours (the embedded proxy). */
+  resolve: (() => string) | undefined;
+  /** Where the api itself listens (HOST, PORT): the origin when nothing else is known. */
+  host: string;
+  port: number;
+}
+
+export default fp<PublicOriginOptions>(
+  (app, { configured, resolve, host, port }, done) => {
+    const fixed = configured;
+    app.decorate(
+      'publicOrigin',
+      fixed !== undefined
+        ? () => fixed
+        : (resolve ?? (() => listeningOrigin(host, boundPort(app.server.address()) ?? port))),
+    );
+    done();
+  },
+  { name: 'public-origin' },
+);
