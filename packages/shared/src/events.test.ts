@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, encodeResync, envelopeId } from './events.js';
+import { envelopeId } from './envelope-id.js';
+import { encodeEnvelope, encodeResync } from './events.js';
 import type { MessageJson } from './objects.js';
 
 const message: MessageJson = {

@@ -1,7 +1,9 @@
 // `?last_event_id=<id>` on a chat socket's URL (issue 4, item 2): the id of the last event the
 // client saw, so it is sent what it missed. A whole number from 0 up; 0 asks for everything kept.
 
-export const LAST_EVENT_ID_PARAM = 'last_event_id';
+import { LAST_EVENT_ID_PARAM } from '@helpdesk/shared';
+
+export { LAST_EVENT_ID_PARAM };
 
 export const LAST_EVENT_ID_DETAIL = 'last_event_id must be a whole number.';
 

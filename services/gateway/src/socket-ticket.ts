@@ -1,4 +1,4 @@
-import { verifyTicket, type TicketCheck, type TicketClaims } from '@helpdesk/shared';
+import { TICKET_PROTOCOL, verifyTicket, type TicketCheck, type TicketClaims } from '@helpdesk/shared';
 import { RevokedKeys } from './revoked-keys.js';
 
 // Socket tickets at the upgrade (issue 3, item 4). The api signs a short-lived ticket naming one
@@ -11,8 +11,7 @@ import { RevokedKeys } from './revoked-keys.js';
 //   socket when the server selects a protocol it did not offer, or none when it offered some);
 //   a client that offers only the ticket gets the ticket selected back.
 
-/** The subprotocol that announces "the other offered protocol is my ticket". */
-export const TICKET_PROTOCOL = 'helpdesk-ticket';
+export { TICKET_PROTOCOL };
 
 export interface PresentedTicket {
   /** The ticket, if the request carries one. */
