@@ -1,0 +1,108 @@
+import { ApiError } from './api-error.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import {
+  browserNetworkStatus,
+  defaultTimers,
+  globalWebSocket,
+  type NetworkStatus,
+  type Timers,
+  type WebSocketClass,
+} from './platform.js';
+import {
+  createRestClient,
+  linkedPages,
+  requestTicket,
+  type FetchLike,
+  type HelpDesk,
+  type Message,
+  type RestClient,
+} from './rest.js';
+import { sendMessage, type SendMessageInput } from './send-message.js';
+import { Subscription, type SubscriptionOptions } from './subscription.js';
+
+export interface ClientOptions {
+  /** Where the api is: `https://chat.example.com` (REST under `/api/`). */
+  baseUrl: string;
+  /** An organization's API key (`hdk_…`); sent as a Bearer header, never in a URL. */
+  apiKey: string;
+  /** Defaults to the global fetch. */
+  fetch?: (input: Request) => Promise<Response>;
+  /** Defaults to the global WebSocket (browsers, Node 22+); on Node 20 pass `ws`'s. */
+  WebSocket?: WebSocketClass;
+  /** Where `/ws/chat/` is when not on baseUrl's origin; defaults to baseUrl with ws: or wss:. */
+  socketUrl?: string;
+  /** Reconnect delays: full jitter between minDelayMs (500) and a ceiling doubling up to maxDelayMs (20,000). */
+  reconnect?: Partial<BackoffOptions>;
+  /** For tests and unusual runtimes: timers, randomness, and where online/offline events come from. */
+  timers?: Timers;
+  random?: () => number;
+  network?: NetworkStatus;
+}
+
+export interface PageOptions {
+  /** Items per page (the api allows up to 200); without it the api answers one page of everything. */
+  limit?: number;
+  /** Start before this cursor (a message uuid for history). */
+  before?: string;
+}
+
+export interface HelpDeskPageOptions extends PageOptions {
+  status?: 'open' | 'closed';
+}
+
+export interface HelpdeskClient {
+  /** The typed openapi-fetch client for every route of the api (answers `{ data, error, response }`). */
+  readonly api: RestClient;
+  /** Sends a message (with a file: multipart). Throws ApiError on anything but 201. */
+  sendMessage(input: SendMessageInput): Promise<Message>;
+  /** A help desk's history in pages, newest page first, each page oldest message first. */
+  history(helpDesk: string, options?: PageOptions): AsyncGenerator<Message[], void>;
+  /** An organization's help desks in pages, most recent activity first. */
+  helpDesks(organization: string, options?: HelpDeskPageOptions): AsyncGenerator<HelpDesk[], void>;
+  /** A ticket for the organization's socket (`POST /api/ws-tickets/`). */
+  ticket(organization: string): Promise<string>;
+  /** The organization's live events, reconnecting and resuming by itself until closed. */
+  subscribe(organization: string, options?: SubscriptionOptions): Subscription;
+}
+
+export function createClient(options: ClientOptions): HelpdeskClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const fetchImpl: FetchLike = options.fetch ?? ((request) => globalThis.fetch(request));
+  const api = createRestClient(baseUrl, options.apiKey, fetchImpl);
+  const pages = <T>(path: string, query: Record<string, string | number | undefined>) => {
+    const url = new URL(path, `${baseUrl}/`);
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    return linkedPages<T>(url, options.apiKey, fetchImpl);
+  };
+  const ticket = (organization: string) => requestTicket(api, organization);
+
+  return {
+    api,
+    sendMessage: (input) => sendMessage(api, input),
+    history: (helpDesk, { limit, before } = {}) =>
+      pages<Message>(`/api/help-desks/${encodeURIComponent(helpDesk)}/history/`, { limit, before }),
+    helpDesks: (organization, { limit, before, status } = {}) =>
+      pages<HelpDesk>('/api/help-desks/', { organization, limit, before, status }),
+    ticket,
+    subscribe(organization, { lastEventId, getTicket } = {}) {
+      const WebSocket = options.WebSocket ?? globalWebSocket();
+      if (WebSocket === undefined) {
+        throw new TypeError('No global WebSocket here (Node 20): pass one, e.g. createClient({ WebSocket }) from "ws"');
+      }
+      return new Subscription({
+        socketBaseUrl: options.socketUrl ?? baseUrl.replace(/^http/, 'ws'),
+        organization,
+        getTicket: getTicket ?? ticket,
+        WebSocket,
+        timers: options.timers ?? defaultTimers,
+        random: options.random ?? Math.random,
+        backoff: { ...DEFAULT_BACKOFF, ...options.reconnect },
+        network: options.network ?? browserNetworkStatus(),
+        lastEventId,
+      });
+    },
+  };
+}
+
+export { ApiError };
