@@ -133,7 +133,25 @@ describe('plan', () => {
       ['ceiling', 200, 7, 3],
       ['gateway', 200, 7, 3],
     ]);
-    expect(planRuns(parseArgs(['e2e-max', '--quick']))[0]).toMatchObject({ kind: 'e2e', rate: 0, target: 'gateway' });
+    // e2e-max: JSON then multipart, each against the api ceiling first, pairs alternating with --repeat.
+    expect(
+      planRuns(parseArgs(['e2e-max', '--quick', '--repeat', '2'])).map((r) => [r.body, r.target, r.repetition, r.rate]),
+    ).toEqual([
+      ['json', 'ceiling', 0, 0],
+      ['json', 'gateway', 0, 0],
+      ['json', 'ceiling', 1, 0],
+      ['json', 'gateway', 1, 0],
+      ['multipart', 'ceiling', 0, 0],
+      ['multipart', 'gateway', 0, 0],
+      ['multipart', 'ceiling', 1, 0],
+      ['multipart', 'gateway', 1, 0],
+    ]);
+    expect(planRuns(parseArgs(['e2e', '--body', 'multipart', '--file-bytes', '10'])).map((r) => r.body)).toEqual([
+      'multipart',
+      'multipart',
+    ]);
+    expect(planRuns(parseArgs(['e2e', '--body', 'multipart', '--file-bytes', '10']))[0]!.fileBytes).toBe(10);
+    expect(() => parseArgs(['--body', 'xml'])).toThrow(/--body/);
     expect(() => parseArgs(['--sockets'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--target', 'nginx'])).toThrow(/--target/);
   });

@@ -11,6 +11,7 @@ import { Bitmap } from './delivery.js';
 import { Histogram } from './histogram.js';
 import type { DriverReport, FromDriver, PostJob, PublishJob, ToDriver } from './ipc.js';
 import { PHASE_MEASURE, PHASE_WARMUP, markerText, nowMicros } from './payload.js';
+import { sendMessageBody } from './send-message-body.js';
 
 function send(message: FromDriver): void {
   process.send?.(message);
@@ -136,6 +137,7 @@ async function post(job: PostJob): Promise<DriverReport> {
   const tally = new Tally(orgs);
   const pool = new Pool(job.apiUrl, { connections: job.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const totalMs = job.warmupMs + job.durationMs;
+  const file = Buffer.alloc(job.fileBytes, 'f');
   const start = performance.now();
   let g = 0;
 
@@ -150,11 +152,17 @@ async function post(job: PostJob): Promise<DriverReport> {
     tally.sent++;
     if (phase === PHASE_MEASURE) tally.measuredOps++;
     try {
+      const { contentType, body } = sendMessageBody(
+        job.body,
+        markerText(seq, t0, phase, job.payloadBytes),
+        helpDesk,
+        file,
+      );
       const response = await pool.request({
         method: 'POST',
         path: '/api/send-message/',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${job.apiKeys[org]!}` },
-        body: JSON.stringify({ message: markerText(seq, t0, phase, job.payloadBytes), help_desk: helpDesk }),
+        headers: { 'content-type': contentType, authorization: `Bearer ${job.apiKeys[org]!}` },
+        body,
       });
       await response.body.dump();
       if (response.statusCode !== 201) throw new Error(`HTTP ${response.statusCode}`);

@@ -99,6 +99,9 @@ export interface PostJob {
   warmupMs: number;
   durationMs: number;
   payloadBytes: number;
+  /** JSON, or multipart with a file of `fileBytes`. */
+  body: 'json' | 'multipart';
+  fileBytes: number;
 }
 
 export type ToDriver = { cmd: 'run'; job: PublishJob | PostJob };

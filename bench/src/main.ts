@@ -120,7 +120,7 @@ async function main(): Promise<number> {
 
 function summaryLine(l: ResultLine): string {
   const parts = [
-    `→ ${l.scenario}/${l.target} N=${l.connect.opened}`,
+    `→ ${l.scenario}${l.kind === 'e2e' ? ` (${l.params.body})` : ''}/${l.target} N=${l.connect.opened}`,
     `connect ${Math.round(l.connect.perSecond)}/s`,
     `${(l.server.rssPerIdleSocketBytes / 1024).toFixed(2)} KiB/socket`,
   ];
@@ -133,7 +133,11 @@ function summaryLine(l: ResultLine): string {
   const lat = l.latency?.['new_message'];
   if (lat) parts.push(`p50 ${lat.p50.toFixed(2)} ms`, `p99 ${lat.p99.toFixed(2)} ms`, `max ${lat.max.toFixed(1)} ms`);
   if (l.http) parts.push(`${Math.round(l.http.requestsPerSecond)} POST/s (p99 ${l.http.latency.p99.toFixed(1)} ms)`);
-  if (l.vsCeiling && l.kind === 'idle')
+  if (l.vsCeiling && l.kind === 'e2e')
+    parts.push(
+      `vs ceilings: POST/s ${l.vsCeiling.requestsPerSecond?.toFixed(2) ?? '–'}×, POST p99 ${l.vsCeiling.postP99?.toFixed(2) ?? '–'}×, POST→frame p99 ${l.vsCeiling.p99?.toFixed(2) ?? '–'}×`,
+    );
+  else if (l.vsCeiling && l.kind === 'idle')
     parts.push(`vs ceiling: RSS/socket ${l.vsCeiling.rssPerIdleSocket?.toFixed(2) ?? '–'}×`);
   else if (l.vsCeiling)
     parts.push(

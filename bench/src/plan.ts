@@ -6,6 +6,9 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export type RunKind = 'idle' | 'fanout' | 'e2e';
 export type TargetName = 'gateway' | 'ceiling';
 export type Distribution = 'even' | 'mixed';
+/** e2e: how each send-message carries its fields: a JSON body, or multipart with a small file. */
+export type BodyKind = 'json' | 'multipart';
+export const BODY_KINDS: readonly BodyKind[] = ['json', 'multipart'];
 
 export interface RunOptions {
   scenario: Exclude<ScenarioName, 'suite'>;
@@ -22,6 +25,10 @@ export interface RunOptions {
   payloadBytes: number;
   /** e2e: concurrent HTTP requests in flight at most. */
   concurrency: number;
+  /** e2e: the send-message body. */
+  body: BodyKind;
+  /** e2e, multipart: size of the attached file in bytes. */
+  fileBytes: number;
   /** e2e: help desks per organization the POSTs rotate over. */
   helpDesks: number;
   /** Load-generator processes holding the sockets (0 = chosen from the socket count). */
@@ -47,6 +54,7 @@ export interface CliOptions {
   overrides: Partial<Record<keyof RunOptions, number | string>>;
   socketsList: number[] | undefined;
   rateList: number[] | undefined;
+  bodyList: BodyKind[] | undefined;
   resultsDir: string | undefined;
   chart: boolean;
   label: string | undefined;
@@ -67,6 +75,7 @@ const NUMERIC_FLAGS: Record<string, keyof RunOptions> = {
   '--connect-concurrency': 'connectConcurrency',
   '--drain': 'drainSeconds',
   '--api-pool-size': 'apiPoolSize',
+  '--file-bytes': 'fileBytes',
 };
 
 export const USAGE = `usage: node bench/dist/main.js [scenario] [--quick] [flags]
@@ -77,12 +86,13 @@ scenarios (presets; flags override any value):
   tenants   many organizations with a few sockets each, events straight to Redis
   idle      open N sockets, hold them: connect rate, memory per socket
   e2e       POST /api/send-message/ at a rate -> Postgres -> Redis -> sockets
-  e2e-max   POST as fast as --concurrency allows: the api's maximum send-message/s
+  e2e-max   POST as fast as --concurrency allows: the api's maximum send-message/s, JSON and multipart
   ceiling   the fanout preset against the reference uWS server only
 
 flags:
   --quick                 small sizes, short runs
-  --target T              gateway | ceiling | both (default: both, e2e-max: gateway)
+  --target T              gateway | ceiling | both (default: both). End to end, ceiling is the bare path:
+                          the api ceiling (api-ceiling-server.ts) feeding the uWS ceiling
   --sockets N[,N...]      sockets; a list runs once per value (for throughput/p99 against N)
   --orgs K                organizations
   --distribution D        even | mixed (a few large organizations, many small: Zipf)
@@ -90,6 +100,8 @@ flags:
   --duration S            measured seconds of load (after --warmup S)
   --payload-bytes B       message text length in bytes (the frame adds the envelope)
   --concurrency C         e2e: HTTP requests in flight at most
+  --body B[,B]            e2e: json | multipart (with a --file-bytes file) | both
+  --file-bytes B          e2e, multipart: the attached file's size (default 1024)
   --help-desks H          e2e: help desks per organization
   --workers W             load-generator processes (default: from N and the fd limit)
   --instances G           target processes sharing the sockets (default: 1, more only if the fd limit needs)
@@ -111,6 +123,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     overrides: {},
     socketsList: undefined,
     rateList: undefined,
+    bodyList: undefined,
     resultsDir: undefined,
     chart: true,
     label: undefined,
@@ -140,7 +153,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       else throw new UsageError(`--target must be gateway, ceiling or both, not ${JSON.stringify(v)}`);
     } else if (flag === '--sockets') cli.socketsList = numberList(flag, value(), false);
     else if (flag === '--rate') cli.rateList = numberList(flag, value(), true);
-    else if (flag === '--distribution') {
+    else if (flag === '--body') {
+      const v = value();
+      const kinds = v === 'both' ? [...BODY_KINDS] : v.split(',');
+      for (const kind of kinds)
+        if (!(BODY_KINDS as readonly string[]).includes(kind))
+          throw new UsageError(`--body must be json, multipart or both, not ${JSON.stringify(v)}`);
+      cli.bodyList = kinds as BodyKind[];
+    } else if (flag === '--distribution') {
       const v = value();
       if (v !== 'even' && v !== 'mixed')
         throw new UsageError(`--distribution must be even or mixed, not ${JSON.stringify(v)}`);
@@ -188,6 +208,8 @@ const BASE: Omit<RunOptions, 'scenario' | 'kind' | 'target'> = {
   warmupSeconds: 3,
   payloadBytes: 200,
   concurrency: 32,
+  body: 'json',
+  fileBytes: 1024,
   helpDesks: 20,
   workers: 0,
   instances: 0,
@@ -202,6 +224,8 @@ interface Preset {
   kind: RunKind;
   targets: TargetName[];
   sockets: number[];
+  /** e2e: the bodies to send, one run (pair) each. */
+  bodies?: BodyKind[];
   values: Partial<RunOptions>;
 }
 
@@ -250,18 +274,21 @@ function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
             values: { orgs: 100, distribution: 'mixed', rate: 200, durationSeconds: 5, warmupSeconds: 1 },
           }
         : { kind: 'e2e', targets: both, sockets: [5000], values: { orgs: 500, distribution: 'mixed', rate: 500 } };
+    // Against the api ceiling, JSON and multipart (issue 12): the api's ratio to a bare server.
     case 'e2e-max':
       return quick
         ? {
             kind: 'e2e',
-            targets: ['gateway'],
+            targets: both,
             sockets: [100],
+            bodies: [...BODY_KINDS],
             values: { rate: 0, concurrency: 64, durationSeconds: 5, warmupSeconds: 1 },
           }
         : {
             kind: 'e2e',
-            targets: ['gateway'],
+            targets: both,
             sockets: [100],
+            bodies: [...BODY_KINDS],
             values: { rate: 0, concurrency: 64, durationSeconds: 15 },
           };
   }
@@ -281,11 +308,14 @@ export function planRuns(cli: CliOptions): RunOptions[] {
     const targets = cli.targets ?? p.targets;
     const socketsList = cli.socketsList ?? p.sockets;
     const rateList = cli.rateList ?? [base.rate];
+    const bodyList = p.kind === 'e2e' ? (cli.bodyList ?? p.bodies ?? [base.body]) : [base.body];
     for (const sockets of socketsList) {
       for (const rate of rateList) {
-        for (let repetition = 0; repetition < cli.repeat; repetition++) {
-          for (const target of targets)
-            runs.push({ ...base, scenario, kind: p.kind, target, sockets, rate, repetition });
+        for (const body of bodyList) {
+          for (let repetition = 0; repetition < cli.repeat; repetition++) {
+            for (const target of targets)
+              runs.push({ ...base, scenario, kind: p.kind, target, sockets, rate, body, repetition });
+          }
         }
       }
     }

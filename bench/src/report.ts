@@ -21,6 +21,9 @@ export interface Ratios {
   rssPerIdleSocket?: number;
   connectPerSecond?: number;
   targetCpu?: number;
+  /** End to end: send-message/s done, and the POST's own p99 (the api against the api ceiling). */
+  requestsPerSecond?: number;
+  postP99?: number;
 }
 
 function sameParams(a: RunResult, b: RunResult): boolean {
@@ -34,6 +37,8 @@ function sameParams(a: RunResult, b: RunResult): boolean {
     'payloadBytes',
     'concurrency',
     'instances',
+    'body',
+    'fileBytes',
   ] as const;
   return keys.every((k) => (k === 'scenario' ? a.scenario === b.scenario : a.params[k] === b.params[k]));
 }
@@ -55,7 +60,15 @@ export function ratios(gateway: RunResult, ceiling: RunResult): Ratios {
     rssPerIdleSocket: ratio(gateway.server.rssPerIdleSocketBytes, ceiling.server.rssPerIdleSocketBytes),
     connectPerSecond: ratio(gateway.connect.perSecond, ceiling.connect.perSecond),
     targetCpu: ratio(gateway.server.load?.cpuPercent, ceiling.server.load?.cpuPercent),
+    requestsPerSecond: ratio(gateway.http?.requestsPerSecond, ceiling.http?.requestsPerSecond),
+    postP99: ratio(gateway.http?.latency.p99, ceiling.http?.latency.p99),
   };
+}
+
+/** End to end, `gateway` is the product (api + gateway) and `ceiling` the bare path (api ceiling + uWS ceiling). */
+export function targetLabel(l: RunResult): string {
+  const name = l.kind === 'e2e' ? (l.target === 'gateway' ? 'api + gateway' : 'ceilings') : l.target;
+  return `${name}${l.server.instances > 1 ? ` ×${l.server.instances}` : ''}`;
 }
 
 const n0 = (v: number | undefined) =>
@@ -70,6 +83,14 @@ export function median(values: ReadonlyArray<number | undefined>): number | unde
   if (xs.length === 0) return undefined;
   const mid = Math.floor(xs.length / 2);
   return xs.length % 2 ? xs[mid] : (xs[mid - 1]! + xs[mid]!) / 2;
+}
+
+/** The ceiling run of the same invocation, parameters and repetition as `l`. */
+function pairedCeiling(lines: readonly ResultLine[], l: ResultLine): ResultLine | undefined {
+  return lines.find(
+    (c) =>
+      c.target === 'ceiling' && c.suite === l.suite && c.params.repetition === l.params.repetition && sameParams(c, l),
+  );
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -197,6 +218,7 @@ export function markdown(
       table(
         [
           'target',
+          'body',
           'sockets',
           'orgs',
           'POST/s asked',
@@ -219,12 +241,13 @@ export function markdown(
           'driver CPU %',
           'machine busy %',
           'other CPU %',
-          'vs ceiling: p99',
+          'vs ceilings: POST/s, POST p99, POST→frame p99',
         ],
         e2e.map((l) => {
           const lat = l.latency?.['new_message'];
           return [
-            `${l.target}${l.server.instances > 1 ? ` ×${l.server.instances}` : ''}`,
+            targetLabel(l),
+            l.params.body === 'multipart' ? `multipart (${n0(l.params.fileBytes)} B file)` : l.params.body,
             n0(l.connect.opened),
             n0(l.params.orgs),
             l.params.rate === 0 ? `max (${l.params.concurrency} in flight)` : n0(l.params.rate),
@@ -247,16 +270,74 @@ export function markdown(
             n1(l.generator?.driverCpuPercent),
             n0(l.machineBusyPercent),
             n0(l.otherCpuPercent),
-            l.vsCeiling ? x2(l.vsCeiling.p99) : '',
+            l.vsCeiling
+              ? `${x2(l.vsCeiling.requestsPerSecond)}, ${x2(l.vsCeiling.postP99)}, ${x2(l.vsCeiling.p99)}`
+              : '',
           ];
         }),
       ),
     );
   }
 
-  const pairs = lines.filter((l) => l.vsCeiling && l.kind !== 'idle');
+  const apiPairs = lines.filter((l) => l.vsCeiling && l.kind === 'e2e');
+  if (apiPairs.length) {
+    out.push(
+      '',
+      '## api ÷ ceilings, end to end (api + gateway against api ceiling + uWS ceiling; with --repeat the median of the pairs)',
+      '',
+    );
+    const groups = new Map<string, ResultLine[]>();
+    for (const l of apiPairs) {
+      const key = `${l.scenario}|${l.params.body}|${l.params.sockets}|${l.params.orgs}|${l.params.rate}`;
+      groups.set(key, [...(groups.get(key) ?? []), l]);
+    }
+    out.push(
+      table(
+        [
+          'scenario',
+          'body',
+          'sockets',
+          'POST/s asked',
+          'pairs',
+          'POST/s ratio',
+          'POST p99 ratio',
+          'POST→frame p99 ratio',
+          'api POST/s',
+          'ceiling POST/s',
+          'api POST p99 ms',
+          'ceiling POST p99 ms',
+          'api POST→frame p99 ms',
+          'ceiling POST→frame p99 ms',
+          'lost (api)',
+        ],
+        [...groups.values()].map((g) => {
+          const first = g[0]!;
+          const ceilings = g.map((l) => pairedCeiling(lines, l));
+          return [
+            first.scenario,
+            first.params.body,
+            n0(first.params.sockets),
+            first.params.rate === 0 ? 'max' : String(first.params.rate),
+            String(g.length),
+            x2(median(g.map((l) => l.vsCeiling?.requestsPerSecond))),
+            x2(median(g.map((l) => l.vsCeiling?.postP99))),
+            x2(median(g.map((l) => l.vsCeiling?.p99))),
+            n0(median(g.map((l) => l.http?.requestsPerSecond))),
+            n0(median(ceilings.map((c) => c?.http?.requestsPerSecond))),
+            n2(median(g.map((l) => l.http?.latency.p99))),
+            n2(median(ceilings.map((c) => c?.http?.latency.p99))),
+            n2(median(g.map((l) => l.latency?.['new_message']?.p99))),
+            n2(median(ceilings.map((c) => c?.latency?.['new_message']?.p99))),
+            n0(g.reduce((n, l) => n + (l.events?.missing ?? 0), 0)),
+          ];
+        }),
+      ),
+    );
+  }
+
+  const pairs = lines.filter((l) => l.vsCeiling && l.kind === 'fanout');
   if (pairs.length) {
-    out.push('', '## Gateway ÷ ceiling (same parameters; with --repeat the median of the pairs)', '');
+    out.push('', '## Gateway ÷ ceiling, fan-out (same parameters; with --repeat the median of the pairs)', '');
     const groups = new Map<string, ResultLine[]>();
     for (const l of pairs) {
       const key = `${l.scenario}|${l.params.sockets}|${l.params.orgs}|${l.params.rate}`;
@@ -280,18 +361,7 @@ export function markdown(
         ],
         [...groups.values()].map((g) => {
           const first = g[0]!;
-          const ceilings = g.map((l) =>
-            lines.find(
-              (c) =>
-                c.target === 'ceiling' &&
-                c.suite === l.suite &&
-                c.params.repetition === l.params.repetition &&
-                c.scenario === l.scenario &&
-                c.params.sockets === l.params.sockets &&
-                c.params.orgs === l.params.orgs &&
-                c.params.rate === l.params.rate,
-            ),
-          );
+          const ceilings = g.map((l) => pairedCeiling(lines, l));
           return [
             first.scenario,
             n0(first.params.sockets),

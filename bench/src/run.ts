@@ -167,7 +167,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
   const sourceAddresses = Math.ceil(options.sockets / SOCKETS_PER_SOURCE_ADDRESS);
   const params = { ...options, instances, workers, sourceAddresses };
   ctx.log(
-    `run ${runId}: ${options.scenario} → ${options.target}: ${options.sockets} sockets, ${options.orgs} orgs (${options.distribution}), ${instances} instance(s), ${workers} worker(s)`,
+    `run ${runId}: ${options.scenario}${options.kind === 'e2e' ? ` (${options.body})` : ''} → ${options.target}: ${options.sockets} sockets, ${options.orgs} orgs (${options.distribution}), ${instances} instance(s), ${workers} worker(s)`,
   );
 
   const redis = new Redis(ctx.redisUrl, { connectionName: 'helpdesk-bench:orchestrator', maxRetriesPerRequest: 2 });
@@ -204,6 +204,20 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       cleanup.unshift(() => apiProcess.stop());
       await waitForHttpOk(`http://127.0.0.1:${api.port}/readyz`, 30_000);
       fixtures = await createFixtures(`http://127.0.0.1:${api.port}`, adminToken, orgNames, options.helpDesks);
+      if (options.target === 'ceiling') {
+        // The bare path: the api made the data through its REST API and leaves; the api ceiling
+        // takes the POSTs (and the uWS ceiling below the sockets).
+        await apiProcess.stop();
+        const apiCeiling = await startNodeProcess('api-ceiling', join(ctx.distDir, 'api-ceiling-server.js'), {
+          DATABASE_URL: database.url,
+          DATABASE_POOL_SIZE: String(options.apiPoolSize),
+          REDIS_URL: ctx.redisUrl,
+          REDIS_PREFIX: prefix,
+          FILES_DIR: join(scratch.path, 'files'),
+        });
+        cleanup.unshift(() => apiCeiling.stop());
+        api = apiCeiling;
+      }
     }
 
     // ---- the target ----
@@ -368,6 +382,8 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
           ProcSample
         >;
       const warmupTimer = setTimeout(() => {
+        // Pools open their connections on demand: by the end of the warm-up every backend exists.
+        if (options.kind === 'e2e') groups['postgres'] = pidsNamed('postgres');
         measureFrom = sampleAll();
         machineFrom = sampleMachineCpu();
       }, options.warmupSeconds * 1000);
@@ -390,6 +406,8 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
                 warmupMs: options.warmupSeconds * 1000,
                 durationMs: options.durationSeconds * 1000,
                 payloadBytes: options.payloadBytes,
+                body: options.body,
+                fileBytes: Math.round(options.fileBytes),
               }
             : {
                 mode: 'publish',
