@@ -4,7 +4,7 @@
 // does the api's writes (api-ceiling-queries.ts), publishes the three envelopes it returns, and
 // answers the message. No auth, validation, idempotency, relay, logging or limits.
 // Run by the bench as its own process: PORT (0: any), HOST, DATABASE_URL, DATABASE_POOL_SIZE,
-// REDIS_URL, REDIS_PREFIX, FILES_DIR, TIME_ZONE.
+// REDIS_URL, REDIS_PREFIX, FILES_DIR, TIME_ZONE, PUBLIC_BASE_URL.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -117,7 +117,6 @@ function readMultipart(request: IncomingMessage): Promise<SendInput> {
 async function sendMessage(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const contentType = request.headers['content-type'] ?? '';
   const input = contentType.startsWith('multipart/form-data') ? await readMultipart(request) : await readJson(request);
-  const baseUrl = `http://${request.headers.host ?? 'localhost'}`;
   const { file } = input;
   let rows: SendRow[];
   try {
@@ -176,8 +175,12 @@ const server = createServer((request, response) => {
 });
 server.keepAliveTimeout = 65_000;
 
-server.listen(Number(env('PORT')), env('HOST', '127.0.0.1'), () => {
+const host = env('HOST', '127.0.0.1');
+/** File URLs start with it: PUBLIC_BASE_URL, else the address listened on (as the api does). */
+let baseUrl = process.env['PUBLIC_BASE_URL'] ?? '';
+server.listen(Number(env('PORT')), host, () => {
   const { port } = server.address() as AddressInfo;
+  baseUrl ||= `http://${host}:${port}`;
   console.log(JSON.stringify({ msg: `api ceiling listening on 127.0.0.1:${port}`, port }));
 });
 
