@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { mergeHelpDesks, upsertHelpDesk, visibleHelpDesks, type HelpDeskIndex } from './help-desk-list';
+import { at, helpDesk } from './test-objects';
+
+const uuids = (index: HelpDeskIndex, status: 'open' | 'closed' | 'all' = 'all', query = '') =>
+  visibleHelpDesks(index, status, query).map((desk) => desk.uuid);
+
+describe('the help-desk list', () => {
+  it('orders by most recent activity, to the microsecond, whatever the offsets', () => {
+    const index = mergeHelpDesks(new Map(), [
+      helpDesk('a', '2026-12-05T12:00:00.000001+00:00'),
+      helpDesk('b', '2026-12-05T09:00:00.000002-03:00'),
+      helpDesk('c', '2026-12-05T11:59:59.999999+00:00'),
+    ]);
+    expect(uuids(index)).toEqual(['b', 'a', 'c']);
+  });
+
+  it('moves a help desk to the top when update_helpdesk brings newer activity, and adds a new one', () => {
+    let index = mergeHelpDesks(new Map(), [helpDesk('a', at(3)), helpDesk('b', at(2)), helpDesk('c', at(1))]);
+    index = upsertHelpDesk(index, helpDesk('c', at(4)));
+    expect(uuids(index)).toEqual(['c', 'a', 'b']);
+    index = upsertHelpDesk(index, helpDesk('new', at(5)));
+    expect(uuids(index)).toEqual(['new', 'c', 'a', 'b']);
+  });
+
+  it('keeps the newer version when an older page arrives after a live update (a refetch merges by id)', () => {
+    let index = mergeHelpDesks(new Map(), [helpDesk('a', at(1), { status: 'open' })]);
+    index = upsertHelpDesk(index, helpDesk('a', at(5), { status: 'closed' }));
+    index = mergeHelpDesks(index, [helpDesk('a', at(1), { status: 'open' }), helpDesk('b', at(2))]);
+    expect(index.get('a')?.status).toBe('closed');
+    expect(uuids(index)).toEqual(['a', 'b']);
+  });
+
+  it('filters by status and searches the client’s name or phone', () => {
+    const index = mergeHelpDesks(new Map(), [
+      helpDesk('a', at(3), {
+        client: { ...helpDesk('a', at(0)).client, name: 'Ana Souza', phone: '+55 11 99999-0000' },
+      }),
+      helpDesk('b', at(2), {
+        status: 'closed',
+        client: { ...helpDesk('b', at(0)).client, name: 'Bruno', phone: '5521988887777' },
+      }),
+    ]);
+    expect(uuids(index, 'open')).toEqual(['a']);
+    expect(uuids(index, 'closed')).toEqual(['b']);
+    expect(uuids(index, 'all', 'souza')).toEqual(['a']);
+    expect(uuids(index, 'all', '11999990000')).toEqual(['a']);
+    expect(uuids(index, 'all', '8888')).toEqual(['b']);
+    expect(uuids(index, 'open', 'bruno')).toEqual([]);
+  });
+});
