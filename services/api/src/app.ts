@@ -148,7 +148,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(filesRoute);
   await fastify.register(apiKeysRoute);
   await fastify.register(webhooksRoute);
-  await fastify.register(consoleRoute, { dir: config.consoleDir });
+  await fastify.register(consoleRoute, { dir: config.consoleDir, limits: config.limits });
   await fastify.register(wsTicketsRoute, {
     secretKey: config.auth.secretKey.reveal(),
     ttlSeconds: config.auth.ticketTtlSeconds,

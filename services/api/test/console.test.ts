@@ -77,6 +77,14 @@ describe('the console at /console/', async () => {
     });
   });
 
+  it('tells the console the server’s size limits, so a file over them is refused before its upload', async () => {
+    const res = await api.app.inject({ url: '/console/limits.json', headers: anonymous });
+    expect({ status: res.statusCode, body: res.json<unknown>() }).toEqual({
+      status: 200,
+      body: { max_file_bytes: 25 * 1024 * 1024, max_message_chars: 10_000 },
+    });
+  });
+
   it('leaves /api/… not-founds in the api’s JSON shape, and the api’s CSP outside /console/', async () => {
     const res = await api.app.inject({ url: '/api/nothing-here/' });
     expect({ status: res.statusCode, body: res.json<unknown>() }).toEqual({

@@ -7,6 +7,8 @@ import { detailError, ERROR_MESSAGES } from '@helpdesk/shared';
 export interface ConsoleRouteOptions {
   /** The console's build (packages/console/dist); undefined or missing: /console/ says it is not built. */
   dir: string | undefined;
+  /** What the console checks before sending (a file over the limit is refused before its upload). */
+  limits: { fileBytes: number; messageChars: number };
 }
 
 export const CONSOLE_PREFIX = '/console/';
@@ -40,7 +42,7 @@ export const CONSOLE_CSP = [
  * index.html revalidated), any other path under /console/ answered with index.html so a reload
  * keeps working, and GET / sent to it. /api/… not-founds keep the api's JSON answer.
  */
-const consoleRoute: FastifyPluginAsync<ConsoleRouteOptions> = async (app, { dir }) => {
+const consoleRoute: FastifyPluginAsync<ConsoleRouteOptions> = async (app, { dir, limits }) => {
   app.get('/', { schema: { hide: true }, config: { public: true } }, (_request, reply) =>
     reply.redirect(CONSOLE_PREFIX, 302),
   );
@@ -55,6 +57,13 @@ const consoleRoute: FastifyPluginAsync<ConsoleRouteOptions> = async (app, { dir 
         void reply.header('content-security-policy', CONSOLE_CSP);
         done(null, payload);
       });
+
+      scope.get('/limits.json', { schema: { hide: true } }, (_request, reply) =>
+        reply.header('cache-control', REVALIDATE).send({
+          max_file_bytes: limits.fileBytes,
+          max_message_chars: limits.messageChars,
+        }),
+      );
 
       const built = dir !== undefined && existsSync(join(dir, 'index.html'));
       if (!built) {
