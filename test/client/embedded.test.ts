@@ -99,8 +99,8 @@ describe('@helpdesk/client against the embedded server', () => {
     expect(live.events[5]?.data).toEqual(history[1]);
 
     expect(withFile.file).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/files\/.+\/invoice\.pdf$/);
-    const file = await fetch(withFile.file!, { headers: bearer(tenant.key) });
-    expect(Buffer.from(await file.arrayBuffer())).toEqual(bytes);
+    const file = await client.downloadFile(withFile.file!);
+    expect([Buffer.from(await file.arrayBuffer()), file.type]).toEqual([bytes, 'application/pdf']);
     expect(live.resyncs).toEqual([]);
     expect(live.errors).toEqual([]);
   });

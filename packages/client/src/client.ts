@@ -59,11 +59,18 @@ export interface HelpdeskClient {
   history(helpDesk: string, options?: PageOptions): AsyncGenerator<Message[], void>;
   /** An organization's help desks in pages, most recent activity first. */
   helpDesks(organization: string, options?: HelpDeskPageOptions): AsyncGenerator<HelpDesk[], void>;
+  /**
+   * The bytes of a message's file (its `file` URL), fetched with the key. The key goes only to
+   * baseUrl: the URL's `/api/files/…` path is read from there, whatever origin the URL names.
+   */
+  downloadFile(fileUrl: string): Promise<Blob>;
   /** A ticket for the organization's socket (`POST /api/ws-tickets/`). */
   ticket(organization: string): Promise<string>;
   /** The organization's live events, reconnecting and resuming by itself until closed. */
   subscribe(organization: string, options?: SubscriptionOptions): Subscription;
 }
+
+const FILES_PATH = '/api/files/';
 
 export function createClient(options: ClientOptions): HelpdeskClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -84,6 +91,16 @@ export function createClient(options: ClientOptions): HelpdeskClient {
       pages<Message>(`/api/help-desks/${encodeURIComponent(helpDesk)}/history/`, { limit, before }),
     helpDesks: (organization, { limit, before, status } = {}) =>
       pages<HelpDesk>('/api/help-desks/', { organization, limit, before, status }),
+    async downloadFile(fileUrl) {
+      const { pathname } = new URL(fileUrl, `${baseUrl}/`);
+      if (!pathname.startsWith(FILES_PATH)) throw new TypeError(`not a file of this api: ${fileUrl}`);
+      const request = `GET ${pathname}`;
+      const response = await fetchImpl(
+        new Request(`${baseUrl}${pathname}`, { headers: { authorization: `Bearer ${options.apiKey}` } }),
+      );
+      if (!response.ok) throw await ApiError.of(response, request);
+      return response.blob();
+    },
     ticket,
     subscribe(organization, { lastEventId, getTicket } = {}) {
       const WebSocket = options.WebSocket ?? globalWebSocket();
