@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { encodeEnvelope, type EventPayloads, type EventType } from '@helpdesk/shared';
+import { compileOnce } from './compiled-query.js';
 import type { DB } from './tables.js';
 
 /** What the trigger of migration 2026-11-25T1100 sends at each commit that adds events. */
@@ -35,6 +36,25 @@ export function takeEventIds(count: number) {
   return sql<string>`event_seq + ${count}`;
 }
 
+// One query text whatever the number of events (arrays, unnested side by side): rows are
+// inserted, and so numbered by the outbox's id, in the order of the arrays.
+const insertEventsStatement = compileOnce<
+  { organizationId: string; organizationName: string; seqs: string[]; payloads: string[] },
+  unknown
+>((db, param) =>
+  db
+    .insertInto('outbox_events')
+    .columns(['organization_id', 'organization_name', 'seq', 'payload'])
+    .expression(
+      db.selectNoFrom([
+        sql<string>`${param('organizationId')}::bigint`.as('organization_id'),
+        sql<string>`${param('organizationName')}::text`.as('organization_name'),
+        sql<string>`unnest(${param('seqs')}::bigint[])`.as('seq'),
+        sql<string>`unnest(${param('payloads')}::text[])`.as('payload'),
+      ]),
+    ),
+);
+
 /**
  * Stores events numbered up to `lastId`, which the caller took for them from the organization's
  * event_seq in the same transaction (enqueueEvents, or a statement that did more at once).
@@ -48,17 +68,12 @@ export async function insertNumberedEvents(
   if (events.length === 0) return [];
   const first = lastId - events.length + 1;
   const ids = events.map((_event, i) => first + i);
-  await trx
-    .insertInto('outbox_events')
-    .values(
-      events.map((event, i) => ({
-        organization_id: organization.id,
-        organization_name: organization.name,
-        seq: String(ids[i]),
-        payload: encodeEnvelope(event.type, event.payload as never, ids[i]),
-      })),
-    )
-    .execute();
+  await insertEventsStatement.execute(trx, {
+    organizationId: organization.id,
+    organizationName: organization.name,
+    seqs: ids.map(String),
+    payloads: events.map((event, i) => encodeEnvelope(event.type, event.payload as never, ids[i])),
+  });
   return ids;
 }
 
@@ -71,16 +86,25 @@ export interface UnpublishedEvent {
   ageSeconds: number;
 }
 
-/** Committed events not yet published, oldest first (per organization: in id order). */
-export async function unpublishedEvents(db: Kysely<DB>, limit: number): Promise<UnpublishedEvent[]> {
-  const rows = await db
+const unpublishedStatement = compileOnce<{ limit: number }, unknown>((db, param) =>
+  db
     .selectFrom('outbox_events')
     .select(['id', 'organization_name', 'seq', 'payload'])
     .select(sql<string>`extract(epoch from clock_timestamp() - created_at)`.as('age'))
     .where('published_at', 'is', null)
     .orderBy('id')
-    .limit(limit)
-    .execute();
+    .limit(param('limit')),
+);
+
+/** Committed events not yet published, oldest first (per organization: in id order). */
+export async function unpublishedEvents(db: Kysely<DB>, limit: number): Promise<UnpublishedEvent[]> {
+  const rows = (await unpublishedStatement.execute(db, { limit })) as Array<{
+    id: string;
+    organization_name: string;
+    seq: string;
+    payload: string;
+    age: string;
+  }>;
   return rows.map((r) => ({
     id: r.id,
     organizationName: r.organization_name,
@@ -90,14 +114,17 @@ export async function unpublishedEvents(db: Kysely<DB>, limit: number): Promise<
   }));
 }
 
-export async function markPublished(db: Kysely<DB>, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db
+const markPublishedStatement = compileOnce<{ ids: string[] }, unknown>((db, param) =>
+  db
     .updateTable('outbox_events')
     .set({ published_at: sql<string>`now()` })
     // One array parameter, not `in ($1, …)`: one query text whatever the batch's size.
-    .where('id', '=', sql<string>`any(${[...ids]}::bigint[])`)
-    .execute();
+    .where('id', '=', sql<string>`any(${param('ids')}::bigint[])`),
+);
+
+export async function markPublished(db: Kysely<DB>, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await markPublishedStatement.execute(db, { ids: [...ids] });
 }
 
 /** Seconds since the oldest unpublished event was committed; 0 when every event is published. */
