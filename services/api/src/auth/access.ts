@@ -18,6 +18,12 @@ export function canAccess(request: FastifyRequest, organizationId: string): bool
   return principal.kind === 'admin' || principal.organizationId === organizationId;
 }
 
+/** The organization the request's key may see the objects of; null: every one (an administrator's). */
+export function organizationScope(request: FastifyRequest): string | null {
+  const principal = principalOf(request);
+  return principal.kind === 'admin' ? null : principal.organizationId;
+}
+
 /**
  * Another organization's object answers exactly like a missing one (404), so a key cannot learn
  * what exists elsewhere.

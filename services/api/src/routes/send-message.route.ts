@@ -1,5 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { canAccess } from '../auth/access.js';
+import { organizationScope } from '../auth/access.js';
 import { Type } from '@sinclair/typebox';
 import { SendMessageFields } from '@helpdesk/shared';
 import { fieldError } from '../http/api-error.js';
@@ -135,7 +135,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = 
             message: text ?? '',
             file,
             fileBaseUrl: baseUrl,
-            mayAccess: (organizationId) => canAccess(request, organizationId),
+            organizationScope: organizationScope(request),
             recordAnswer: (trx, answer) => idempotent.record(trx, 201, answer),
           },
         );

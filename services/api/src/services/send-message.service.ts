@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { ERROR_MESSAGES, serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
-import { findHelpDeskToSend } from '../db/help-desk.repository.js';
 import type { StoredFileInfo } from '../db/message.repository.js';
 import type { DB } from '../db/tables.js';
 import { insertNumberedEvents, type OutgoingEvent } from '../db/outbox.repository.js';
@@ -29,8 +28,11 @@ export interface SendMessageCommand {
   fileBaseUrl: string;
   /** Called in the transaction with the answer, to store it with what it describes (Idempotency-Key). */
   recordAnswer?: (trx: Transaction<DB>, answer: MessageJson) => Promise<void>;
-  /** Whether the caller's key may write to the help desk's organization; others' look nonexistent. */
-  mayAccess(organizationId: string): boolean;
+  /**
+   * The organization whose help desks the caller's key may write to (others' look nonexistent);
+   * null: any (an administrator's key).
+   */
+  organizationScope: string | null;
 }
 
 /**
@@ -51,10 +53,7 @@ export async function sendMessage(deps: SendMessageDeps, command: SendMessageCom
 
 async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
   const { db, files, relay, log } = deps;
-  const helpDesk = await findHelpDeskToSend(db, command.helpDeskUuid);
-  if (!helpDesk || !command.mayAccess(helpDesk.organizationId)) {
-    throw fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
-  }
+  const missing = () => fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
 
   let stored: StoredFileInfo | null = null;
   if (command.file) {
@@ -68,18 +67,19 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
   let delivering = false;
   try {
     answer = await db.transaction().execute(async (trx) => {
-      // Without a webhook nothing else delivers the message: it is stored `sent` at once, and the
-      // `sending` it was created as is the same row as of its creation (one write, not two).
-      // With a webhook: new_message and update_helpdesk; without, update_message (`sent`) too.
+      // One statement finds the help desk (only among those the key may write to: others' look
+      // nonexistent) and writes the message. Without a webhook nothing else delivers the message:
+      // it is stored `sent` at once, and the `sending` it was created as is the same row as of its
+      // creation (one write, not two). With a webhook: new_message and update_helpdesk; without,
+      // update_message (`sent`) too.
       const created = await insertSentMessage(trx, {
         uuid: randomUUID(),
-        organizationId: helpDesk.organizationId,
-        helpDesk,
+        helpDeskUuid: command.helpDeskUuid,
+        organizationId: command.organizationScope,
         message: command.message,
         file: stored,
-        status: helpDesk.hasWebhook ? 'sending' : 'sent',
-        eventCount: helpDesk.hasWebhook ? 2 : 3,
       });
+      if (created === undefined) throw missing();
       // As the message was when created: `sending`, not yet updated.
       const asCreated = { status: 'sending', updated_at: created.message.created_at } as const;
       const sending = serializeMessage({ ...created.message, ...asCreated }, baseUrl);
@@ -90,11 +90,11 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         { type: 'update_helpdesk', payload: serializeHelpDesk(helpDeskRecord, baseUrl) },
       ];
       let result = sending;
-      if (helpDesk.hasWebhook) {
+      if (created.hasWebhook) {
         // Delivered by the webhook worker: `sent` (or `failed`) once the webhook answers.
         await enqueueDelivery(trx, {
           messageId: created.messageId,
-          organizationId: helpDesk.organizationId,
+          organizationId: created.organizationId,
           fileBaseUrl: baseUrl,
         });
         delivering = true;
@@ -102,7 +102,7 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
         result = serializeMessage(created.message, baseUrl);
         events.push({ type: 'update_message', payload: result });
       }
-      const organization = { id: helpDesk.organizationId, name: helpDesk.organizationName };
+      const organization = { id: created.organizationId, name: created.organizationName };
       await insertNumberedEvents(trx, organization, events, created.lastEventId);
       await command.recordAnswer?.(trx, result);
       return result;
