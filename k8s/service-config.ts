@@ -154,6 +154,9 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     WEBHOOK_RETRY_BASE_MS: 'delivery tuning: first backoff step',
     WEBHOOK_RETRY_MAX_MS: 'delivery tuning: longest backoff step',
     WEBHOOK_TIMEOUT_MS: 'delivery tuning: how long one POST to a receiver may take',
+    API_KEY_CACHE_SECONDS:
+      'key cache tuning: revocations reach every replica over the bus at once; the TTL only bounds a missed one',
+    API_KEY_CACHE_MAX_KEYS: 'key cache tuning: the default holds every key of a large deployment',
     IDEMPOTENCY_TTL_SECONDS:
       'how long a retried request is answered from its first answer; the default covers client retries',
     ADMIN_TOKEN:
