@@ -33,6 +33,8 @@ export interface ClientOptions {
   socketUrl?: string;
   /** Reconnect delays: full jitter between minDelayMs (500) and a ceiling doubling up to maxDelayMs (20,000). */
   reconnect?: Partial<BackoffOptions>;
+  /** How long getting a ticket and opening the socket may take before it retries (15,000 ms). */
+  connectTimeoutMs?: number;
   /** For tests and unusual runtimes: timers, randomness, and where online/offline events come from. */
   timers?: Timers;
   random?: () => number;
@@ -71,6 +73,7 @@ export interface HelpdeskClient {
 }
 
 const FILES_PATH = '/api/files/';
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 export function createClient(options: ClientOptions): HelpdeskClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -115,6 +118,7 @@ export function createClient(options: ClientOptions): HelpdeskClient {
         timers: options.timers ?? defaultTimers,
         random: options.random ?? Math.random,
         backoff: { ...DEFAULT_BACKOFF, ...options.reconnect },
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         network: options.network ?? browserNetworkStatus(),
         lastEventId,
       });

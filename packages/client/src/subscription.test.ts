@@ -292,6 +292,21 @@ describe('Subscription', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('gives up on a connect that hangs (ticket or socket) after connectTimeoutMs, and retries', async () => {
+    const { states } = subscribe();
+    await settle();
+    await vi.advanceTimersByTimeAsync(14_999);
+    expect(states.at(-1)).toEqual({ type: 'connecting', attempt: 0 });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeSocket.last().closedByClient).toEqual({ code: 1000, reason: 'connect timed out' });
+    expect(states.at(-1)).toMatchObject({ type: 'disconnected', code: undefined, reason: 'connect timed out' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.last().open();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(states.at(-1)).toEqual({ type: 'connected' });
+  });
+
   it('close() while the ticket is on its way opens no socket', async () => {
     const { sub } = subscribe();
     sub.close();

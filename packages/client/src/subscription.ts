@@ -78,6 +78,8 @@ export interface SubscriptionDeps {
   timers: Timers;
   random: () => number;
   backoff: BackoffOptions;
+  /** How long a ticket request and the socket's opening may take together before it retries. */
+  connectTimeoutMs: number;
   network: NetworkStatus | undefined;
   lastEventId: number | undefined;
 }
@@ -87,6 +89,7 @@ const OPEN = 1;
 const CLIENT_CLOSE = 1000;
 const GAP_REASON = 'event ids skipped';
 const OFFLINE_REASON = 'offline';
+const CONNECT_TIMEOUT_REASON = 'connect timed out';
 
 /**
  * An organization's live events over `/ws/chat/<organization>/`, resumed across reconnects from
@@ -106,7 +109,8 @@ export class Subscription {
   /** Bumped per connection attempt: callbacks of an older socket or ticket request are ignored. */
   private generation = 0;
   private socket: WebSocketLike | undefined;
-  private retryTimer: unknown;
+  /** The one pending timer: the connect deadline while connecting, the retry while disconnected. */
+  private timer: unknown;
   private readonly onOnline = () => this.networkCameBack();
   private readonly onOffline = () => this.networkWentAway();
 
@@ -153,6 +157,12 @@ export class Subscription {
     if (this.current.type === 'closed') return;
     const generation = ++this.generation;
     this.enter({ type: 'connecting', attempt: this.failures });
+    this.timer = this.deps.timers.setTimeout(() => {
+      this.timer = undefined;
+      if (generation !== this.generation) return;
+      this.dropSocket(CONNECT_TIMEOUT_REASON);
+      this.retry(undefined, CONNECT_TIMEOUT_REASON, false);
+    }, this.deps.connectTimeoutMs);
     this.deps.getTicket(this.deps.organization).then(
       (ticket) => {
         if (generation === this.generation) this.open(ticket, generation);
@@ -182,6 +192,7 @@ export class Subscription {
     this.socket = socket;
     socket.onopen = () => {
       if (generation !== this.generation) return;
+      this.cancelTimer();
       this.failures = 0;
       this.everConnected = true;
       this.enter({ type: 'connected' });
@@ -250,6 +261,7 @@ export class Subscription {
   /** disconnected, then connecting again after a backoff (or at once), unless the network is away. */
   private retry(code: number | undefined, reason: string, immediately: boolean): void {
     this.generation += 1;
+    this.cancelTimer();
     if (this.deps.network?.isOnline() === false) {
       this.enter({ type: 'disconnected', code, reason, retryInMs: undefined });
       return;
@@ -257,8 +269,8 @@ export class Subscription {
     const delay = immediately ? 0 : backoffDelay(this.failures, this.deps.backoff, this.deps.random);
     if (!immediately) this.failures += 1;
     this.enter({ type: 'disconnected', code, reason, retryInMs: delay });
-    this.retryTimer = this.deps.timers.setTimeout(() => {
-      this.retryTimer = undefined;
+    this.timer = this.deps.timers.setTimeout(() => {
+      this.timer = undefined;
       this.connect();
     }, delay);
   }
@@ -266,7 +278,7 @@ export class Subscription {
   private networkWentAway(): void {
     if (this.current.type === 'closed') return;
     // A socket on a lost network can take minutes to notice; the browser knows now.
-    this.cancelRetry();
+    this.cancelTimer();
     this.dropSocket(OFFLINE_REASON);
     this.generation += 1;
     this.enter({ type: 'disconnected', code: undefined, reason: OFFLINE_REASON, retryInMs: undefined });
@@ -274,7 +286,7 @@ export class Subscription {
 
   private networkCameBack(): void {
     if (this.current.type !== 'disconnected') return;
-    this.cancelRetry();
+    this.cancelTimer();
     this.failures = 0;
     this.connect();
   }
@@ -282,7 +294,7 @@ export class Subscription {
   private stop(reason: ClosedReason, code: number | undefined, detail: string): void {
     if (this.current.type === 'closed') return;
     this.generation += 1;
-    this.cancelRetry();
+    this.cancelTimer();
     this.dropSocket('closed by the client');
     this.deps.network?.removeEventListener('online', this.onOnline);
     this.deps.network?.removeEventListener('offline', this.onOffline);
@@ -301,10 +313,10 @@ export class Subscription {
     }
   }
 
-  private cancelRetry(): void {
-    if (this.retryTimer === undefined) return;
-    this.deps.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    this.deps.timers.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private reportError(error: Error): void {
