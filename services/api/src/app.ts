@@ -8,12 +8,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import { SHARED_SCHEMAS, type EventBus, type EventPublisher, type KeyRevocationStore } from '@helpdesk/shared';
 import type { ApiConfig } from './config.js';
 import type { DB } from './db/tables.js';
 import { ApiError } from './http/api-error.js';
 import { installBodyParsers, parseLastValues } from './http/body-parsers.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { collectMethodsServed } from './http/method-not-allowed.js';
 import { nullCharacterErrors } from './http/validation-errors.js';
 import authPlugin from './plugins/auth.plugin.js';
 import metricsPlugin from './plugins/metrics.plugin.js';
@@ -21,6 +23,7 @@ import publicOriginPlugin from './plugins/public-origin.plugin.js';
 import databasePlugin from './plugins/database.plugin.js';
 import deliveryPlugin from './plugins/delivery.plugin.js';
 import eventsPlugin from './plugins/events.plugin.js';
+import idempotencyPruningPlugin from './plugins/idempotency-pruning.plugin.js';
 import rateLimitPlugin from './plugins/rate-limit.plugin.js';
 import storagePlugin from './plugins/storage.plugin.js';
 import apiKeysRoute from './routes/api-keys.route.js';
@@ -49,14 +52,17 @@ export interface AppOptions {
   rateLimitRedis: Redis | Cluster | undefined;
   /** The public origin when a proxy of ours knows it (embedded mode); see public-origin.plugin.ts. */
   publicOrigin?: (() => string) | undefined;
+  /** Where the api's Prometheus metrics are registered; none without it. */
+  metricsRegistry: Registry | undefined;
 }
 
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
 const app: FastifyPluginAsync<AppOptions> = async (
   fastify,
-  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis, publicOrigin },
+  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis, publicOrigin, metricsRegistry },
 ) => {
   installErrorHandling(fastify, config.limits);
+  const registerMethodNotAllowed = collectMethodsServed(fastify);
   installBodyParsers(fastify, config.limits.bodyBytes);
   for (const schema of SHARED_SCHEMAS) fastify.addSchema(schema);
   fastify.addHook('preHandler', (request, _reply, done) => {
@@ -101,6 +107,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(multipart, { limits: { fileSize: config.limits.fileBytes, files: 1 } });
 
   await fastify.register(databasePlugin, { db });
+  await fastify.register(idempotencyPruningPlugin);
   await fastify.register(storagePlugin, { files });
   await fastify.register(publicOriginPlugin, {
     configured: config.publicBaseUrl,
@@ -108,6 +115,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
     host: config.host,
     port: config.port,
   });
+  await fastify.register(metricsPlugin, { registry: metricsRegistry });
   await fastify.register(eventsPlugin, {
     publisher,
     keyRevocations,
@@ -121,7 +129,6 @@ const app: FastifyPluginAsync<AppOptions> = async (
     closeTimeoutMs: (config.shutdownGraceSeconds * 1000) / 2,
   });
   await fastify.register(deliveryPlugin, { webhooks: config.webhooks });
-  await fastify.register(metricsPlugin);
   await fastify.register(authPlugin, {
     failuresMax: config.rateLimit.authFailuresMax,
     windowSeconds: config.rateLimit.windowSeconds,
@@ -153,6 +160,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
     secretKey: config.auth.secretKey.reveal(),
     ttlSeconds: config.auth.ticketTtlSeconds,
   });
+  registerMethodNotAllowed();
 };
 
 export default fp(app, { name: 'helpdesk-api' });

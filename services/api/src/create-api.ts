@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { keyRevocationsChannel, type EventBus, type EventPublisher } from '@helpdesk/shared';
 import { Cluster, Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import app from './app.js';
 import { hashApiKey } from './auth/api-key-secret.js';
 import { ensureAdminKey } from './db/api-key.repository.js';
@@ -26,6 +27,8 @@ export interface ApiDependencies {
    * knows it (the embedded mode's one port). Otherwise the api's own HOST and bound port.
    */
   publicOrigin?: () => string;
+  /** Where the api's Prometheus metrics go (the shared `metricsRegistry`); none when absent. */
+  metricsRegistry?: Registry;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -113,6 +116,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       revocations: { bus: deps.revocations, channel: keyRevocationsChannel(config.events.prefix) },
       rateLimitRedis,
       publicOrigin: deps.publicOrigin,
+      metricsRegistry: deps.metricsRegistry,
     });
     await fastify.ready();
   } catch (error) {

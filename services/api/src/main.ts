@@ -1,4 +1,4 @@
-import { ConfigError, RedisBus, runMain, startMetricsServer, stopOnSignals } from '@helpdesk/shared';
+import { ConfigError, metricsRegistry, RedisBus, runMain, startMetricsServer, stopOnSignals } from '@helpdesk/shared';
 import { loadApiConfig } from './config.js';
 import { createApi } from './create-api.js';
 import { createLogger } from './logger.js';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     connectionName: 'helpdesk-api',
     history: config.history,
   });
-  const api = await createApi(config, { publisher: bus.publisher(), revocations: bus, logger });
+  const api = await createApi(config, { publisher: bus.publisher(), revocations: bus, logger, metricsRegistry });
   await api.listen({ host: config.host, port: config.port });
   const metrics =
     config.metrics.port > 0 ? await startMetricsServer(config.metrics.host, config.metrics.port) : undefined;

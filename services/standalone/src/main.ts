@@ -52,6 +52,7 @@ async function start(config: StandaloneConfig): Promise<void> {
       revocations: bus,
       logger,
       publicOrigin: () => listeningOrigin(config.host, publicPort),
+      metricsRegistry,
     },
   );
   await api.listen({ host: '127.0.0.1', port: 0 });

@@ -24,6 +24,11 @@ export function organizationScope(request: FastifyRequest): string | null {
   return principal.kind === 'admin' ? null : principal.organizationId;
 }
 
+/** The request's key's access, as services take it: whether it may see an organization's objects. */
+export function accessCheck(request: FastifyRequest): (organizationId: string) => boolean {
+  return (organizationId) => canAccess(request, organizationId);
+}
+
 /**
  * Another organization's object answers exactly like a missing one (404), so a key cannot learn
  * what exists elsewhere.

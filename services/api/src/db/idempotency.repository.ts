@@ -110,9 +110,11 @@ export async function releaseIdempotencyKey(db: Executor, apiKeyId: string, key:
     .execute();
 }
 
-export async function pruneIdempotencyKeys(db: Executor, limit: number): Promise<void> {
-  await sql`
+/** Deletes up to `limit` expired keys; how many it deleted. */
+export async function pruneIdempotencyKeys(db: Executor, limit: number): Promise<number> {
+  const result = await sql`
     delete from idempotency_keys
     where (api_key_id, key) in (select api_key_id, key from idempotency_keys where expires_at < now() limit ${limit})
   `.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
 }

@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CoalescingRunner } from '../background/coalescing-runner.js';
-import { observePublishDelays } from '../plugins/metrics.plugin.js';
 import type { Kysely } from 'kysely';
 import { organizationChannel, type EventPublisher } from '@helpdesk/shared';
 import {
@@ -33,6 +32,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs: number;
   retryMaxMs: number;
   retentionSeconds: number;
+  /** After each batch: how long its events waited after their commits, and how long the publish took. */
+  onPublished?: (ageSeconds: readonly number[], publishSeconds: number) => void;
 }
 
 const RETRY_BASE_MS = 50;
@@ -132,7 +133,7 @@ export class OutboxRelay {
             payload: event.payload,
           })),
         );
-        observePublishDelays(
+        this.options.onPublished?.(
           batch.map((event) => event.ageSeconds),
           (performance.now() - publishStart) / 1000,
         );

@@ -1,6 +1,12 @@
 import type {} from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { detailError, ERROR_MESSAGES } from '@helpdesk/shared';
+import {
+  IdempotencyError,
+  InvalidFieldError,
+  NotFoundError,
+  type IdempotencyRefusal,
+} from '../services/domain-errors.js';
 import { ApiError } from './api-error.js';
 import { DRF_MESSAGES } from './drf-messages.js';
 import { toFieldErrors } from './validation-errors.js';
@@ -10,9 +16,14 @@ import { toFieldErrors } from './validation-errors.js';
  * as `{"detail": "..."}` with its status. Nothing a client sends produces a 500.
  */
 export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: number; fileBytes: number }): void {
-  app.setErrorHandler((error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof ApiError) {
       return reply.code(error.statusCode).headers(error.headers).send(error.body);
+    }
+    if (error instanceof NotFoundError) return reply.code(404).send(detailError(ERROR_MESSAGES.notFound));
+    if (error instanceof InvalidFieldError) return reply.code(400).send({ [error.field]: [error.message] });
+    if (error instanceof IdempotencyError) {
+      return reply.code(IDEMPOTENCY_STATUS[error.refusal]).send(detailError(error.message));
     }
     if (error.validation) {
       return reply.code(400).send(toFieldErrors(error.validation));
@@ -53,6 +64,13 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(detailError(ERROR_MESSAGES.notFound)));
 }
 
+const IDEMPOTENCY_STATUS: Record<IdempotencyRefusal, number> = {
+  'invalid-key': 400,
+  'in-progress': 409,
+  reused: 422,
+  'taken-over': 409,
+};
+
 /**
  * Fastify's `frameworkErrors`: errors found while routing, which would otherwise leave in
  * Fastify's own shape. A path that is not valid percent-encoding or has an over-long segment
@@ -65,29 +83,4 @@ export function answerRoutingError(error: FastifyError, request: FastifyRequest,
   }
   request.log.error({ err: error }, 'request failed while routing');
   void reply.code(500).send(detailError('A server error occurred.'));
-}
-
-// OPTIONS is left to CORS preflight handling (@fastify/cors, when CORS_ORIGINS is set).
-const ALL_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT'] as const;
-
-/**
- * DRF answers a known path with an unsupported method as 405 with an Allow header (not 404),
- * before it reads the body (so not 415 nor 413). Registers that answer for the methods `url` does
- * not serve, sent from onRequest so no body parser runs.
- */
-export function methodNotAllowed(app: FastifyInstance, url: string, allowed: readonly string[]): void {
-  const served = new Set(allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed);
-  const others = ALL_METHODS.filter((m) => !served.has(m));
-  const answer = (request: FastifyRequest, reply: FastifyReply) =>
-    reply
-      .code(405)
-      .header('allow', [...served].join(', '))
-      .send(detailError(ERROR_MESSAGES.methodNotAllowed(request.method)));
-  app.route({
-    method: others,
-    url,
-    schema: { hide: true },
-    onRequest: async (request, reply) => answer(request, reply),
-    handler: async (request, reply) => answer(request, reply),
-  });
 }

@@ -5,15 +5,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
+import type { UploadedFile } from '../storage/file-store.js';
 import { ApiError, detail, fieldError } from './api-error.js';
 import { DRF_MESSAGES } from './drf-messages.js';
 
-export interface SpooledFile {
-  path: string;
-  size: number;
-  /** The client's file name, kept as metadata only (never part of a storage key). */
-  name: string;
-  contentType: string;
+/** An upload spooled to disk; discard() removes what the file store did not take. */
+export interface SpooledFile extends UploadedFile {
   discard(): Promise<void>;
 }
 

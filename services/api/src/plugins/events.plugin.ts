@@ -3,7 +3,6 @@ import type { EventPublisher, KeyRevocationStore } from '@helpdesk/shared';
 import type { ApiConfig } from '../config.js';
 import { KeyRevocationAnnouncer } from '../events/key-revocation-announcer.js';
 import { OutboxRelay } from '../events/outbox-relay.js';
-import { trackOutboxRelay } from './metrics.plugin.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership, type RelayLeadership } from '../events/relay-leadership.js';
 
 declare module 'fastify' {
@@ -50,12 +49,13 @@ export default fp<EventsPluginOptions>(
       channelPrefix: options.channelPrefix,
       leadership,
       log,
+      onPublished: (ageSeconds, publishSeconds) => app.metrics.observePublishDelays(ageSeconds, publishSeconds),
       ...outbox,
     });
     // The first try for the lock happens before the api answers, so a lone replica leads at once.
     await leadership.tick();
     relay.start();
-    trackOutboxRelay(relay);
+    app.metrics.trackOutboxRelay(relay);
     app.decorate('relay', relay);
     const keyRevocations = new KeyRevocationAnnouncer(
       options.keyRevocations,
@@ -69,5 +69,5 @@ export default fp<EventsPluginOptions>(
       await publisher.close();
     });
   },
-  { name: 'events', dependencies: ['database'] },
+  { name: 'events', dependencies: ['database', 'metrics'] },
 );

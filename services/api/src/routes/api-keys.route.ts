@@ -3,13 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from '@sinclair/typebox';
 import { CreateApiKeyBody, OrganizationParams, pgTimestampToIso } from '@helpdesk/shared';
-import { requireAdmin } from '../auth/access.js';
+import { accessCheck, requireAdmin } from '../auth/access.js';
 import { generateApiKey, hashApiKey } from '../auth/api-key-secret.js';
 import { insertApiKey, listApiKeys, revokeApiKey } from '../db/api-key.repository.js';
 import { notFound } from '../http/api-error.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
-import { requireOrganization } from './organization-lookup.js';
+import { requireOrganization } from '../services/organization.service.js';
 
 /** Whose keys a path manages: an organization's, or the administrators' (null). */
 interface KeyScope {
@@ -26,7 +25,7 @@ const ORGANIZATION_KEYS: KeyScope = {
   whose: "an organization's",
   params: OrganizationParams,
   owner: async (app, request) =>
-    (await requireOrganization(app, request, (request.params as { name: string }).name)).id,
+    (await requireOrganization(app.db, accessCheck(request), (request.params as { name: string }).name)).id,
 };
 
 const ADMIN_KEYS: KeyScope = {
@@ -90,7 +89,6 @@ function registerKeyRoutes(app: FastifyInstance, scope: KeyScope): void {
       return keys.map((k) => ({ uuid: k.uuid, name: k.name, created_at: pgTimestampToIso(k.created_at) }));
     },
   );
-  methodNotAllowed(app, scope.path, ['GET', 'POST']);
 
   app.delete(
     `${scope.path}:uuid/`,
@@ -115,7 +113,6 @@ function registerKeyRoutes(app: FastifyInstance, scope: KeyScope): void {
       return reply.code(204).send(null);
     },
   );
-  methodNotAllowed(app, `${scope.path}:uuid/`, ['DELETE']);
 }
 
 export default apiKeysRoute;

@@ -1,11 +1,11 @@
+import { accessCheck } from '../auth/access.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateClientBody, OrganizationQuery, serializeClient } from '@helpdesk/shared';
 import { createClient, listClients } from '../db/client.repository.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
-import { requireOrganization } from './organization-lookup.js';
+import { requireOrganization } from '../services/organization.service.js';
 
 /** Administration (ours): an organization's clients. */
 const clientsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
@@ -20,7 +20,7 @@ const clientsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       },
     },
     async (request, reply) => {
-      const organization = await requireOrganization(app, request, request.body.organization);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.body.organization);
       const record = await createClient(app.db, {
         uuid: randomUUID(),
         organizationId: organization.id,
@@ -42,11 +42,10 @@ const clientsRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       },
     },
     async (request) => {
-      const organization = await requireOrganization(app, request, request.query.organization);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.query.organization);
       return (await listClients(app.db, organization.id)).map(serializeClient);
     },
   );
-  methodNotAllowed(app, '/api/clients/', ['GET', 'POST']);
   done();
 };
 

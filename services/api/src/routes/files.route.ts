@@ -4,7 +4,6 @@ import { Type } from '@sinclair/typebox';
 import { FILES_PATH } from '@helpdesk/shared';
 import { findFileByKey } from '../db/message.repository.js';
 import { notFound } from '../http/api-error.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 
 // Served inline only when a browser cannot run it; everything else downloads as an attachment.
@@ -44,7 +43,6 @@ const filesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
         .send(body);
     },
   );
-  methodNotAllowed(app, `${FILES_PATH}/:key/:name`, ['GET']);
   done();
 };
 

@@ -1,4 +1,4 @@
-import { canAccess } from '../auth/access.js';
+import { accessCheck, canAccess } from '../auth/access.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -15,11 +15,10 @@ import { findClientId } from '../db/client.repository.js';
 import { createHelpDesk, findHelpDesk, getHelpDeskRecord, listHelpDesks } from '../db/help-desk.repository.js';
 import { listMessages } from '../db/message.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
-import { requireOrganization } from './organization-lookup.js';
+import { requireOrganization } from '../services/organization.service.js';
 
 export const HelpDeskStatusBody = Type.Object(
   { status: Type.Union(HELP_DESK_STATUSES.map((s) => Type.Literal(s))) },
@@ -38,7 +37,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       },
     },
     async (request) => {
-      const organization = await requireOrganization(app, request, request.query.organization);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.query.organization);
       const baseUrl = app.publicOrigin();
       return (await listHelpDesks(app.db, organization.id)).map((record) => serializeHelpDesk(record, baseUrl));
     },
@@ -56,7 +55,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     },
     async (request, reply) => {
       const baseUrl = app.publicOrigin();
-      const organization = await requireOrganization(app, request, request.body.organization);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.body.organization);
       const clientId = await findClientId(app.db, organization.id, request.body.client);
       if (clientId === undefined) throw fieldError('client', ERROR_MESSAGES.doesNotExist(request.body.client));
       const id = await createHelpDesk(app.db, { uuid: randomUUID(), organizationId: organization.id, clientId });
@@ -64,7 +63,6 @@ const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       return reply.code(201).send(serializeHelpDesk(record, baseUrl));
     },
   );
-  methodNotAllowed(app, '/api/help-desks/', ['GET', 'POST']);
 
   app.get(
     '/api/help-desks/:uuid/history/',
@@ -88,7 +86,6 @@ const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       );
     },
   );
-  methodNotAllowed(app, '/api/help-desks/:uuid/history/', ['GET']);
 
   app.patch(
     '/api/help-desks/:uuid/',
@@ -118,7 +115,6 @@ const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       );
     },
   );
-  methodNotAllowed(app, '/api/help-desks/:uuid/', ['PATCH']);
   done();
 };
 

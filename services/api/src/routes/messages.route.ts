@@ -2,7 +2,6 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from '@sinclair/typebox';
 import { UuidParams } from '@helpdesk/shared';
 import { canAccess } from '../auth/access.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { MESSAGE_STATUS_UPDATES } from '../lifecycle/statuses.js';
 import { changeMessageStatus } from '../services/lifecycle.service.js';
@@ -43,7 +42,6 @@ const messagesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       );
     },
   );
-  methodNotAllowed(app, '/api/messages/:uuid/', ['PATCH']);
   done();
 };
 

@@ -6,7 +6,6 @@ import { principalOf, requireAdmin } from '../auth/access.js';
 import { createOrganization, listOrganizations } from '../db/organization.repository.js';
 import { fieldError } from '../http/api-error.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
 
 /** Administration (ours): create and list organizations. */
@@ -44,7 +43,6 @@ const organizationsRoute: FastifyPluginCallbackTypebox = (app, _options, done) =
       return (await listOrganizations(app.db, scope)).map(serializeOrganization);
     },
   );
-  methodNotAllowed(app, '/api/organizations/', ['GET', 'POST']);
   done();
 };
 

@@ -1,17 +1,14 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { OrganizationName } from '@helpdesk/shared';
-import { principalOf } from '../auth/access.js';
+import { accessCheck, principalOf } from '../auth/access.js';
 import { fieldError } from '../http/api-error.js';
-import { beginIdempotent, REPLAYED_HEADER } from '../http/idempotency.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { compileFieldValidator } from '../http/field-validator.js';
-import { readMultipart, type SpooledFile } from '../http/multipart-input.js';
+import { takeMessage, type MessageRouteOptions } from '../http/message-intake.js';
+import { requireOrganization } from '../services/organization.service.js';
 import { receiveMessage } from '../services/receive-message.service.js';
 import { errorResponses, IdempotencyHeaders } from './error-responses.js';
-import { requireOrganization } from './organization-lookup.js';
-import { messageProblem, type SendMessageRouteOptions } from './send-message.route.js';
 
 const ClientName = Type.String({ minLength: 1, maxLength: 255 });
 const ClientPhone = Type.String({ minLength: 1, maxLength: 32 });
@@ -64,7 +61,7 @@ function nested(fields: Record<string, unknown>): Record<string, unknown> {
  * Inbound messages (ours, issue 4, item 3): what a channel provider (a WhatsApp-like service)
  * posts when a client writes to the organization.
  */
-const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions> = (app, options, done) => {
+const receiveMessageRoute: FastifyPluginCallbackTypebox<MessageRouteOptions> = (app, options, done) => {
   app.post(
     '/api/receive-message/',
     {
@@ -84,68 +81,33 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<SendMessageRouteOptions>
         response: { 201: Type.Ref('Message'), ...errorResponses(400, 401, 404, 409, 413, 415, 422) },
       },
     },
-    async (request, reply) => {
-      const baseUrl = app.publicOrigin();
-      let fields: ReceiveMessageFields;
-      let file: SpooledFile | undefined;
-      try {
-        if (request.isMultipart()) {
-          const input = await readMultipart(request, options.uploadSpoolDir, {
-            fileBytes: options.limits.fileBytes,
-            fieldBytes: options.limits.messageChars * 4,
-          });
-          file = input.file;
-          fields = validateFields(nested(input.fields));
-        } else {
-          fields = validateFields(nested((request.body ?? {}) as Record<string, unknown>));
-        }
-        // Trimmed before its checks, as DRF's CharField does (and send-message).
-        const text = fields.message?.trim();
-        const problem = messageProblem(text, file !== undefined, options.limits.messageChars);
-        if (problem !== undefined) throw fieldError('message', problem);
-        const principal = principalOf(request);
-        let organizationName = fields.organization;
-        if (organizationName === undefined) {
-          if (principal.kind !== 'organization') throw fieldError('organization', DRF_MESSAGES.required);
-          organizationName = principal.organizationName;
-        }
-        const organization = await requireOrganization(app, request, organizationName);
-        const idempotent = await beginIdempotent(app, request, options.idempotencyTtlSeconds, {
-          fields,
-          organization: organization.name,
-          file: file && { name: file.name, size: file.size, contentType: file.contentType },
-        });
-        // Only 201 answers are stored (a failed request releases its key).
-        if (idempotent.kind === 'replay') {
-          return await reply
-            .code(idempotent.statusCode as 201)
-            .header(REPLAYED_HEADER, 'true')
-            .send(idempotent.body);
-        }
-        let message;
-        try {
-          message = await receiveMessage(
+    (request, reply) =>
+      takeMessage(app, request, reply, options, {
+        parse: (raw) => validateFields(nested(raw ?? {})),
+        lookUp(fields) {
+          const principal = principalOf(request);
+          let organizationName = fields.organization;
+          if (organizationName === undefined) {
+            if (principal.kind !== 'organization') throw fieldError('organization', DRF_MESSAGES.required);
+            organizationName = principal.organizationName;
+          }
+          return requireOrganization(app.db, accessCheck(request), organizationName);
+        },
+        asked: (fields, organization, file) => ({ fields, organization: organization.name, file }),
+        store: (message) =>
+          receiveMessage(
             { db: app.db, files: app.files, relay: app.relay, log: request.log },
             {
-              organization,
-              client: fields.client,
-              message: text ?? '',
-              file,
-              fileBaseUrl: baseUrl,
-              recordAnswer: (trx, answer) => idempotent.record(trx, 201, answer),
+              organization: message.found,
+              client: message.fields.client,
+              message: message.text,
+              file: message.file,
+              fileBaseUrl: message.fileBaseUrl,
+              recordAnswer: message.recordAnswer,
             },
-          );
-        } catch (error) {
-          await idempotent.release();
-          throw error;
-        }
-        return await reply.code(201).send(message);
-      } finally {
-        await file?.discard();
-      }
-    },
+          ),
+      }),
   );
-  methodNotAllowed(app, '/api/receive-message/', ['POST']);
   done();
 };
 

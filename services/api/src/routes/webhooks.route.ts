@@ -1,12 +1,11 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { OrganizationParams, pgTimestampToIso } from '@helpdesk/shared';
-import { requireAdmin } from '../auth/access.js';
+import { accessCheck, requireAdmin } from '../auth/access.js';
 import { deleteWebhook, findWebhook, setWebhook, type WebhookRecord } from '../db/webhook.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
-import { methodNotAllowed } from '../http/error-handler.js';
 import { errorResponses } from './error-responses.js';
-import { requireOrganization } from './organization-lookup.js';
+import { requireOrganization } from '../services/organization.service.js';
 
 const WEBHOOK_PATH = '/api/organizations/:name/webhook/';
 
@@ -53,7 +52,7 @@ const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     },
     async (request) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request, request.params.name);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.params.name);
       if (!isHttpUrl(request.body.url)) throw fieldError('url', 'Enter a valid URL.');
       return answer(await setWebhook(app.db, organization.id, request.body));
     },
@@ -71,7 +70,7 @@ const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     },
     async (request) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request, request.params.name);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.params.name);
       const webhook = await findWebhook(app.db, organization.id);
       if (!webhook) throw notFound();
       return answer(webhook);
@@ -90,12 +89,11 @@ const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
     },
     async (request, reply) => {
       requireAdmin(request);
-      const organization = await requireOrganization(app, request, request.params.name);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.params.name);
       if (!(await deleteWebhook(app.db, organization.id))) throw notFound();
       return reply.code(204).send(null);
     },
   );
-  methodNotAllowed(app, WEBHOOK_PATH, ['GET', 'PUT', 'DELETE']);
   done();
 };
 

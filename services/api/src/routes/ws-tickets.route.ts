@@ -1,10 +1,9 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateWsTicketBody, issueTicket } from '@helpdesk/shared';
-import { principalOf } from '../auth/access.js';
-import { methodNotAllowed } from '../http/error-handler.js';
+import { accessCheck, principalOf } from '../auth/access.js';
 import { errorResponses } from './error-responses.js';
-import { requireOrganization } from './organization-lookup.js';
+import { requireOrganization } from '../services/organization.service.js';
 
 export interface WsTicketsRouteOptions {
   secretKey: string;
@@ -27,7 +26,7 @@ const wsTicketsRoute: FastifyPluginCallbackTypebox<WsTicketsRouteOptions> = (app
       },
     },
     async (request, reply) => {
-      const organization = await requireOrganization(app, request, request.body.organization);
+      const organization = await requireOrganization(app.db, accessCheck(request), request.body.organization);
       const { keyUuid } = principalOf(request);
       const { token, claims } = issueTicket(
         options.secretKey,
@@ -40,7 +39,6 @@ const wsTicketsRoute: FastifyPluginCallbackTypebox<WsTicketsRouteOptions> = (app
       return reply.code(201).send({ token, expires_at: expiresAt });
     },
   );
-  methodNotAllowed(app, '/api/ws-tickets/', ['POST']);
   done();
 };
 

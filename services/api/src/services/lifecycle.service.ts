@@ -11,7 +11,7 @@ import { findMessage, updateMessageStatus } from '../db/message.repository.js';
 import { enqueueEvents } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
-import { fieldError, notFound } from '../http/api-error.js';
+import { InvalidFieldError, NotFoundError } from './domain-errors.js';
 import { canMoveMessage, moveRefusal, type MessageStatusUpdate } from '../lifecycle/statuses.js';
 
 // Status callbacks and help-desk state (issue 4, item 5). Each change commits with its event.
@@ -37,9 +37,9 @@ export async function changeMessageStatus(
   const answer = await db.transaction().execute(async (trx) => {
     // Locked: two callbacks for one message (delivered and read arriving together) take turns.
     const message = await findMessage(trx, change.uuid, true);
-    if (!message || !change.mayAccess(message.organizationId)) throw notFound();
+    if (!message || !change.mayAccess(message.organizationId)) throw new NotFoundError();
     if (!canMoveMessage(message.status, change.status)) {
-      throw fieldError('status', moveRefusal(message.status, change.status));
+      throw new InvalidFieldError('status', moveRefusal(message.status, change.status));
     }
     const updated = serializeMessage(
       await updateMessageStatus(trx, message.id, message.helpDeskUuid, change.status),
@@ -62,7 +62,7 @@ export async function changeHelpDeskStatus(
   let changed = false;
   const answer = await db.transaction().execute(async (trx) => {
     const helpDesk = await findHelpDesk(trx, change.uuid, true);
-    if (!helpDesk || !change.mayAccess(helpDesk.organizationId)) throw notFound();
+    if (!helpDesk || !change.mayAccess(helpDesk.organizationId)) throw new NotFoundError();
     if (helpDesk.status === change.status) {
       return serializeHelpDesk(await getHelpDeskRecord(trx, helpDesk.id), change.fileBaseUrl);
     }

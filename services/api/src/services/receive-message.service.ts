@@ -1,16 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
 import { findClientByPhone, insertClient } from '../db/client.repository.js';
 import { createHelpDesk, findOpenHelpDesk, getHelpDeskRecord, setLastMessage } from '../db/help-desk.repository.js';
-import { insertMessage, type StoredFileInfo } from '../db/message.repository.js';
+import { insertMessage } from '../db/message.repository.js';
 import { lockOrganizationPhone, type OrganizationRef } from '../db/organization.repository.js';
 import { enqueueEvents } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
-import type { SpooledFile } from '../http/multipart-input.js';
-import type { FileStore } from '../storage/file-store.js';
+import type { FileStore, UploadedFile } from '../storage/file-store.js';
+import { commitWithUpload } from './upload-commit.js';
 
 // Inbound messages (issue 4, item 3): what a channel provider posts when a client writes.
 
@@ -25,7 +25,7 @@ export interface ReceiveMessageCommand {
   organization: OrganizationRef;
   client: { name: string; phone: string };
   message: string;
-  file: SpooledFile | undefined;
+  file: UploadedFile | undefined;
   fileBaseUrl: string;
   /** Called in the transaction with the answer, to store it with what it describes (Idempotency-Key). */
   recordAnswer?: (trx: Transaction<DB>, answer: MessageJson) => Promise<void>;
@@ -37,60 +37,40 @@ export interface ReceiveMessageCommand {
  * with it. Received messages are `sent`: the client sent them and they are here.
  */
 export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveMessageCommand): Promise<MessageJson> {
-  const { db, files, relay, log } = deps;
-  try {
-    let stored: StoredFileInfo | null = null;
-    if (command.file) {
-      const { file } = command;
-      stored = {
-        key: randomBytes(16).toString('hex'),
-        name: file.name,
-        contentType: file.contentType,
-        size: file.size,
-      };
-      await files.put(stored.key, file);
-    }
-    let answer: MessageJson;
-    try {
-      answer = await db.transaction().execute(async (trx) => {
-        const { organization } = command;
-        await lockOrganizationPhone(trx, organization.id, command.client.phone);
-        const clientId =
-          (await findClientByPhone(trx, organization.id, command.client.phone)) ??
-          (await insertClient(trx, { uuid: randomUUID(), organizationId: organization.id, ...command.client }));
-        const helpDeskId =
-          (await findOpenHelpDesk(trx, clientId)) ??
-          (await createHelpDesk(trx, { uuid: randomUUID(), organizationId: organization.id, clientId }));
-        const before = await getHelpDeskRecord(trx, helpDeskId);
-        const created = await insertMessage(trx, {
-          uuid: randomUUID(),
-          organizationId: organization.id,
-          helpDesk: { id: helpDeskId, uuid: before.uuid },
-          message: command.message,
-          file: stored,
-          type: 'received',
-          status: 'sent',
-        });
-        await setLastMessage(trx, helpDeskId, created.id);
-        const message = serializeMessage(created.record, command.fileBaseUrl);
-        await enqueueEvents(trx, organization, [
-          { type: 'new_message', payload: message },
-          {
-            type: 'update_helpdesk',
-            payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDeskId), command.fileBaseUrl),
-          },
-        ]);
-        await command.recordAnswer?.(trx, message);
-        return message;
+  const { db, relay } = deps;
+  const answer = await commitWithUpload(deps, command.file, (stored) =>
+    db.transaction().execute(async (trx) => {
+      const { organization } = command;
+      await lockOrganizationPhone(trx, organization.id, command.client.phone);
+      const clientId =
+        (await findClientByPhone(trx, organization.id, command.client.phone)) ??
+        (await insertClient(trx, { uuid: randomUUID(), organizationId: organization.id, ...command.client }));
+      const helpDeskId =
+        (await findOpenHelpDesk(trx, clientId)) ??
+        (await createHelpDesk(trx, { uuid: randomUUID(), organizationId: organization.id, clientId }));
+      const before = await getHelpDeskRecord(trx, helpDeskId);
+      const created = await insertMessage(trx, {
+        uuid: randomUUID(),
+        organizationId: organization.id,
+        helpDesk: { id: helpDeskId, uuid: before.uuid },
+        message: command.message,
+        file: stored,
+        type: 'received',
+        status: 'sent',
       });
-    } catch (error) {
-      if (stored)
-        await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
-      throw error;
-    }
-    relay.nudge();
-    return answer;
-  } finally {
-    await command.file?.discard();
-  }
+      await setLastMessage(trx, helpDeskId, created.id);
+      const message = serializeMessage(created.record, command.fileBaseUrl);
+      await enqueueEvents(trx, organization, [
+        { type: 'new_message', payload: message },
+        {
+          type: 'update_helpdesk',
+          payload: serializeHelpDesk(await getHelpDeskRecord(trx, helpDeskId), command.fileBaseUrl),
+        },
+      ]);
+      await command.recordAnswer?.(trx, message);
+      return message;
+    }),
+  );
+  relay.nudge();
+  return answer;
 }

@@ -1,17 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { ERROR_MESSAGES, serializeHelpDesk, serializeMessage, type MessageJson } from '@helpdesk/shared';
-import type { StoredFileInfo } from '../db/message.repository.js';
 import type { DB } from '../db/tables.js';
 import { insertNumberedEvents, type OutgoingEvent } from '../db/outbox.repository.js';
 import { insertSentMessage } from '../db/sent-message.repository.js';
 import { enqueueDelivery } from '../db/webhook.repository.js';
 import type { WebhookWorker } from '../delivery/webhook-worker.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
-import { fieldError } from '../http/api-error.js';
-import type { SpooledFile } from '../http/multipart-input.js';
-import type { FileStore } from '../storage/file-store.js';
+import type { FileStore, UploadedFile } from '../storage/file-store.js';
+import { InvalidFieldError } from './domain-errors.js';
+import { commitWithUpload } from './upload-commit.js';
 
 export interface SendMessageDeps {
   db: Kysely<DB>;
@@ -24,7 +23,7 @@ export interface SendMessageDeps {
 export interface SendMessageCommand {
   helpDeskUuid: string;
   message: string;
-  file: SpooledFile | undefined;
+  file: UploadedFile | undefined;
   fileBaseUrl: string;
   /** Called in the transaction with the answer, to store it with what it describes (Idempotency-Key). */
   recordAnswer?: (trx: Transaction<DB>, answer: MessageJson) => Promise<void>;
@@ -43,30 +42,13 @@ export interface SendMessageCommand {
  * commit. A file is put in the store before the row commits and removed again if the commit fails.
  */
 export async function sendMessage(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
-  try {
-    return await storeAndAnnounce(deps, command);
-  } finally {
-    // The store consumed the spool file if it took it; on any failure before that, nothing is left.
-    await command.file?.discard();
-  }
-}
-
-async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
-  const { db, files, relay, log } = deps;
-  const missing = () => fieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
-
-  let stored: StoredFileInfo | null = null;
-  if (command.file) {
-    const { file } = command;
-    stored = { key: randomBytes(16).toString('hex'), name: file.name, contentType: file.contentType, size: file.size };
-    await files.put(stored.key, file);
-  }
+  const { db, relay } = deps;
+  const missing = () => new InvalidFieldError('help_desk', ERROR_MESSAGES.doesNotExist(command.helpDeskUuid));
 
   const baseUrl = command.fileBaseUrl;
-  let answer: MessageJson;
   let delivering = false;
-  try {
-    answer = await db.transaction().execute(async (trx) => {
+  const answer = await commitWithUpload(deps, command.file, (stored) =>
+    db.transaction().execute(async (trx) => {
       // One statement finds the help desk (only among those the key may write to: others' look
       // nonexistent) and writes the message. Without a webhook nothing else delivers the message:
       // it is stored `sent` at once, and the `sending` it was created as is the same row as of its
@@ -106,12 +88,8 @@ async function storeAndAnnounce(deps: SendMessageDeps, command: SendMessageComma
       await insertNumberedEvents(trx, organization, events, created.lastEventId);
       await command.recordAnswer?.(trx, result);
       return result;
-    });
-  } catch (error) {
-    if (stored)
-      await files.delete(stored.key).catch((e: unknown) => log.warn({ err: e }, 'could not remove an orphaned file'));
-    throw error;
-  }
+    }),
+  );
   if (delivering) deps.deliveries.nudge();
   relay.nudge();
   return answer;

@@ -7,6 +7,11 @@ export interface FileToStore {
   contentType: string;
 }
 
+/** An upload a message keeps: the spooled bytes and the client's name for them (metadata only). */
+export interface UploadedFile extends FileToStore {
+  name: string;
+}
+
 /** Where uploaded files live: a folder on disk (embedded) or MinIO/S3 (distributed). */
 export interface FileStore {
   readonly kind: 'disk' | 's3';

@@ -1,15 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Transaction } from 'kysely';
-import { principalOf } from '../auth/access.js';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  pruneIdempotencyKeys,
-  releaseIdempotencyKey,
-} from '../db/idempotency.repository.js';
+import type { Kysely, Transaction } from 'kysely';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency.repository.js';
 import type { DB } from '../db/tables.js';
-import { detail } from './api-error.js';
+import { IdempotencyError } from './domain-errors.js';
 
 // `Idempotency-Key` (issue 4, item 6): a client that retries a POST whose answer it never got
 // sends the same key, and gets the first answer (same status and body) with nothing created
@@ -22,13 +15,9 @@ import { detail } from './api-error.js';
 // stored only if that token still holds the key, in the transaction that creates the message. So
 // a first request that was only slow, not dead, rolls back (409) instead of creating a second one.
 
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
-export const REPLAYED_HEADER = 'idempotent-replayed';
-
 const KEY = /^[\x20-\x7e]{1,255}$/;
 /** A claim whose request has not answered in this long (its process died) may be taken over. */
 const LOCK_SECONDS = 60;
-const PRUNE_EVERY_MS = 60_000;
 
 export type IdempotentStart =
   | { kind: 'replay'; statusCode: number; body: unknown }
@@ -40,43 +29,45 @@ export type IdempotentStart =
       release(): Promise<void>;
     };
 
+export interface IdempotentRequest {
+  /** The request's Idempotency-Key, if it sent one. */
+  key: string | undefined;
+  /** The API key that sent it: keys are per API key. */
+  apiKeyId: string;
+  /** Which operation (method and route), so the same key used for another one is refused. */
+  operation: string;
+  /** What is asked (fields), so the same key used for another request is refused. */
+  asked: unknown;
+  ttlSeconds: number;
+}
+
 const WITHOUT_KEY: IdempotentStart = {
   kind: 'run',
   record: () => Promise.resolve(),
   release: () => Promise.resolve(),
 };
 
-let lastPrune = 0;
-
 /**
  * Before a request creates anything: answers the stored answer for a key used before, or claims
- * the key. `request` describes what is asked (route and fields) so that the same key used for
- * another request is refused rather than answered with the first one's result.
+ * the key.
  */
-export async function beginIdempotent(
-  app: FastifyInstance,
-  request: FastifyRequest,
-  ttlSeconds: number,
-  asked: unknown,
-): Promise<IdempotentStart> {
-  const key = request.headers[IDEMPOTENCY_HEADER];
+export async function beginIdempotent(db: Kysely<DB>, request: IdempotentRequest): Promise<IdempotentStart> {
+  const { key, apiKeyId } = request;
   if (key === undefined) return WITHOUT_KEY;
-  if (typeof key !== 'string' || !KEY.test(key)) {
-    throw detail(400, 'Idempotency-Key must be 1 to 255 printable ASCII characters.');
+  if (!KEY.test(key)) {
+    throw new IdempotencyError('invalid-key', 'Idempotency-Key must be 1 to 255 printable ASCII characters.');
   }
-  const apiKeyId = principalOf(request).keyId;
   const fingerprint = createHash('sha256')
-    .update(`${request.method} ${request.routeOptions.url ?? ''}\n${canonicalJson(asked)}`)
+    .update(`${request.operation}\n${canonicalJson(request.asked)}`)
     .digest('hex');
   const owner = randomUUID();
-  maybePrune(app);
-  const outcome = await claimIdempotencyKey(app.db, {
+  const outcome = await claimIdempotencyKey(db, {
     apiKeyId,
     key,
     fingerprint,
     owner,
     lockSeconds: LOCK_SECONDS,
-    ttlSeconds,
+    ttlSeconds: request.ttlSeconds,
   });
   switch (outcome.kind) {
     case 'claimed':
@@ -93,23 +84,29 @@ export async function beginIdempotent(
           // Thrown inside the transaction: the message and its events roll back with it.
           if (!owned) throw takenOver();
         },
-        release: () => releaseIdempotencyKey(app.db, apiKeyId, key, owner),
+        release: () => releaseIdempotencyKey(db, apiKeyId, key, owner),
       };
     case 'answered':
       if (outcome.fingerprint !== fingerprint) throw reused();
       return { kind: 'replay', statusCode: outcome.statusCode, body: JSON.parse(outcome.body) as unknown };
     case 'in-progress':
       if (outcome.fingerprint !== fingerprint) throw reused();
-      throw detail(409, 'A request with this Idempotency-Key is still in progress; retry later.');
+      throw new IdempotencyError(
+        'in-progress',
+        'A request with this Idempotency-Key is still in progress; retry later.',
+      );
   }
 }
 
 function reused() {
-  return detail(422, 'This Idempotency-Key was already used with another request.');
+  return new IdempotencyError('reused', 'This Idempotency-Key was already used with another request.');
 }
 
 function takenOver() {
-  return detail(409, 'A retry took this Idempotency-Key over while the request was running; nothing was created.');
+  return new IdempotencyError(
+    'taken-over',
+    'A retry took this Idempotency-Key over while the request was running; nothing was created.',
+  );
 }
 
 /**
@@ -121,14 +118,5 @@ function canonicalJson(value: unknown): string {
     item !== null && typeof item === 'object' && !Array.isArray(item)
       ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : item,
-  );
-}
-
-function maybePrune(app: FastifyInstance): void {
-  const now = Date.now();
-  if (now - lastPrune < PRUNE_EVERY_MS) return;
-  lastPrune = now;
-  pruneIdempotencyKeys(app.db, 1000).catch((error: unknown) =>
-    app.log.warn({ err: error }, 'could not prune expired idempotency keys'),
   );
 }
