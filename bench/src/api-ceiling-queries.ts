@@ -80,3 +80,31 @@ with d as (
 )
 select j.organization_name, e.payload, j.sent from e, j order by e.seq
 `;
+
+/**
+ * $1 organization name, $2 page size: the first page of its help desks, most recent activity
+ * first, each with its client and last message (the api's listHelpDesks, in one statement).
+ */
+export const LIST_HELP_DESKS_SQL = `
+select h.uuid, h.created_at, h.updated_at, h.status,
+       c.uuid as client_uuid, c.created_at as client_created_at, c.updated_at as client_updated_at,
+       c.name as client_name, c.phone as client_phone,
+       m.uuid as message_uuid, m.created_at as message_created_at, m.updated_at as message_updated_at,
+       m.message as message_message, m.file_key as message_file_key, m.file_name as message_file_name,
+       m.type as message_type, m.status as message_status
+from help_desks h
+join clients c on c.id = h.client_id
+left join messages m on m.id = h.last_message_id
+where h.organization_id = (select id from organizations where name = $1)
+order by h.updated_at desc, h.id desc
+limit $2
+`;
+
+/** $1 help desk uuid, $2 page size: its first messages, oldest first. */
+export const HISTORY_SQL = `
+select m.uuid, m.created_at, m.updated_at, m.message, m.file_key, m.file_name, m.type, m.status
+from messages m
+where m.help_desk_id = (select id from help_desks where uuid = $1::uuid)
+order by m.id
+limit $2
+`;

@@ -132,6 +132,31 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
     expect(JSON.parse(frames3[2]!.data)).toEqual(sent);
   });
 
+  it('serves the first page of the help-desk list and of a history byte for byte as the api does', async () => {
+    const form = new FormData();
+    form.append('help_desk', String(tenant.helpDesk.uuid));
+    form.append('file', new Blob(['x']), 'a file.bin');
+    expect((await fetch(`${ceilingUrl()}/api/send-message/`, { method: 'POST', body: form })).status).toBe(201);
+    frames.length = 0;
+    const ceilingGet = async (path: string) => {
+      const res = await fetch(`${ceilingUrl()}${path}`);
+      expect(res.status).toBe(200);
+      return (await res.text()).replaceAll(ceilingUrl(), 'ORIGIN');
+    };
+    for (const path of [
+      `/api/help-desks/?organization=${tenant.name}`,
+      `/api/help-desks/${String(tenant.helpDesk.uuid)}/history/`,
+    ]) {
+      const fromApi = (await apiGet(path)).replaceAll(apiUrl(), 'ORIGIN');
+      expect(fromApi).toContain('ORIGIN/api/files/');
+      expect(await ceilingGet(path)).toBe(fromApi);
+    }
+    const history = JSON.parse(
+      await ceilingGet(`/api/help-desks/${String(tenant.helpDesk.uuid)}/history/?limit=2`),
+    ) as unknown[];
+    expect(history).toHaveLength(2);
+  });
+
   it('answers an unknown help desk with a 400 field error and writes nothing', async () => {
     const historyPath = `/api/help-desks/${String(tenant.helpDesk.uuid)}/history/`;
     const before = await apiGet(historyPath);

@@ -152,6 +152,21 @@ describe('plan', () => {
     ]);
     expect(planRuns(parseArgs(['e2e', '--body', 'multipart', '--file-bytes', '10']))[0]!.fileBytes).toBe(10);
     expect(() => parseArgs(['--body', 'xml'])).toThrow(/--body/);
+    // reads: the api ceiling then the api, no sockets, one page of help desks and of messages.
+    expect(
+      planRuns(parseArgs(['reads', '--repeat', '2', '--sockets', '500'])).map((r) => [
+        r.kind,
+        r.target,
+        r.sockets,
+        r.helpDesks,
+        r.pageSize,
+      ]),
+    ).toEqual([
+      ['reads', 'ceiling', 0, 50, 50],
+      ['reads', 'gateway', 0, 50, 50],
+      ['reads', 'ceiling', 0, 50, 50],
+      ['reads', 'gateway', 0, 50, 50],
+    ]);
     expect(() => parseArgs(['--sockets'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--target', 'nginx'])).toThrow(/--target/);
   });

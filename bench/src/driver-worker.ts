@@ -1,5 +1,6 @@
 // The event source of a run, in its own process: either publishes encoded envelopes straight to
-// Redis (fan-out only: measures the gateway alone) or POSTs /api/send-message/ (end to end).
+// Redis (fan-out only: measures the gateway alone) or POSTs /api/send-message/ (end to end); or,
+// for the reads scenario, the agents GETting pages.
 // Either way each event's message text carries its organization's sequence number and the
 // CLOCK_MONOTONIC time it was sent, which the sockets read back (payload.ts).
 
@@ -9,7 +10,7 @@ import { Pool } from 'undici';
 import { encodeEnvelope, type MessageJson } from '@helpdesk/shared';
 import { Bitmap } from './delivery.js';
 import { Histogram } from './histogram.js';
-import type { DriverReport, FromDriver, PostJob, PublishJob, ToDriver } from './ipc.js';
+import type { DriverReport, FromDriver, PostJob, PublishJob, ReadJob, ReadReport, ToDriver } from './ipc.js';
 import { PHASE_MEASURE, PHASE_WARMUP, markerText, nowMicros } from './payload.js';
 import { sendMessageBody } from './send-message-body.js';
 
@@ -206,9 +207,78 @@ async function post(job: PostJob): Promise<DriverReport> {
   return tally.report(job.durationMs, 0);
 }
 
+/**
+ * Each of the `concurrency` lanes (agents) reads back to back: request g is the help-desk list of
+ * organization floor(g / 2) mod K when g is even, else the history of one of its help desks.
+ */
+async function read(job: ReadJob): Promise<ReadReport> {
+  const orgs = job.organizations.length;
+  const pool = new Pool(job.apiUrl, { connections: job.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const totalMs = job.warmupMs + job.durationMs;
+  const limit = job.limit === undefined ? '' : `limit=${job.limit}`;
+  const report: ReadReport = {
+    ev: 'read-done',
+    sent: 0,
+    succeeded: 0,
+    failed: 0,
+    errors: {},
+    measuredPages: 0,
+    measuredMs: job.durationMs,
+    list: new Histogram().toData(),
+    history: new Histogram().toData(),
+    listBytes: 0,
+    historyBytes: 0,
+  };
+  const latency = { list: new Histogram(), history: new Histogram() };
+  const bytes = { list: 0, history: 0 };
+  const start = performance.now();
+  let g = 0;
+  const one = async (index: number): Promise<void> => {
+    const org = Math.floor(index / 2) % orgs;
+    const kind = index % 2 === 0 ? 'list' : 'history';
+    const desks = job.helpDesks[org]!;
+    const path =
+      kind === 'list'
+        ? `/api/help-desks/?organization=${job.organizations[org]!}${limit ? `&${limit}` : ''}`
+        : `/api/help-desks/${desks[Math.floor(index / 2 / orgs) % desks.length]!}/history/${limit ? `?${limit}` : ''}`;
+    const measured = performance.now() - start >= job.warmupMs;
+    const t0 = nowMicros();
+    report.sent++;
+    try {
+      const response = await pool.request({
+        method: 'GET',
+        path,
+        headers: { authorization: `Bearer ${job.apiKeys[org]!}` },
+      });
+      const body = await response.body.arrayBuffer();
+      if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}`);
+      report.succeeded++;
+      if (measured) {
+        report.measuredPages++;
+        latency[kind].record(nowMicros() - t0);
+        bytes[kind] += body.byteLength;
+      }
+    } catch (error) {
+      report.failed++;
+      const key = (error instanceof Error ? error.message : String(error)).slice(0, 120);
+      report.errors[key] = (report.errors[key] ?? 0) + 1;
+    }
+  };
+  const lane = async (): Promise<void> => {
+    while (performance.now() - start < totalMs) await one(g++);
+  };
+  await Promise.all(Array.from({ length: job.concurrency }, lane));
+  await pool.close();
+  report.list = latency.list.toData();
+  report.history = latency.history.toData();
+  report.listBytes = latency.list.count ? bytes.list / latency.list.count : 0;
+  report.historyBytes = latency.history.count ? bytes.history / latency.history.count : 0;
+  return report;
+}
+
 process.on('message', (message: ToDriver) => {
   const job = message.job;
-  (job.mode === 'publish' ? publish(job) : post(job))
+  (job.mode === 'publish' ? publish(job) : job.mode === 'post' ? post(job) : read(job))
     .then((report) => send(report))
     .catch((error: unknown) => send({ ev: 'fatal', message: String(error instanceof Error ? error.stack : error) }));
 });

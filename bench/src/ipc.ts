@@ -104,7 +104,38 @@ export interface PostJob {
   fileBytes: number;
 }
 
-export type ToDriver = { cmd: 'run'; job: PublishJob | PostJob };
+export interface ReadJob {
+  mode: 'read';
+  apiUrl: string;
+  organizations: string[];
+  /** Help desk uuids, per organization. */
+  helpDesks: string[][];
+  apiKeys: string[];
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Sent as `limit` when the api pages (undefined: it does not, and the data set is one page). */
+  limit: number | undefined;
+}
+
+export type ToDriver = { cmd: 'run'; job: PublishJob | PostJob | ReadJob };
+
+export interface ReadReport {
+  ev: 'read-done';
+  sent: number;
+  succeeded: number;
+  failed: number;
+  errors: Record<string, number>;
+  /** Pages answered 200 among the requests started in the measured phase, and its length. */
+  measuredPages: number;
+  measuredMs: number;
+  /** Request latency (µs) of the measured phase, per page kind. */
+  list: HistogramData;
+  history: HistogramData;
+  /** Mean body size of each kind of page, bytes. */
+  listBytes: number;
+  historyBytes: number;
+}
 
 export interface DriverReport {
   ev: 'done';
@@ -126,4 +157,4 @@ export interface DriverReport {
   frameBytes: number;
 }
 
-export type FromDriver = { ev: 'ready' } | DriverReport | { ev: 'fatal'; message: string };
+export type FromDriver = { ev: 'ready' } | DriverReport | ReadReport | { ev: 'fatal'; message: string };

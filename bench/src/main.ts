@@ -8,7 +8,8 @@ import { chartSvg, svgToPng } from './chart.js';
 import { codeFacts, machineFacts } from './machine.js';
 import { USAGE, UsageError, parseArgs, planRuns } from './plan.js';
 import { openFileLimit } from './proc.js';
-import { findCeiling, markdown, ratios, type ResultLine } from './report.js';
+import { findCeiling, markdown, ratios, targetLabel, type ResultLine } from './report.js';
+import { runReads } from './reads-run.js';
 import { runOne, type RunResult } from './run.js';
 import { assertLoopback } from './services.js';
 
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
   for (const [index, options] of runs.entries()) {
     let result: RunResult;
     try {
-      result = await runOne(options, {
+      result = await (options.kind === 'reads' ? runReads : runOne)(options, {
         repoRoot,
         distDir,
         redisUrl: REDIS_URL,
@@ -119,6 +120,22 @@ async function main(): Promise<number> {
 }
 
 function summaryLine(l: ResultLine): string {
+  if (l.reads) {
+    const r = l.reads;
+    const parts = [
+      `→ reads/${targetLabel(l)}`,
+      `${Math.round(r.pagesPerSecond)} pages/s`,
+      `list p99 ${r.list.p99.toFixed(1)} ms`,
+      `history p99 ${r.history.p99.toFixed(1)} ms`,
+      `failed ${r.failed}`,
+    ];
+    if (l.vsCeiling)
+      parts.push(
+        `vs api ceiling: pages/s ${l.vsCeiling.pagesPerSecond?.toFixed(2) ?? '–'}×, list p99 ${l.vsCeiling.listP99?.toFixed(2) ?? '–'}×, history p99 ${l.vsCeiling.historyP99?.toFixed(2) ?? '–'}×`,
+      );
+    if (l.warnings.length) parts.push(`warnings: ${l.warnings.join('; ')}`);
+    return parts.join(' · ');
+  }
   const parts = [
     `→ ${l.scenario}${l.kind === 'e2e' ? ` (${l.params.body})` : ''}/${l.target} N=${l.connect.opened}`,
     `connect ${Math.round(l.connect.perSecond)}/s`,

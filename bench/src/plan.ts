@@ -1,9 +1,12 @@
 // Command line, presets and the plan of runs they expand to. Pure: no I/O, so it is unit-tested.
 
-export const SCENARIOS = ['idle', 'fanout', 'tenants', 'e2e', 'e2e-max', 'ceiling', 'suite'] as const;
+export const SCENARIOS = ['idle', 'fanout', 'tenants', 'e2e', 'e2e-max', 'reads', 'ceiling', 'suite'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-/** What one run measures: sockets only, Redis-fed fan-out, or REST → Postgres → Redis → sockets. */
-export type RunKind = 'idle' | 'fanout' | 'e2e';
+/**
+ * What one run measures: sockets only, Redis-fed fan-out, REST → Postgres → Redis → sockets, or
+ * REST reads (no sockets).
+ */
+export type RunKind = 'idle' | 'fanout' | 'e2e' | 'reads';
 export type TargetName = 'gateway' | 'ceiling';
 export type Distribution = 'even' | 'mixed';
 /** e2e: how each send-message carries its fields: a JSON body, or multipart with a small file. */
@@ -29,8 +32,10 @@ export interface RunOptions {
   body: BodyKind;
   /** e2e, multipart: size of the attached file in bytes. */
   fileBytes: number;
-  /** e2e: help desks per organization the POSTs rotate over. */
+  /** e2e: help desks per organization the POSTs rotate over; reads: per organization, the list's page. */
   helpDesks: number;
+  /** reads: the page asked for (`limit`), and the messages each help desk holds. */
+  pageSize: number;
   /** Load-generator processes holding the sockets (0 = chosen from the socket count). */
   workers: number;
   /** Target processes sharing the sockets (0 = one, or as many as the fd limit needs). */
@@ -76,17 +81,19 @@ const NUMERIC_FLAGS: Record<string, keyof RunOptions> = {
   '--drain': 'drainSeconds',
   '--api-pool-size': 'apiPoolSize',
   '--file-bytes': 'fileBytes',
+  '--page-size': 'pageSize',
 };
 
 export const USAGE = `usage: node bench/dist/main.js [scenario] [--quick] [flags]
 
 scenarios (presets; flags override any value):
-  suite     (default) idle, fanout, tenants, e2e, e2e-max; with --quick idle, fanout, e2e (about a minute)
+  suite     (default) idle, fanout, tenants, e2e, e2e-max, reads; with --quick idle, fanout, e2e (about a minute)
   fanout    sockets over 10 organizations, events published straight to Redis
   tenants   many organizations with a few sockets each, events straight to Redis
   idle      open N sockets, hold them: connect rate, memory per socket
   e2e       POST /api/send-message/ at a rate -> Postgres -> Redis -> sockets
   e2e-max   POST as fast as --concurrency allows: the api's maximum send-message/s, JSON and multipart
+  reads     agents reading the first page of the help-desk list and of a history, against the api ceiling
   ceiling   the fanout preset against the reference uWS server only
 
 flags:
@@ -102,7 +109,8 @@ flags:
   --concurrency C         e2e: HTTP requests in flight at most
   --body B[,B]            e2e: json | multipart (with a --file-bytes file) | both
   --file-bytes B          e2e, multipart: the attached file's size (default 1024)
-  --help-desks H          e2e: help desks per organization
+  --help-desks H          e2e, reads: help desks per organization
+  --page-size P           reads: the page asked for, and the messages per help desk (default 50)
   --workers W             load-generator processes (default: from N and the fd limit)
   --instances G           target processes sharing the sockets (default: 1, more only if the fd limit needs)
   --connect-concurrency X handshakes in flight per worker
@@ -211,6 +219,7 @@ const BASE: Omit<RunOptions, 'scenario' | 'kind' | 'target'> = {
   body: 'json',
   fileBytes: 1024,
   helpDesks: 20,
+  pageSize: 50,
   workers: 0,
   instances: 0,
   connectConcurrency: 200,
@@ -274,6 +283,17 @@ function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
             values: { orgs: 100, distribution: 'mixed', rate: 200, durationSeconds: 5, warmupSeconds: 1 },
           }
         : { kind: 'e2e', targets: both, sockets: [5000], values: { orgs: 500, distribution: 'mixed', rate: 500 } };
+    // Issue 12: many agents reading; each organization has a page of help desks, each of them a
+    // page of messages, so the first page is the whole list whether or not the api pages.
+    case 'reads':
+      return {
+        kind: 'reads',
+        targets: both,
+        sockets: [0],
+        values: quick
+          ? { orgs: 4, helpDesks: 50, concurrency: 64, durationSeconds: 5, warmupSeconds: 1 }
+          : { orgs: 10, helpDesks: 50, concurrency: 64, durationSeconds: 15 },
+      };
     // Against the api ceiling, JSON and multipart (issue 12): the api's ratio to a bare server.
     case 'e2e-max':
       return quick
@@ -298,7 +318,7 @@ function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
 export function planRuns(cli: CliOptions): RunOptions[] {
   const suite: Array<Exclude<ScenarioName, 'suite'>> = cli.quick
     ? ['idle', 'fanout', 'e2e']
-    : ['idle', 'fanout', 'tenants', 'e2e', 'e2e-max'];
+    : ['idle', 'fanout', 'tenants', 'e2e', 'e2e-max', 'reads'];
   const scenarios = cli.scenario === 'suite' ? suite : [cli.scenario];
   const runs: RunOptions[] = [];
   for (const scenario of scenarios) {
@@ -306,7 +326,7 @@ export function planRuns(cli: CliOptions): RunOptions[] {
     const base: Omit<RunOptions, 'scenario' | 'kind' | 'target'> = { ...BASE, ...p.values };
     for (const [key, value] of Object.entries(cli.overrides)) (base as Record<string, unknown>)[key] = value;
     const targets = cli.targets ?? p.targets;
-    const socketsList = cli.socketsList ?? p.sockets;
+    const socketsList = p.kind === 'reads' ? p.sockets : (cli.socketsList ?? p.sockets);
     const rateList = cli.rateList ?? [base.rate];
     const bodyList = p.kind === 'e2e' ? (cli.bodyList ?? p.bodies ?? [base.body]) : [base.body];
     for (const sockets of socketsList) {

@@ -24,6 +24,10 @@ export interface Ratios {
   /** End to end: send-message/s done, and the POST's own p99 (the api against the api ceiling). */
   requestsPerSecond?: number;
   postP99?: number;
+  /** reads: pages/s, and each kind of page's p99 (the api against the api ceiling). */
+  pagesPerSecond?: number;
+  listP99?: number;
+  historyP99?: number;
 }
 
 function sameParams(a: RunResult, b: RunResult): boolean {
@@ -39,6 +43,8 @@ function sameParams(a: RunResult, b: RunResult): boolean {
     'instances',
     'body',
     'fileBytes',
+    'helpDesks',
+    'pageSize',
   ] as const;
   return keys.every((k) => (k === 'scenario' ? a.scenario === b.scenario : a.params[k] === b.params[k]));
 }
@@ -62,12 +68,24 @@ export function ratios(gateway: RunResult, ceiling: RunResult): Ratios {
     targetCpu: ratio(gateway.server.load?.cpuPercent, ceiling.server.load?.cpuPercent),
     requestsPerSecond: ratio(gateway.http?.requestsPerSecond, ceiling.http?.requestsPerSecond),
     postP99: ratio(gateway.http?.latency.p99, ceiling.http?.latency.p99),
+    pagesPerSecond: ratio(gateway.reads?.pagesPerSecond, ceiling.reads?.pagesPerSecond),
+    listP99: ratio(gateway.reads?.list.p99, ceiling.reads?.list.p99),
+    historyP99: ratio(gateway.reads?.history.p99, ceiling.reads?.history.p99),
   };
 }
 
 /** End to end, `gateway` is the product (api + gateway) and `ceiling` the bare path (api ceiling + uWS ceiling). */
 export function targetLabel(l: RunResult): string {
-  const name = l.kind === 'e2e' ? (l.target === 'gateway' ? 'api + gateway' : 'ceilings') : l.target;
+  const name =
+    l.kind === 'e2e'
+      ? l.target === 'gateway'
+        ? 'api + gateway'
+        : 'ceilings'
+      : l.kind === 'reads'
+        ? l.target === 'gateway'
+          ? 'api'
+          : 'api ceiling'
+        : l.target;
   return `${name}${l.server.instances > 1 ? ` ×${l.server.instances}` : ''}`;
 }
 
@@ -279,6 +297,90 @@ export function markdown(
     );
   }
 
+  const reads = lines.filter((l) => l.kind === 'reads');
+  if (reads.length) {
+    out.push('', '## Reads (first page of the help-desk list and of a history, agents reading back to back)', '');
+    out.push(
+      table(
+        [
+          'target',
+          'orgs',
+          'help desks/org',
+          'page',
+          'agents',
+          'pages/s',
+          'list p50 ms',
+          'list p99 ms',
+          'history p50 ms',
+          'history p99 ms',
+          'list KiB',
+          'history KiB',
+          'failed',
+          'api CPU %',
+          'Postgres CPU %',
+          'driver CPU %',
+          'machine busy %',
+          'other CPU %',
+          'vs api ceiling: pages/s, list p99, history p99',
+        ],
+        reads.map((l) => [
+          targetLabel(l),
+          n0(l.params.orgs),
+          n0(l.params.helpDesks),
+          l.reads?.limit == null ? `${l.params.pageSize} (whole list)` : `limit=${l.reads.limit}`,
+          n0(l.params.concurrency),
+          n0(l.reads?.pagesPerSecond),
+          n2(l.reads?.list.p50),
+          n2(l.reads?.list.p99),
+          n2(l.reads?.history.p50),
+          n2(l.reads?.history.p99),
+          n1((l.reads?.listBytes ?? 0) / 1024),
+          n1((l.reads?.historyBytes ?? 0) / 1024),
+          n0(l.reads?.failed),
+          n1(l.api?.cpuPercent),
+          n1(l.postgres?.cpuPercent),
+          n1(l.generator?.driverCpuPercent),
+          n0(l.machineBusyPercent),
+          n0(l.otherCpuPercent),
+          l.vsCeiling
+            ? `${x2(l.vsCeiling.pagesPerSecond)}, ${x2(l.vsCeiling.listP99)}, ${x2(l.vsCeiling.historyP99)}`
+            : '',
+        ]),
+      ),
+    );
+    const pairs = reads.filter((l) => l.vsCeiling);
+    if (pairs.length) {
+      out.push('', '## api ÷ api ceiling, reads (with --repeat the median of the pairs)', '');
+      const ceilings = pairs.map((l) => pairedCeiling(lines, l));
+      out.push(
+        table(
+          [
+            'pairs',
+            'pages/s ratio',
+            'list p99 ratio',
+            'history p99 ratio',
+            'api pages/s',
+            'ceiling pages/s',
+            'api list / history p99 ms',
+            'ceiling list / history p99 ms',
+          ],
+          [
+            [
+              String(pairs.length),
+              x2(median(pairs.map((l) => l.vsCeiling?.pagesPerSecond))),
+              x2(median(pairs.map((l) => l.vsCeiling?.listP99))),
+              x2(median(pairs.map((l) => l.vsCeiling?.historyP99))),
+              n0(median(pairs.map((l) => l.reads?.pagesPerSecond))),
+              n0(median(ceilings.map((c) => c?.reads?.pagesPerSecond))),
+              `${n2(median(pairs.map((l) => l.reads?.list.p99)))} / ${n2(median(pairs.map((l) => l.reads?.history.p99)))}`,
+              `${n2(median(ceilings.map((c) => c?.reads?.list.p99)))} / ${n2(median(ceilings.map((c) => c?.reads?.history.p99)))}`,
+            ],
+          ],
+        ),
+      );
+    }
+  }
+
   const apiPairs = lines.filter((l) => l.vsCeiling && l.kind === 'e2e');
   if (apiPairs.length) {
     out.push(
@@ -385,7 +487,10 @@ export function markdown(
   if (warned.length) {
     out.push('', '## Warnings', '');
     for (const l of warned)
-      for (const w of l.warnings) out.push(`- ${l.scenario} → ${l.target}, ${l.params.sockets} sockets: ${w}`);
+      for (const w of l.warnings)
+        out.push(
+          `- ${l.scenario} → ${targetLabel(l)}${l.kind === 'reads' ? '' : `, ${l.params.sockets} sockets`}: ${w}`,
+        );
   }
   out.push('');
   return out.join('\n');

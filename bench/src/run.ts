@@ -21,15 +21,9 @@ import {
   type MachineCpuSample,
   type ProcSample,
 } from './proc.js';
-import {
-  createBenchDatabase,
-  scratchDir,
-  startNodeProcess,
-  waitForHttpOk,
-  type BenchDatabase,
-  type ManagedProcess,
-} from './services.js';
-import { createFixtures, type Fixtures } from './fixtures.js';
+import { startApiUnderTest } from './api-under-test.js';
+import { startNodeProcess, type ManagedProcess } from './services.js';
+import type { Fixtures } from './fixtures.js';
 import { NEW_MESSAGE } from './payload.js';
 
 export interface RunContext {
@@ -131,6 +125,19 @@ export interface RunResult {
    * Postgres, the orchestrator): other work on a shared machine. Large values make a run noisy.
    */
   otherCpuPercent?: number;
+  /** reads: pages read, and each kind of page's latency (ms) and size. */
+  reads?: {
+    /** The `limit` sent, or null when the api did not page (each read was a whole list, one page long). */
+    limit: number | null;
+    pagesPerSecond: number;
+    sent: number;
+    failed: number;
+    errors: Record<string, number>;
+    list: LatencySummary;
+    history: LatencySummary;
+    listBytes: number;
+    historyBytes: number;
+  };
   after: { open: number; droppedAfterOpen: number; closeCodes: Record<string, number> };
   warnings: string[];
 }
@@ -175,49 +182,13 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
   const children = new Children(ctx.distDir);
   cleanup.unshift(() => children.stopAll());
   try {
-    // ---- the api (end to end only) ----
+    // ---- the api or the api ceiling (end to end only) ----
     let api: ManagedProcess | undefined;
     let fixtures: Fixtures = { helpDesks: [], apiKeys: [] };
-    const adminToken = randomBytes(32).toString('base64url');
+    let apiUrl = '';
     if (options.kind === 'e2e') {
-      const database: BenchDatabase = await createBenchDatabase(ctx.postgresAdminUrl);
-      cleanup.push(() => database.drop());
-      const scratch = scratchDir();
-      cleanup.push(() => Promise.resolve(scratch.remove()));
-      api = await startNodeProcess('api', join(ctx.repoRoot, 'services/api/dist/main.js'), {
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: String(options.apiPoolSize),
-        REDIS_URL: ctx.redisUrl,
-        REDIS_PREFIX: prefix,
-        AUTO_MIGRATE: 'true',
-        SECRET_KEY: secretKey,
-        ADMIN_TOKEN: adminToken,
-        // Several measured processes run at once; a fixed metrics port would clash.
-        METRICS_PORT: '0',
-        // The bench measures the api's own speed; a per-key throttle would measure the throttle.
-        RATE_LIMIT_MAX: '0',
-        LOG_LEVEL: ctx.logLevel,
-        DATA_DIR: scratch.path,
-        UPLOAD_SPOOL_DIR: join(scratch.path, 'spool'),
-      });
-      const apiProcess = api;
-      cleanup.unshift(() => apiProcess.stop());
-      await waitForHttpOk(`http://127.0.0.1:${api.port}/readyz`, 30_000);
-      fixtures = await createFixtures(`http://127.0.0.1:${api.port}`, adminToken, orgNames, options.helpDesks);
-      if (options.target === 'ceiling') {
-        // The bare path: the api made the data through its REST API and leaves; the api ceiling
-        // takes the POSTs (and the uWS ceiling below the sockets).
-        await apiProcess.stop();
-        const apiCeiling = await startNodeProcess('api-ceiling', join(ctx.distDir, 'api-ceiling-server.js'), {
-          DATABASE_URL: database.url,
-          DATABASE_POOL_SIZE: String(options.apiPoolSize),
-          REDIS_URL: ctx.redisUrl,
-          REDIS_PREFIX: prefix,
-          FILES_DIR: join(scratch.path, 'files'),
-        });
-        cleanup.unshift(() => apiCeiling.stop());
-        api = apiCeiling;
-      }
+      const underTest = await startApiUnderTest(options, ctx, { prefix, secretKey }, orgNames, cleanup);
+      ({ process: api, fixtures, url: apiUrl } = underTest);
     }
 
     // ---- the target ----
@@ -336,7 +307,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         errors: connectErrors,
         seconds: connectSeconds,
         perSecond: opened / connectSeconds,
-        handshakeMs: scale(handshake.summary(), 1 / 1000),
+        handshakeMs: scaleSummary(handshake.summary(), 1 / 1000),
       },
       server: {
         instances,
@@ -398,7 +369,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
           options.kind === 'e2e'
             ? {
                 mode: 'post',
-                apiUrl: `http://127.0.0.1:${api!.port}`,
+                apiUrl,
                 helpDesks: fixtures.helpDesks,
                 apiKeys: fixtures.apiKeys,
                 rate: options.rate,
@@ -494,11 +465,13 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         drainedMs,
         complete,
         driverLate: report.late,
-        ...(options.kind === 'e2e' ? {} : { publishMs: scale(Histogram.from(report.latency).summary(), 1 / 1000) }),
+        ...(options.kind === 'e2e'
+          ? {}
+          : { publishMs: scaleSummary(Histogram.from(report.latency).summary(), 1 / 1000) }),
       };
       result.latency = Object.fromEntries(
         EVENT_TYPES.flatMap((name, t) =>
-          options.kind === 'e2e' || t === NEW_MESSAGE ? [[name, scale(latency[t]!.summary(), 1 / 1000)]] : [],
+          options.kind === 'e2e' || t === NEW_MESSAGE ? [[name, scaleSummary(latency[t]!.summary(), 1 / 1000)]] : [],
         ),
       );
       result.latencyCdf = downsampleCdf(latency[NEW_MESSAGE]!.cdf(), 80).map(([us, f]) => [us / 1000, f]);
@@ -510,7 +483,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
           failed: report.failed,
           errors: report.errors,
           requestsPerSecond: report.measuredSucceeded / (report.measuredMs / 1000),
-          latency: scale(httpLatency.summary(), 1 / 1000),
+          latency: scaleSummary(httpLatency.summary(), 1 / 1000),
           late: report.late,
         };
       }
@@ -580,7 +553,7 @@ async function waitForSubscriptions(
   return false;
 }
 
-function scale(summary: LatencySummary, factor: number): LatencySummary {
+export function scaleSummary(summary: LatencySummary, factor: number): LatencySummary {
   const out = { ...summary };
   for (const key of ['min', 'mean', 'p50', 'p90', 'p99', 'p999', 'max'] as const) out[key] = summary[key] * factor;
   return out;
