@@ -9,6 +9,7 @@ import { RecordingSocket } from '../ws-client.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
 const AUTH_FAILURES = 5;
+const APP_ORIGIN = 'https://agents.example';
 
 // Issue 13: what an outside probe of the embedded quick start got through, each tried again
 // over real HTTP on the one port of a running `pnpm start` process.
@@ -74,7 +75,7 @@ describe('embedded: hardened against a client with a key', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hd-hardening-'));
     server = await startService(
       ENTRY,
-      { DATA_DIR: dataDir, RATE_LIMIT_AUTH_FAILURES: String(AUTH_FAILURES) },
+      { DATA_DIR: dataDir, RATE_LIMIT_AUTH_FAILURES: String(AUTH_FAILURES), CORS_ORIGINS: APP_ORIGIN },
       60_000,
       /is up/,
     );
@@ -179,5 +180,132 @@ describe('embedded: hardened against a client with a key', () => {
       const ok = await fetch(`${base}/api/help-desks/?organization=${tenant.name}`, { headers: bearer(tenant.key) });
       expect(ok.status).toBe(200);
     });
+  });
+
+  describe('deeply nested bodies with an Idempotency-Key (item 2)', () => {
+    let tenant: Tenant;
+    beforeAll(async () => {
+      tenant = await createTenant(base, 'deep', adminToken);
+    });
+    const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const tooDeep = { detail: 'JSON parse error - Nested deeper than 32 levels.' };
+
+    it('are refused with 400 on send-message, receive-message and a multipart JSON part, never a 500', async () => {
+      const headers = { ...bearer(tenant.key), 'content-type': 'application/json', 'idempotency-key': 'deep-1' };
+      const send1 = await send(
+        server.port,
+        'POST',
+        '/api/send-message/',
+        headers,
+        `{"help_desk": "${String(tenant.helpDesk.uuid)}", "message": "hi", "extra": ${deep(5000)}}`,
+      );
+      expect([send1.status, JSON.parse(send1.body)]).toEqual([400, tooDeep]);
+      const receive = await send(
+        server.port,
+        'POST',
+        '/api/receive-message/',
+        headers,
+        `{"client": {"name": "Ana", "phone": "5511900000009"}, "message": "oi", "extra": ${deep(5000)}}`,
+      );
+      expect([receive.status, JSON.parse(receive.body)]).toEqual([400, tooDeep]);
+
+      const boundary = '----deep';
+      const body =
+        `--${boundary}\r\ncontent-disposition: form-data; name="message"\r\n\r\noi\r\n` +
+        `--${boundary}\r\ncontent-disposition: form-data; name="client"\r\ncontent-type: application/json\r\n\r\n` +
+        `{"name": "Ana", "phone": "5511900000009", "extra": ${deep(5000)}}\r\n--${boundary}--\r\n`;
+      const part = await send(
+        server.port,
+        'POST',
+        '/api/receive-message/',
+        { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      );
+      expect([part.status, JSON.parse(part.body)]).toEqual([
+        400,
+        { detail: 'Multipart form parse error - Nested deeper than 32 levels.' },
+      ]);
+    });
+
+    it('an unknown field is not part of what the key remembers: its retry is the same request', async () => {
+      const post1 = (extra: string) =>
+        send(
+          server.port,
+          'POST',
+          '/api/send-message/',
+          { ...bearer(tenant.key), 'content-type': 'application/json', 'idempotency-key': 'deep-2' },
+          `{"help_desk": "${String(tenant.helpDesk.uuid)}", "message": "hi", "extra": ${extra}}`,
+        );
+      const first = await post1(deep(20));
+      expect(first.status).toBe(201);
+      const retry = await post1('"something else"');
+      expect([retry.status, retry.headers['idempotent-replayed'], retry.body]).toEqual([201, 'true', first.body]);
+    });
+  });
+
+  it('a browser app on an allowed origin may PATCH and DELETE, and read Retry-After and Idempotent-Replayed (item 4)', async () => {
+    for (const method of ['PATCH', 'DELETE', 'PUT', 'POST']) {
+      const preflight = await send(server.port, 'OPTIONS', '/api/messages/00000000-0000-4000-8000-000000000000/', {
+        origin: APP_ORIGIN,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'authorization, content-type, idempotency-key',
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
+      expect(String(preflight.headers['access-control-allow-methods']).split(/, */)).toContain(method);
+    }
+    const tenant = await createTenant(base, 'cors', adminToken);
+    const answer = await send(
+      server.port,
+      'POST',
+      '/api/send-message/',
+      { ...bearer(tenant.key), origin: APP_ORIGIN, 'content-type': 'application/json', 'idempotency-key': 'cors-1' },
+      JSON.stringify({ help_desk: tenant.helpDesk.uuid, message: 'from the browser' }),
+    );
+    expect(answer.status).toBe(201);
+    expect(String(answer.headers['access-control-expose-headers']).toLowerCase().split(/, */)).toEqual(
+      expect.arrayContaining(['retry-after', 'idempotent-replayed']),
+    );
+    const elsewhere = await send(server.port, 'OPTIONS', '/api/send-message/', {
+      origin: 'https://evil.example',
+      'access-control-request-method': 'POST',
+    });
+    expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('an X-Request-Id that is not sane is replaced in the logs; a sane one is kept (item 5)', async () => {
+    const forged = 'forged id", "level": 60, "msg": "owned';
+    const path = (label: string) => `/api/help-desks/?organization=request-id-${label}`;
+    await send(server.port, 'GET', path('forged'), { ...bearer(adminToken), 'x-request-id': forged });
+    await send(server.port, 'GET', path('sane'), { ...bearer(adminToken), 'x-request-id': 'trace-7f3e.9b2c_1' });
+    const lines = (label: string) => server.output.filter((line) => line.includes(path(label)));
+    await expect.poll(() => lines('sane').length).toBeGreaterThan(0);
+    const forgedLines = lines('forged');
+    expect(forgedLines.length).toBeGreaterThan(0);
+    for (const line of forgedLines) {
+      expect(line).not.toContain('forged id');
+      expect((JSON.parse(line) as { reqId: string }).reqId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    for (const line of lines('sane')) expect((JSON.parse(line) as { reqId: string }).reqId).toBe('trace-7f3e.9b2c_1');
+  });
+
+  it('stores file names without direction overrides or other format characters (item 7)', async () => {
+    const tenant = await createTenant(base, 'bidi', adminToken);
+    const form = multipart(
+      { help_desk: String(tenant.helpDesk.uuid), message: 'cv' },
+      { name: 'resume\u202Efdp.exe', bytes: 'MZ' },
+    );
+    const answer = await send(
+      server.port,
+      'POST',
+      '/api/send-message/',
+      { ...bearer(tenant.key), ...form.headers },
+      form.body,
+    );
+    expect(answer.status).toBe(201);
+    const { file } = JSON.parse(answer.body) as { file: string };
+    expect(decodeURIComponent(file.split('/').pop() ?? '')).toBe('resumefdp.exe');
+    const download = await fetch(file, { headers: bearer(tenant.key) });
+    expect(download.headers.get('content-disposition')).not.toMatch(/\u202E|%E2%80%AE/i);
   });
 });

@@ -16,6 +16,7 @@ import { ApiError } from './http/api-error.js';
 import { installBodyParsers, parseLastValues } from './http/body-parsers.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { collectMethodsServed } from './http/method-not-allowed.js';
+import { REPLAYED_HEADER } from './http/message-intake.js';
 import { nullCharacterErrors } from './http/validation-errors.js';
 import authPlugin from './plugins/auth.plugin.js';
 import metricsPlugin from './plugins/metrics.plugin.js';
@@ -82,7 +83,13 @@ const app: FastifyPluginAsync<AppOptions> = async (
     },
   });
   if (config.corsOrigins.length > 0) {
-    await fastify.register(cors, { origin: config.corsOrigins, exposedHeaders: ['retry-after'], maxAge: 600 });
+    await fastify.register(cors, {
+      origin: config.corsOrigins,
+      // Every method a route answers (status callbacks PATCH, key revocation DELETE, webhook PUT).
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposedHeaders: ['retry-after', REPLAYED_HEADER],
+      maxAge: 600,
+    });
   }
 
   await fastify.register(swagger, {

@@ -46,7 +46,9 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       querystringParser: parseLastValues,
     },
     // A proxy's or client's request id is kept (when sane) so one id follows a request across services.
-    requestIdHeader: 'x-request-id',
+    // Fastify takes requestIdHeader's value as it comes, without genReqId: off, so that a request
+    // id that is not sane (any string would land in every log line) is replaced (issue 13, item 5).
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

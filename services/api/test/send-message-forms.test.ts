@@ -456,6 +456,26 @@ describe('multipart', () => {
   });
 });
 
+describe('Idempotency-Key with a file', () => {
+  it('recognises the request by the file bytes, not only its name and size', async () => {
+    const { helpDesk } = await createConversation(api.app, 'idem-file');
+    const headers = { 'idempotency-key': 'with-file-1' };
+    const first = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['aaaa'])), headers));
+    expect(first.statusCode).toBe(201);
+    const retry = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['aaaa'])), headers));
+    expect([retry.statusCode, retry.headers['idempotent-replayed'], retry.payload]).toEqual([
+      201,
+      'true',
+      first.payload,
+    ]);
+    const otherBytes = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['bbbb'])), headers));
+    expect([otherBytes.statusCode, otherBytes.json()]).toEqual([
+      422,
+      { detail: 'This Idempotency-Key was already used with another request.' },
+    ]);
+  });
+});
+
 describe('where file URLs point', () => {
   it('never where the request says: Host, X-Forwarded-* and Forwarded are ignored, from any peer', async () => {
     const { organization, helpDesk } = await createConversation(api.app, 'proxy');

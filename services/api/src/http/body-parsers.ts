@@ -2,6 +2,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { detail } from './api-error.js';
 import { DRF_MESSAGES } from './drf-messages.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeepReason } from './json-depth.js';
 
 type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void;
 
@@ -23,6 +24,7 @@ export function installBodyParsers(app: FastifyInstance, bodyLimit: number): voi
     }
     parseJson(request, text, (error, value) => {
       if (error) done(detail(400, DRF_MESSAGES.jsonParseError(jsonSyntaxProblem(text))));
+      else if (nestedDeeperThan(value, MAX_JSON_DEPTH)) done(detail(400, DRF_MESSAGES.jsonParseError(tooDeepReason())));
       else done(null, value);
     });
   });

@@ -42,8 +42,12 @@ export interface MessageRoute<F extends { message?: string }, L> {
   parse(raw: Record<string, unknown> | undefined, multipart: boolean): F;
   /** After the fields and text are valid: what the message needs looked up. */
   lookUp(fields: F, request: FastifyRequest): Promise<L> | L;
-  /** What the request asks, as Idempotency-Key compares it (the same key for another request is refused). */
-  asked(fields: F, found: L, file: { name: string; size: number; contentType: string } | undefined): unknown;
+  /**
+   * What the request asks besides its text and file, as Idempotency-Key compares it (the same key
+   * for another request is refused): its known fields only, never an unknown one, which may be
+   * anything (a body nested thousands deep, say).
+   */
+  asked(fields: F, found: L): Record<string, unknown>;
   store(message: ValidMessage<F, L>): Promise<MessageJson>;
 }
 
@@ -81,7 +85,11 @@ export async function takeMessage<F extends { message?: string }, L>(
       key: Array.isArray(header) ? header.join(', ') : header,
       apiKeyId: principalOf(request).keyId,
       operation: `${request.method} ${request.routeOptions.url ?? ''}`,
-      asked: route.asked(fields, found, file && { name: file.name, size: file.size, contentType: file.contentType }),
+      asked: {
+        ...route.asked(fields, found),
+        message: text ?? null,
+        file: file ? { name: file.name, contentType: file.contentType, sha256: file.sha256 } : null,
+      },
       ttlSeconds: options.idempotencyTtlSeconds,
     });
     // Only 201 answers are stored (a failed request releases its key).

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,9 +8,12 @@ import type { FastifyRequest } from 'fastify';
 import type { UploadedFile } from '../storage/file-store.js';
 import { ApiError, detail, fieldError } from './api-error.js';
 import { DRF_MESSAGES } from './drf-messages.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeepReason } from './json-depth.js';
 
 /** An upload spooled to disk; discard() removes what the file store did not take. */
 export interface SpooledFile extends UploadedFile {
+  /** SHA-256 of the bytes, hex: what an Idempotency-Key's request is recognised by. */
+  sha256: string;
   discard(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function readMultipart(
       if (part.type === 'field') {
         if (part.valueTruncated) throw detail(413, `Field "${part.fieldname}" is too long.`);
         // A part declared application/json arrives parsed; the schema judges its value as for a JSON body.
+        if (nestedDeeperThan(part.value, MAX_JSON_DEPTH)) throw malformed(tooDeepReason());
         fields[part.fieldname] = part.value;
         continue;
       }
@@ -72,9 +76,10 @@ export async function readMultipart(
         size: 0,
         name: safeFileName(part.filename),
         contentType: part.mimetype || 'application/octet-stream',
+        sha256: '',
         discard: () => rm(path, { force: true }),
       };
-      file.size = await spool(part.file, path);
+      ({ size: file.size, sha256: file.sha256 } = await spool(part.file, path));
       if (part.file.truncated) throw detail(413, `File is larger than ${limits.fileBytes} bytes.`);
       if (file.size === 0) throw fieldError('file', DRF_MESSAGES.emptyFile);
     }
@@ -88,14 +93,18 @@ export async function readMultipart(
 /** File parts read at most (each spooled, the earlier ones discarded); more is a 413. */
 const MAX_FILE_PARTS = 4;
 
-/** Copies a file part to `path`; its size in bytes. */
-async function spool(source: Readable, path: string): Promise<number> {
+/** Copies a file part to `path`; its size in bytes and its digest. */
+async function spool(source: Readable, path: string): Promise<{ size: number; sha256: string }> {
   // A part cut short by the end of the body is destroyed before it is handed over (busboy), and
   // piping a destroyed stream never settles: the request hung, holding its spool file.
   if (source.destroyed && !source.readableEnded)
     throw malformed('Part terminated early due to unexpected end of multipart data');
   let size = 0;
-  source.on('data', (chunk: Buffer) => (size += chunk.length));
+  const hash = createHash('sha256');
+  source.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    hash.update(chunk);
+  });
   const sink = createWriteStream(path);
   try {
     await pipeline(source, sink);
@@ -104,7 +113,7 @@ async function spool(source: Readable, path: string): Promise<number> {
     if (sink.errored) throw error;
     throw malformed(error instanceof Error ? error.message : String(error));
   }
-  return size;
+  return { size, sha256: hash.digest('hex') };
 }
 
 /** Reads a part to its end without keeping it, so the parts after it arrive. */
@@ -131,6 +140,11 @@ function asClientError(error: unknown): unknown {
 // encodeURIComponent throws on these, which would fail the answer after the message was stored.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+// Format characters (Unicode Cf): bidi overrides and isolates (U+202A–E, U+2066–9), marks
+// (U+200E/F), zero-width ones. They change how a name displays, not what it is: `resume\u202Efdp.exe`
+// shows as `resumeexe.pdf` (issue 13, item 7).
+const FORMAT_CHARACTERS = /\p{Cf}/gu;
+
 // Longest stored name, in UTF-8 bytes (as most file systems allow); the URL segment stays short.
 const MAX_NAME_BYTES = 255;
 
@@ -139,6 +153,7 @@ export function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   let cleaned = base
     .replace(LONE_SURROGATE, '\ufffd')
+    .replace(FORMAT_CHARACTERS, '')
     .split('')
     .filter((c) => c >= ' ' && c !== '\u007f')
     .join('')

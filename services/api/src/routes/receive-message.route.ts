@@ -93,7 +93,10 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<MessageRouteOptions> = (
           }
           return requireOrganization(app.db, accessCheck(request), organizationName);
         },
-        asked: (fields, organization, file) => ({ fields, organization: organization.name, file }),
+        asked: (fields, organization) => ({
+          organization: organization.name,
+          client: { name: fields.client.name, phone: fields.client.phone },
+        }),
         store: (message) =>
           receiveMessage(
             { db: app.db, files: app.files, relay: app.relay, log: request.log },

@@ -57,7 +57,7 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<MessageRouteOptions> = (app
           return fields;
         },
         lookUp: () => undefined,
-        asked: (fields, _found, file) => ({ fields, file }),
+        asked: (fields) => ({ help_desk: fields.help_desk }),
         store: (message) =>
           sendMessage(
             { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
