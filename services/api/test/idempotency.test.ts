@@ -117,7 +117,7 @@ describe('Idempotency-Key', () => {
       for (;;) {
         const { rows } = await sql<{ n: string }>`
           select count(*) as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock' and query like '%"help_desks"%'
+          where datname = current_database() and wait_event_type = 'Lock' and query like '%help_desks%'
         `.execute(api.app.db);
         if (Number(rows[0]?.n) >= count) return;
         await new Promise((resolve) => setTimeout(resolve, 20));

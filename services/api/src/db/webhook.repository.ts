@@ -48,20 +48,6 @@ export async function deleteWebhook(db: Executor, organizationId: string): Promi
   return result.numDeletedRows > 0n;
 }
 
-export async function enqueueDelivery(
-  db: Executor,
-  delivery: { messageId: string; organizationId: string; fileBaseUrl: string },
-): Promise<void> {
-  await db
-    .insertInto('webhook_deliveries')
-    .values({
-      message_id: delivery.messageId,
-      organization_id: delivery.organizationId,
-      file_base_url: delivery.fileBaseUrl,
-    })
-    .execute();
-}
-
 export interface ClaimedDelivery {
   id: string;
   messageId: string;
