@@ -280,6 +280,26 @@ describe('Subscription', () => {
     expect(FakeSocket.all).toHaveLength(0);
   });
 
+  it('a getTicket callback that throws is a failed attempt, retried', async () => {
+    const client = createClient({ baseUrl: 'http://api.test', apiKey: 'k', WebSocket: FakeSocket, network });
+    let calls = 0;
+    const sub = client.subscribe('acme', {
+      getTicket: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('no session');
+        return Promise.resolve('t');
+      },
+    });
+    const errors: Error[] = [];
+    sub.on('error', (error) => errors.push(error));
+    await settle();
+    expect(sub.state).toMatchObject({ type: 'disconnected', reason: 'no session' });
+    expect(errors.map((e) => (e.cause as Error).message)).toEqual(['no session']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(FakeSocket.last().protocols).toEqual(['helpdesk-ticket', 't']);
+    sub.close();
+  });
+
   it('close() during a pending retry stops it', async () => {
     const { sub, states } = subscribe();
     await settle();

@@ -163,22 +163,25 @@ export class Subscription {
       this.dropSocket(CONNECT_TIMEOUT_REASON);
       this.retry(undefined, CONNECT_TIMEOUT_REASON, false);
     }, this.deps.connectTimeoutMs);
-    this.deps.getTicket(this.deps.organization).then(
-      (ticket) => {
-        if (generation === this.generation) this.open(ticket, generation);
-      },
-      (error: unknown) => {
-        if (generation !== this.generation) return;
-        if (error instanceof ApiError && error.status === 401) {
-          this.stop('unauthorized', undefined, error.detail ?? 'the API key was refused');
-        } else if (error instanceof ApiError && [403, 404].includes(error.status)) {
-          this.stop('refused', undefined, error.detail ?? `the ticket request answered ${error.status}`);
-        } else {
-          this.reportError(new Error('could not get a socket ticket', { cause: error }));
-          this.retry(undefined, error instanceof Error ? error.message : String(error), false);
-        }
-      },
-    );
+    // Through a promise, so that a getTicket callback that throws is a failed attempt like any other.
+    Promise.resolve(this.deps.organization)
+      .then(this.deps.getTicket)
+      .then(
+        (ticket) => {
+          if (generation === this.generation) this.open(ticket, generation);
+        },
+        (error: unknown) => {
+          if (generation !== this.generation) return;
+          if (error instanceof ApiError && error.status === 401) {
+            this.stop('unauthorized', undefined, error.detail ?? 'the API key was refused');
+          } else if (error instanceof ApiError && [403, 404].includes(error.status)) {
+            this.stop('refused', undefined, error.detail ?? `the ticket request answered ${error.status}`);
+          } else {
+            this.reportError(new Error('could not get a socket ticket', { cause: error }));
+            this.retry(undefined, error instanceof Error ? error.message : String(error), false);
+          }
+        },
+      );
   }
 
   private open(ticket: string, generation: number): void {
