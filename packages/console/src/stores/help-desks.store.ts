@@ -74,7 +74,8 @@ export class HelpDesksStore {
       if (generation !== this.generation) return;
       batch(() => {
         this.error.value = undefined;
-        this.hasMore.value = page.done !== true;
+        // A page shorter than asked is the last one, whether or not the api links another.
+        this.hasMore.value = page.done !== true && page.value.length >= HELP_DESK_PAGE_SIZE;
         if (page.done !== true) this.merge(page.value);
       });
     } catch (error) {
