@@ -5,7 +5,7 @@
 
 import { Redis } from 'ioredis';
 import uWS from 'uWebSockets.js';
-import { organizationChannel } from '@helpdesk/shared';
+import { organizationChannel, CHAT_SOCKET_PATH_PREFIX } from '@helpdesk/shared';
 
 interface SocketData {
   channel: string;
@@ -43,7 +43,7 @@ redis.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
   app.publish(channel, payload, false, false);
 });
 
-app.ws<SocketData>('/ws/chat/:org/', {
+app.ws<SocketData>(`${CHAT_SOCKET_PATH_PREFIX}:org/`, {
   compression: uWS.DISABLED,
   maxPayloadLength: 1024,
   idleTimeout: 120,

@@ -4,7 +4,7 @@
 // organization's sockets until shortly before it expires. A load tester without the secret would
 // POST /api/ws-tickets/ with an organization key here instead: this is the one function to change.
 
-import { issueTicket } from '@helpdesk/shared';
+import { issueTicket, chatSocketPath } from '@helpdesk/shared';
 
 export interface SocketRequest {
   url: string;
@@ -27,7 +27,7 @@ export function socketRequest(baseUrl: string, organization: string, auth: Socke
     tickets.set(organization, ticket);
   }
   return Promise.resolve({
-    url: `${baseUrl}/ws/chat/${organization}/?token=${encodeURIComponent(ticket.token)}`,
+    url: `${baseUrl}${chatSocketPath(organization)}?token=${encodeURIComponent(ticket.token)}`,
     headers: {},
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { CHAT_SOCKET_PATH_PREFIX, chatSocketPath, TICKET_PROTOCOL } from '../../packages/shared/src/index.js';
 import { bearer, createTenant, post, socketTicket, type Json } from '../rest.js';
 import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
 
@@ -32,23 +33,25 @@ export async function runContractScenario(httpBase: string, wsBase: string, admi
   // Both ways to present a ticket: in the query, and as a browser does, in Sec-WebSocket-Protocol.
   const sockets = {
     aWithSlash: await RecordingSocket.open(
-      `${wsBase}/ws/chat/${a.name}/?token=${await socketTicket(httpBase, a.name, a.key)}`,
+      `${wsBase}${chatSocketPath(a.name)}?token=${await socketTicket(httpBase, a.name, a.key)}`,
     ),
-    aWithoutSlash: await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}`, [
-      'helpdesk-ticket',
+    aWithoutSlash: await RecordingSocket.open(`${wsBase}${CHAT_SOCKET_PATH_PREFIX}${a.name}`, [
+      TICKET_PROTOCOL,
       await socketTicket(httpBase, a.name, a.key),
     ]),
-    b: await RecordingSocket.open(`${wsBase}/ws/chat/${b.name}/?token=${await socketTicket(httpBase, b.name, b.key)}`),
+    b: await RecordingSocket.open(
+      `${wsBase}${chatSocketPath(b.name)}?token=${await socketTicket(httpBase, b.name, b.key)}`,
+    ),
   };
-  expect(sockets.aWithoutSlash.ws.protocol).toBe('helpdesk-ticket');
+  expect(sockets.aWithoutSlash.ws.protocol).toBe(TICKET_PROTOCOL);
   // No ticket, or another organization's: refused before the upgrade, in DRF's shape.
-  expect(await upgradeRefusal(`${wsBase}/ws/chat/${a.name}/`)).toEqual({
+  expect(await upgradeRefusal(`${wsBase}${chatSocketPath(a.name)}`)).toEqual({
     status: 401,
     body: { detail: 'Authentication credentials were not provided.' },
   });
   expect(
-    await upgradeRefusal(`${wsBase}/ws/chat/${a.name}/`, [
-      'helpdesk-ticket',
+    await upgradeRefusal(`${wsBase}${chatSocketPath(a.name)}`, [
+      TICKET_PROTOCOL,
       await socketTicket(httpBase, b.name, b.key),
     ]),
   ).toEqual({

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatSocketPath } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { bearer, createTenant, socketTicket, type Tenant } from '../rest.js';
 import { RecordingSocket } from '../ws-client.js';
@@ -97,7 +98,7 @@ describe('embedded: hardened against a client with a key', () => {
     beforeAll(async () => {
       tenant = await createTenant(base, 'links', adminToken);
       socket = await RecordingSocket.open(
-        `ws://127.0.0.1:${server.port}/ws/chat/${tenant.name}/?token=${await socketTicket(base, tenant.name, tenant.key)}`,
+        `ws://127.0.0.1:${server.port}${chatSocketPath(tenant.name)}?token=${await socketTicket(base, tenant.name, tenant.key)}`,
       );
     });
     afterAll(() => socket?.close());

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatSocketPath } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
 import { bearer, createTenant, post, socketTicket } from '../rest.js';
@@ -56,9 +57,9 @@ describe('embedded: everything in one process on one port', () => {
     ).json()) as Array<{ uuid: string; name: string }>;
     const agents = keys.find((k) => k.name === 'agents')!;
     const ticket = await socketTicket(base, tenant.name, tenant.key);
-    const revoked = await RecordingSocket.open(`${wsBase}/ws/chat/${tenant.name}/?token=${ticket}`);
+    const revoked = await RecordingSocket.open(`${wsBase}${chatSocketPath(tenant.name)}?token=${ticket}`);
     const kept = await RecordingSocket.open(
-      `${wsBase}/ws/chat/${tenant.name}/?token=${await socketTicket(base, tenant.name, spare)}`,
+      `${wsBase}${chatSocketPath(tenant.name)}?token=${await socketTicket(base, tenant.name, spare)}`,
     );
     const closed = new Promise<number>((resolve) => revoked.ws.once('close', resolve));
 
@@ -68,7 +69,7 @@ describe('embedded: everything in one process on one port', () => {
     });
     expect(deleted.status).toBe(204);
     expect(await closed).toBe(4001);
-    expect(await upgradeRefusal(`${wsBase}/ws/chat/${tenant.name}/?token=${ticket}`)).toEqual({
+    expect(await upgradeRefusal(`${wsBase}${chatSocketPath(tenant.name)}?token=${ticket}`)).toEqual({
       status: 401,
       body: { detail: 'Invalid or expired ticket.' },
     });
@@ -87,7 +88,7 @@ describe('embedded: everything in one process on one port', () => {
     const base = `http://127.0.0.1:${server.port}`;
     const tenant = await createTenant(base, 'logs', adminToken);
     const ticket = await socketTicket(base, tenant.name, tenant.key);
-    const plain = await fetch(`${base}/ws/chat/${tenant.name}/?token=${ticket}&x=1`);
+    const plain = await fetch(`${base}${chatSocketPath(tenant.name)}?token=${ticket}&x=1`);
     expect(plain.status).toBe(404);
     await expect.poll(() => server.output.join('\n')).toContain('token=[redacted]&x=1');
     // (The administrator key is printed once at first start, on purpose; keys in use never are.)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { organizationChannel } from '../../packages/shared/src/index.js';
+import { organizationChannel, chatSocketPath, LAST_EVENT_ID_PARAM } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis-server.js';
 import { createTenant, post, socketTicket, type Tenant } from '../rest.js';
@@ -27,7 +27,7 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
   const ws = (i: number) => `ws://127.0.0.1:${gateways[i]!.port}`;
   const open = async (gateway: number, tenant: Tenant) => {
     const ticket = await socketTicket(http(0), tenant.name, tenant.key);
-    const socket = await RecordingSocket.open(`${ws(gateway)}/ws/chat/${tenant.name}/?token=${ticket}`);
+    const socket = await RecordingSocket.open(`${ws(gateway)}${chatSocketPath(tenant.name)}?token=${ticket}`);
     sockets.push(socket);
     return socket;
   };
@@ -121,7 +121,9 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
     const seen = [...onFirst.frames];
     const lastSeen = idOf(seen[seen.length - 1]!);
     const ticket = await socketTicket(http(0), a.name, a.key);
-    const resumed = await RecordingSocket.open(`${ws(1)}/ws/chat/${a.name}/?token=${ticket}&last_event_id=${lastSeen}`);
+    const resumed = await RecordingSocket.open(
+      `${ws(1)}${chatSocketPath(a.name)}?token=${ticket}&${LAST_EVENT_ID_PARAM}=${lastSeen}`,
+    );
     sockets.push(resumed);
     await posting;
     await post(http(1), '/api/send-message/', { message: 'after drain', help_desk: a.helpDesk.uuid }, a.key);

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { historyKey, organizationChannel } from '../../packages/shared/src/index.js';
+import {
+  historyKey,
+  organizationChannel,
+  chatSocketPath,
+  LAST_EVENT_ID_PARAM,
+} from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis-server.js';
 import { createTenant, post, socketTicket, type Json, type Tenant } from '../rest.js';
@@ -86,18 +91,20 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 async function reliableSocket(api: ServiceProcess, gateway: ServiceProcess, tenant: Tenant, replay: boolean) {
   const socket = await ReliableSocket.open(async (lastEventId) => {
     const ticket = await socketTicket(http(api), tenant.name, tenant.key);
-    const last = lastEventId === undefined ? '' : `&last_event_id=${lastEventId}`;
-    return `${wsBase(gateway)}/ws/chat/${tenant.name}/?token=${ticket}${last}`;
+    const last = lastEventId === undefined ? '' : `&${LAST_EVENT_ID_PARAM}=${lastEventId}`;
+    return `${wsBase(gateway)}${chatSocketPath(tenant.name)}?token=${ticket}${last}`;
   }, replay);
   started.sockets.push(socket);
   return socket;
 }
 
-/** Whether the gateway replays to `?last_event_id` (it refuses a malformed one with 400). */
+/** Whether the gateway replays to `?${LAST_EVENT_ID_PARAM}` (it refuses a malformed one with 400). */
 async function gatewayReplays(api: ServiceProcess, gateway: ServiceProcess, tenant: Tenant): Promise<boolean> {
   const ticket = await socketTicket(http(api), tenant.name, tenant.key);
   try {
-    const refusal = await upgradeRefusal(`${wsBase(gateway)}/ws/chat/${tenant.name}/?token=${ticket}&last_event_id=x`);
+    const refusal = await upgradeRefusal(
+      `${wsBase(gateway)}${chatSocketPath(tenant.name)}?token=${ticket}&${LAST_EVENT_ID_PARAM}=x`,
+    );
     return refusal.status === 400;
   } catch {
     return false;

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatSocketPath, LAST_EVENT_ID_PARAM } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { createTenant, post, socketTicket, type Tenant } from '../rest.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
@@ -54,8 +55,8 @@ describe('reconnect with last_event_id: api and gateway processes', () => {
   async function open(lastEventId: number | undefined): Promise<ReliableSocket> {
     const socket = await ReliableSocket.open(async () => {
       const ticket = await socketTicket(http(), tenant.name, tenant.key);
-      const last = lastEventId === undefined ? '' : `&last_event_id=${lastEventId}`;
-      return `ws://127.0.0.1:${gateway.port}/ws/chat/${tenant.name}/?token=${ticket}${last}`;
+      const last = lastEventId === undefined ? '' : `&${LAST_EVENT_ID_PARAM}=${lastEventId}`;
+      return `ws://127.0.0.1:${gateway.port}${chatSocketPath(tenant.name)}?token=${ticket}${last}`;
     }, false);
     sockets.push(socket);
     return socket;

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBus, encodeEnvelope, issueTicket, organizationChannel } from '../../packages/shared/src/index.js';
+import {
+  RedisBus,
+  encodeEnvelope,
+  issueTicket,
+  organizationChannel,
+  chatSocketPath,
+} from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { redisPrefix, testEnv } from '../test-env.js';
 import { RecordingSocket } from '../ws-client.js';
@@ -38,7 +44,7 @@ describe('slow consumer against a gateway process', () => {
   });
 
   it('is closed with 4008 while a reading socket gets every frame, and RSS stays far below what was sent', async () => {
-    const url = `ws://127.0.0.1:${gateway.port}/ws/chat/acme/?token=${issueTicket(E2E_SECRET_KEY, 'acme', 60).token}`;
+    const url = `ws://127.0.0.1:${gateway.port}${chatSocketPath('acme')}?token=${issueTicket(E2E_SECRET_KEY, 'acme', 60).token}`;
     const slow = await RecordingSocket.open(url);
     const fast = await RecordingSocket.open(url);
     slow.ws.pause();

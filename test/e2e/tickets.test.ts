@@ -3,7 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueTicket } from '../../packages/shared/src/index.js';
+import {
+  issueTicket,
+  CHAT_SOCKET_PATH_PREFIX,
+  chatSocketPath,
+  TICKET_PROTOCOL,
+} from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { createTenant, post, type Tenant } from '../rest.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
@@ -77,12 +82,12 @@ async function ticketFor(tenant: Tenant): Promise<{ token: string; expiresAt: nu
 /** The two ways a client presents a ticket. */
 const PRESENTATIONS = {
   query: (organization: string, token: string) => ({
-    url: `${wsBase}/ws/chat/${organization}/?token=${encodeURIComponent(token)}`,
+    url: `${wsBase}${chatSocketPath(organization)}?token=${encodeURIComponent(token)}`,
     protocols: [] as string[],
   }),
   protocol: (organization: string, token: string) => ({
-    url: `${wsBase}/ws/chat/${organization}/`,
-    protocols: ['helpdesk-ticket', token],
+    url: `${wsBase}${chatSocketPath(organization)}`,
+    protocols: [TICKET_PROTOCOL, token],
   }),
 };
 
@@ -114,10 +119,10 @@ describe('socket tickets at a gateway process', () => {
     const inProtocol = await RecordingSocket.open(url, protocols);
     // A client that offers the ticket alone gets it selected back.
     const alone = (await ticketFor(a)).token;
-    const onlyTicket = await RecordingSocket.open(`${wsBase}/ws/chat/${a.name}`, [alone]);
+    const onlyTicket = await RecordingSocket.open(`${wsBase}${CHAT_SOCKET_PATH_PREFIX}${a.name}`, [alone]);
     try {
       expect(inQuery.ws.protocol).toBe('');
-      expect(inProtocol.ws.protocol).toBe('helpdesk-ticket');
+      expect(inProtocol.ws.protocol).toBe(TICKET_PROTOCOL);
       expect(onlyTicket.ws.protocol).toBe(alone);
       // Really the organization's socket: its events arrive.
       await post(httpBase, '/api/send-message/', { message: 'hello', help_desk: a.helpDesk.uuid }, a.key);
@@ -132,9 +137,9 @@ describe('socket tickets at a gateway process', () => {
 
   it('refuses a socket without a ticket: 401 before the upgrade', async () => {
     for (const attempt of [
-      { url: `${wsBase}/ws/chat/${a.name}/`, protocols: [] },
-      { url: `${wsBase}/ws/chat/${a.name}/?token=`, protocols: [] },
-      { url: `${wsBase}/ws/chat/${a.name}/`, protocols: ['helpdesk-ticket'] },
+      { url: `${wsBase}${chatSocketPath(a.name)}`, protocols: [] },
+      { url: `${wsBase}${chatSocketPath(a.name)}?token=`, protocols: [] },
+      { url: `${wsBase}${chatSocketPath(a.name)}`, protocols: [TICKET_PROTOCOL] },
     ]) {
       expect({ ...attempt, answer: await refusal(attempt) }).toEqual({ ...attempt, answer: MISSING });
     }
@@ -199,8 +204,8 @@ describe('socket tickets at a gateway process', () => {
   it('takes the query ticket over the protocol one: a bad query ticket is refused beside a good protocol one', async () => {
     const { token } = await ticketFor(a);
     const attempt = {
-      url: `${wsBase}/ws/chat/${a.name}/?token=${flip(token, -1)}`,
-      protocols: ['helpdesk-ticket', token],
+      url: `${wsBase}${chatSocketPath(a.name)}?token=${flip(token, -1)}`,
+      protocols: [TICKET_PROTOCOL, token],
     };
     expect(await refusal(attempt)).toEqual(INVALID);
   });

@@ -1,4 +1,5 @@
 import {
+  CHAT_SOCKET_PATH_PREFIX,
   ERROR_MESSAGES,
   isValidOrganizationName,
   organizationChannel,
@@ -32,8 +33,7 @@ import { requestClientAddress } from './uws-client-address.js';
 // is handed to the TopicFeed, which replays what it missed and subscribes it after (see there).
 // Either way the organization's bus subscription is in place before `open`.
 
-export const CHAT_SOCKET_PATTERN = '/ws/chat/*';
-const PATH_PREFIX = '/ws/chat/';
+export const CHAT_SOCKET_PATTERN = `${CHAT_SOCKET_PATH_PREFIX}*`;
 
 /** Per-socket state, kept in uWS's typed user data. */
 export interface ChatSocketData {
@@ -80,8 +80,8 @@ const TICKET_CHALLENGE = { 'WWW-Authenticate': 'Ticket realm="helpdesk-chat"' } 
 
 /** The organization named by the path, or undefined if the path names none validly. */
 export function organizationFromPath(path: string): string | undefined {
-  if (!path.startsWith(PATH_PREFIX)) return undefined;
-  let name = path.slice(PATH_PREFIX.length);
+  if (!path.startsWith(CHAT_SOCKET_PATH_PREFIX)) return undefined;
+  let name = path.slice(CHAT_SOCKET_PATH_PREFIX.length);
   if (name.endsWith('/')) name = name.slice(0, -1);
   return isValidOrganizationName(name) ? name : undefined;
 }

@@ -3,8 +3,6 @@
 
 import { LAST_EVENT_ID_PARAM } from '@helpdesk/shared';
 
-export { LAST_EVENT_ID_PARAM };
-
 export const LAST_EVENT_ID_DETAIL = 'last_event_id must be a whole number.';
 
 const DIGITS = /^[0-9]+$/;

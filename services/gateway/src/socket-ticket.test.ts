@@ -1,6 +1,6 @@
-import { issueTicket } from '@helpdesk/shared';
+import { issueTicket, TICKET_PROTOCOL } from '@helpdesk/shared';
 import { describe, expect, it } from 'vitest';
-import { presentedTicket, TicketChecker, TICKET_PROTOCOL } from './socket-ticket.js';
+import { presentedTicket, TicketChecker } from './socket-ticket.js';
 
 describe('presentedTicket', () => {
   it('takes ?token= and selects no protocol, or helpdesk-ticket if offered', () => {
@@ -18,7 +18,7 @@ describe('presentedTicket', () => {
       protocol: TICKET_PROTOCOL,
     });
     expect(presentedTicket('', 'abc.def,helpdesk-ticket')).toEqual({ token: 'abc.def', protocol: TICKET_PROTOCOL });
-    expect(presentedTicket(undefined, 'helpdesk-ticket')).toEqual({ token: undefined, protocol: TICKET_PROTOCOL });
+    expect(presentedTicket(undefined, TICKET_PROTOCOL)).toEqual({ token: undefined, protocol: TICKET_PROTOCOL });
   });
 
   it('selects a ticket offered alone, and finds none in anything else', () => {

@@ -11,8 +11,6 @@ import { RevokedKeys } from './revoked-keys.js';
 //   socket when the server selects a protocol it did not offer, or none when it offered some);
 //   a client that offers only the ticket gets the ticket selected back.
 
-export { TICKET_PROTOCOL };
-
 export interface PresentedTicket {
   /** The ticket, if the request carries one. */
   token: string | undefined;

@@ -7,6 +7,9 @@ import {
   RedisBus,
   type EventPublisher,
   CLOSE_CODES,
+  CHAT_SOCKET_PATH_PREFIX,
+  chatSocketPath,
+  TICKET_PROTOCOL,
 } from '@helpdesk/shared';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,11 +137,11 @@ describe('fan-out', () => {
 
 describe('refusals before the upgrade', () => {
   it.each([
-    '/ws/chat/bad.name/',
-    '/ws/chat/has%20space/',
-    '/ws/chat/a/b/',
-    `/ws/chat/${'x'.repeat(65)}/`,
-    '/ws/chat//',
+    `${CHAT_SOCKET_PATH_PREFIX}bad.name/`,
+    `${CHAT_SOCKET_PATH_PREFIX}has%20space/`,
+    `${chatSocketPath('a')}b/`,
+    `${chatSocketPath('x'.repeat(65))}`,
+    `${CHAT_SOCKET_PATH_PREFIX}/`,
   ])('answers 404 with the DRF body for %s', async (path) => {
     const refusal = await refusedUpgrade(served.ws(path));
     expect(refusal).toMatchObject({ status: 404, contentType: 'application/json', body: '{"detail":"Not found."}' });
@@ -191,16 +194,16 @@ const DETAIL_OTHER_ORGANIZATION = '{"detail":"This ticket is for another organiz
 describe('socket tickets', () => {
   it('refuses a socket without a ticket with 401 before the upgrade', async () => {
     for (const url of [
-      served.ws('/ws/chat/acme/'),
-      served.ws('/ws/chat/acme/?token='),
-      served.ws('/ws/chat/acme?x=1'),
+      served.ws(`${chatSocketPath('acme')}`),
+      served.ws(`${chatSocketPath('acme')}?token=`),
+      served.ws(`${CHAT_SOCKET_PATH_PREFIX}acme?x=1`),
     ]) {
       const refusal = await refusedUpgrade(url);
       expect(refusal).toMatchObject({ status: 401, contentType: 'application/json', body: DETAIL_MISSING });
       expect(refusal.headers['www-authenticate']).toBe('Ticket realm="helpdesk-chat"');
     }
     // Offering only the marker protocol is no ticket either.
-    expect(await refusedUpgrade(served.ws('/ws/chat/acme/'), ['helpdesk-ticket'])).toMatchObject({
+    expect(await refusedUpgrade(served.ws(`${chatSocketPath('acme')}`), [TICKET_PROTOCOL])).toMatchObject({
       status: 401,
       body: DETAIL_MISSING,
     });
@@ -213,7 +216,7 @@ describe('socket tickets', () => {
       contentType: 'application/json',
       body: DETAIL_INVALID,
     });
-    expect(await refusedUpgrade(served.ws('/ws/chat/acme/'), ['helpdesk-ticket', expired])).toMatchObject({
+    expect(await refusedUpgrade(served.ws(`${chatSocketPath('acme')}`), [TICKET_PROTOCOL, expired])).toMatchObject({
       status: 401,
       body: DETAIL_INVALID,
     });
@@ -252,7 +255,9 @@ describe('socket tickets', () => {
     const refusal = await refusedUpgrade(served.chat('acme', { token: ticketFor('globex') }));
     expect(refusal).toMatchObject({ status: 403, contentType: 'application/json', body: DETAIL_OTHER_ORGANIZATION });
     expect(refusal.headers['www-authenticate']).toBeUndefined();
-    expect(await refusedUpgrade(served.ws('/ws/chat/acme/'), ['helpdesk-ticket', ticketFor('globex')])).toMatchObject({
+    expect(
+      await refusedUpgrade(served.ws(`${chatSocketPath('acme')}`), [TICKET_PROTOCOL, ticketFor('globex')]),
+    ).toMatchObject({
       status: 403,
       body: DETAIL_OTHER_ORGANIZATION,
     });
@@ -291,8 +296,11 @@ describe('socket tickets', () => {
   });
 
   it("opens with a browser's ['helpdesk-ticket', ticket] and selects helpdesk-ticket", async () => {
-    const client = await TestClient.connect(served.ws('/ws/chat/acme/'), ['helpdesk-ticket', ticketFor('acme')]);
-    expect(client.socket.protocol).toBe('helpdesk-ticket');
+    const client = await TestClient.connect(served.ws(`${chatSocketPath('acme')}`), [
+      TICKET_PROTOCOL,
+      ticketFor('acme'),
+    ]);
+    expect(client.socket.protocol).toBe(TICKET_PROTOCOL);
     const envelope = sampleEnvelope('via subprotocol');
     await publisher.publish(channelOf(served, 'acme'), envelope);
     expect((await client.waitForFrames(1)).map((frame) => frame.data.toString())).toEqual([envelope]);
@@ -301,7 +309,7 @@ describe('socket tickets', () => {
 
   it('opens with the ticket alone as the protocol and selects it', async () => {
     const token = ticketFor('acme');
-    const client = await TestClient.connect(served.ws('/ws/chat/acme'), [token]);
+    const client = await TestClient.connect(served.ws(`${CHAT_SOCKET_PATH_PREFIX}acme`), [token]);
     expect(client.socket.protocol).toBe(token);
     await client.close();
   });
@@ -310,7 +318,7 @@ describe('socket tickets', () => {
     const gateway = await startTestGateway(redisBus);
     const channel = channelOf(gateway, 'hooli');
     const refusals = await Promise.all([
-      refusedUpgrade(gateway.ws('/ws/chat/hooli/')),
+      refusedUpgrade(gateway.ws(`${chatSocketPath('hooli')}`)),
       refusedUpgrade(gateway.chat('hooli', { token: ticketFor('hooli', { ttlSeconds: -5 }) })),
       refusedUpgrade(gateway.chat('hooli', { token: tampered(ticketFor('hooli'), 'signature') })),
       refusedUpgrade(gateway.chat('hooli', { token: ticketFor('acme') })),
@@ -343,15 +351,15 @@ describe('connection rate per client address', () => {
       limited.chat(organization, { token: ticketFor(organization, { nowMs: clock.now() }) });
     // The burst: three attempts, whatever they come to.
     const first = await TestClient.connect(chat('acme'));
-    expect((await refusedUpgrade(limited.ws('/ws/chat/acme/'))).status).toBe(401);
+    expect((await refusedUpgrade(limited.ws(`${chatSocketPath('acme')}`))).status).toBe(401);
     const second = await TestClient.connect(chat('globex'));
 
     const limitedOut = await refusedUpgrade(chat('acme'));
     expect(limitedOut).toMatchObject({ status: 429, contentType: 'application/json', body: RATE_DETAIL });
     expect(limitedOut.headers['retry-after']).toBe('1');
     // Checked before anything else: no ticket and a bad path are 429 too, not 401 or 404.
-    expect((await refusedUpgrade(limited.ws('/ws/chat/acme/'))).status).toBe(429);
-    expect((await refusedUpgrade(limited.ws('/ws/chat/bad.name/'))).status).toBe(429);
+    expect((await refusedUpgrade(limited.ws(`${chatSocketPath('acme')}`))).status).toBe(429);
+    expect((await refusedUpgrade(limited.ws(`${CHAT_SOCKET_PATH_PREFIX}bad.name/`))).status).toBe(429);
 
     // Refused attempts cost nothing: half a second buys one token at 2 per second.
     clock.advance(499);
@@ -371,14 +379,18 @@ describe('connection rate per client address', () => {
 
     // Not behind a proxy: every header is the client's own claim; all share the peer's bucket.
     const direct = await startTestGateway(redisBus, limits);
-    expect((await refusedUpgrade(direct.ws('/ws/chat/acme/'), [], forwarded('203.0.113.1'))).status).toBe(401);
-    expect((await refusedUpgrade(direct.ws('/ws/chat/acme/'), [], forwarded('203.0.113.2'))).status).toBe(429);
+    expect((await refusedUpgrade(direct.ws(`${chatSocketPath('acme')}`), [], forwarded('203.0.113.1'))).status).toBe(
+      401,
+    );
+    expect((await refusedUpgrade(direct.ws(`${chatSocketPath('acme')}`), [], forwarded('203.0.113.2'))).status).toBe(
+      429,
+    );
     await direct.gateway.close();
 
     // Behind one proxy (the test plays it): the last entry is what it saw. What the client wrote
     // in front of that does not give it a new budget.
     const proxied = await startTestGateway(redisBus, { ...limits, trustedProxies: 1 });
-    const url = proxied.ws('/ws/chat/acme/');
+    const url = proxied.ws(`${chatSocketPath('acme')}`);
     expect((await refusedUpgrade(url, [], forwarded('203.0.113.1'))).status).toBe(401);
     expect((await refusedUpgrade(url, [], forwarded('198.51.100.9, 203.0.113.1'))).status).toBe(429);
     expect((await refusedUpgrade(url, [], forwarded('203.0.113.2'))).status).toBe(401);

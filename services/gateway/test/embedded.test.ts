@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InProcessBus, organizationChannel, type EventPublisher } from '@helpdesk/shared';
+import {
+  InProcessBus,
+  organizationChannel,
+  type EventPublisher,
+  CHAT_SOCKET_PATH_PREFIX,
+  chatSocketPath,
+} from '@helpdesk/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   refusedUpgrade,
@@ -187,7 +193,7 @@ describe('events through the in-process bus', () => {
   });
 
   it('still refuses invalid organization names with 404 instead of proxying the upgrade', async () => {
-    expect(await refusedUpgrade(embedded.ws('/ws/chat/no.dots/'))).toMatchObject({
+    expect(await refusedUpgrade(embedded.ws(`${CHAT_SOCKET_PATH_PREFIX}no.dots/`))).toMatchObject({
       status: 404,
       contentType: 'application/json',
       body: '{"detail":"Not found."}',
@@ -195,7 +201,7 @@ describe('events through the in-process bus', () => {
   });
 
   it('checks the ticket itself instead of proxying the upgrade', async () => {
-    expect(await refusedUpgrade(embedded.ws('/ws/chat/acme/'))).toMatchObject({
+    expect(await refusedUpgrade(embedded.ws(`${chatSocketPath('acme')}`))).toMatchObject({
       status: 401,
       body: '{"detail":"Authentication credentials were not provided."}',
     });
@@ -343,8 +349,8 @@ describe('HTTP proxy to the api', () => {
       404,
       { detail: 'Not found.', path: '/api/nothing/', method: 'PATCH' },
     ]);
-    const plainGet = await request(embedded.http('/ws/chat/acme/'));
-    expect(JSON.parse(plainGet.body.toString())).toMatchObject({ path: '/ws/chat/acme/' });
+    const plainGet = await request(embedded.http(`${chatSocketPath('acme')}`));
+    expect(JSON.parse(plainGet.body.toString())).toMatchObject({ path: `${chatSocketPath('acme')}` });
   });
 
   it("passes /healthz and /readyz to the api: the one port's health is the api's", async () => {
@@ -378,7 +384,7 @@ describe('without a proxy (distributed mode)', () => {
     for (const [method, path] of [
       ['GET', '/api/help-desks/'],
       ['POST', '/api/send-message/'],
-      ['GET', '/ws/chat/acme/'],
+      ['GET', `${chatSocketPath('acme')}`],
     ] as const) {
       const answer = await request(alone.http(path), { method }, method === 'POST' ? '{}' : undefined);
       expect([answer.status, answer.body.toString()]).toEqual([404, '{"detail":"Not found."}']);

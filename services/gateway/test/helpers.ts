@@ -7,6 +7,8 @@ import {
   type EventHistory,
   type HistoryRead,
   type MessageJson,
+  CHAT_SOCKET_PATH_PREFIX,
+  LAST_EVENT_ID_PARAM,
 } from '@helpdesk/shared';
 import { pino } from 'pino';
 import WebSocket, { type ClientOptions } from 'ws';
@@ -85,8 +87,8 @@ export async function startTestGateway(
     ws,
     chat: (organization, { trailingSlash = true, token, lastEventId } = {}) =>
       ws(
-        `/ws/chat/${organization}${trailingSlash ? '/' : ''}?token=${token ?? ticketFor(organization)}` +
-          (lastEventId === undefined ? '' : `&last_event_id=${lastEventId}`),
+        `${CHAT_SOCKET_PATH_PREFIX}${organization}${trailingSlash ? '/' : ''}?token=${token ?? ticketFor(organization)}` +
+          (lastEventId === undefined ? '' : `&${LAST_EVENT_ID_PARAM}=${lastEventId}`),
       ),
   };
 }

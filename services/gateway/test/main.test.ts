@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { organizationChannel, RedisBus, CLOSE_CODES } from '@helpdesk/shared';
+import { organizationChannel, RedisBus, CLOSE_CODES, chatSocketPath, LAST_EVENT_ID_PARAM } from '@helpdesk/shared';
 import { startRedisCluster } from '../../../test/redis-cluster.js';
 import { freePort } from '../../../test/redis-server.js';
 import { redisPrefix, testEnv } from '../../../test/test-env.js';
@@ -96,7 +96,9 @@ describe('main.ts', () => {
     });
     const port = await listeningPort(child);
     expect(port).toBeGreaterThan(0);
-    const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws/chat/acme/?token=${ticketFor('acme')}`);
+    const client = await TestClient.connect(
+      `ws://127.0.0.1:${port}${chatSocketPath('acme')}?token=${ticketFor('acme')}`,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^helpdesk_gateway_sockets_open 1$/m);
     expect(metrics).toMatch(/^helpdesk_process_resident_memory_bytes \d+/m);
@@ -123,7 +125,7 @@ describe('main.ts', () => {
       // Enough organizations that their channels land on more than one shard.
       const organizations = Array.from({ length: 6 }, (_, i) => `shard-${i}`);
       const url = (organization: string, last = '') =>
-        `ws://127.0.0.1:${port}/ws/chat/${organization}/?token=${ticketFor(organization)}${last}`;
+        `ws://127.0.0.1:${port}${chatSocketPath(organization)}?token=${ticketFor(organization)}${last}`;
       const clients = await Promise.all(organizations.map((organization) => TestClient.connect(url(organization))));
       const payloads = organizations.map((_, i) => envelopeWithId(1, `event of shard-${i}`));
       await api.publisher().publishSequenced(
@@ -138,7 +140,7 @@ describe('main.ts', () => {
         expect(frame?.data.toString()).toBe(payloads[i]);
       }
       // A replay reads the history the api kept on the organization's shard.
-      const replayed = await TestClient.connect(url('shard-3', '&last_event_id=0'));
+      const replayed = await TestClient.connect(url('shard-3', `&${LAST_EVENT_ID_PARAM}=0`));
       const [frame] = await replayed.waitForFrames(1);
       expect(frame?.data.toString()).toBe(payloads[3]);
       child.kill('SIGTERM');

@@ -11,6 +11,10 @@ import {
   type EventPublisher,
   type HistoryRead,
   CLOSE_CODES,
+  CHAT_SOCKET_PATH_PREFIX,
+  chatSocketPath,
+  LAST_EVENT_ID_PARAM,
+  TICKET_PROTOCOL,
 } from '@helpdesk/shared';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,11 +176,11 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   it('replays to a browser that presents its ticket as a subprotocol', async () => {
     const org = new Organization(served, publisher);
     await org.publish(1, 3);
-    const client = await TestClient.connect(served.ws(`/ws/chat/${org.name}?last_event_id=1`), [
-      'helpdesk-ticket',
-      ticketFor(org.name),
-    ]);
-    expect(client.socket.protocol).toBe('helpdesk-ticket');
+    const client = await TestClient.connect(
+      served.ws(`${CHAT_SOCKET_PATH_PREFIX}${org.name}?${LAST_EVENT_ID_PARAM}=1`),
+      [TICKET_PROTOCOL, ticketFor(org.name)],
+    );
+    expect(client.socket.protocol).toBe(TICKET_PROTOCOL);
     expect(await org.framesBeforeMarker(client)).toEqual([org.payloadsOf(2, 3)]);
     await client.close();
   });
@@ -326,7 +330,9 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
       });
     }
     // Without a value, which uWS alone would read as absent.
-    expect(await refusedUpgrade(g.ws(`/ws/chat/acme/?token=${ticketFor('acme')}&last_event_id`))).toMatchObject({
+    expect(
+      await refusedUpgrade(g.ws(`${chatSocketPath('acme')}?token=${ticketFor('acme')}&${LAST_EVENT_ID_PARAM}`)),
+    ).toMatchObject({
       status: 400,
     });
     // The ticket is checked first.
