@@ -26,7 +26,17 @@ export async function newAgentPage(
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: origin, viewport, acceptDownloads: true });
   const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.set(page, [...(consoleErrors.get(page) ?? []), message.text()]);
+  });
   return { context, page };
+}
+
+const consoleErrors = new WeakMap<Page, string[]>();
+
+/** What the page logged as errors (a Content-Security-Policy violation is one). */
+export function errorsOf(page: Page): string[] {
+  return consoleErrors.get(page) ?? [];
 }
 
 /** Opens the console at GET / (it redirects) and signs in with a key. */

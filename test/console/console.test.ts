@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTenant, post, type Tenant } from '../rest.js';
-import { launchChromium, newAgentPage, signIn } from './browser.js';
+import { errorsOf, launchChromium, newAgentPage, signIn } from './browser.js';
 import { startEmbedded, type EmbeddedServer } from './embedded-server.js';
 
 // The console in headless Chromium against a real embedded server (`pnpm start`'s process).
@@ -38,7 +38,7 @@ async function openConsole(tenant: Tenant): Promise<Page> {
 }
 
 describe('agents', () => {
-  it('one agent sends text and a file; another sees both live and downloads the same bytes', async () => {
+  it('one agent sends text and a file and closes the help desk; another sees it all live, the file with the same bytes', async () => {
     const tenant = await createTenant(server.origin, 'live', server.adminToken);
     const client = String((tenant.client as { name: string }).name);
     const [alice, bob] = await Promise.all([openConsole(tenant), openConsole(tenant)]);
@@ -62,6 +62,12 @@ describe('agents', () => {
     await expect.poll(() => messages(alice).getByText('Hello from Alice').count()).toBe(1);
     await expect.poll(() => messages(alice).getByRole('link', { name: 'Download report.bin' }).count()).toBe(1);
     expect((await history(tenant)).map((message) => message.message)).toEqual(['Hello from Alice', '']);
+
+    // Closing is live for the other agent too.
+    await alice.getByRole('button', { name: 'Close help desk' }).click();
+    await bob.getByRole('button', { name: 'Reopen help desk' }).waitFor();
+    // Nothing the console does is refused by its Content-Security-Policy (no inline script or style).
+    expect([...errorsOf(alice), ...errorsOf(bob)].filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
   });
 
   it('a received message raises the help desk’s unread count and the tab title; opening it clears both', async () => {
@@ -145,9 +151,12 @@ describe('administrators', () => {
     expect(desks.map((desk) => desk.last_message?.message)).toEqual(['Welcome, Dora']);
   });
 
-  it('a wrong key gets a clear message and no session', async () => {
+  it('a wrong key gets a clear message and no session (signing in from the keyboard)', async () => {
     const { page } = await newAgentPage(browser, server.origin);
-    await signIn(page, 'hdk_not-a-real-key');
+    await page.goto('/');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('hdk_not-a-real-key');
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('This API key is wrong or was revoked.');
     expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
