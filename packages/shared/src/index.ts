@@ -7,6 +7,7 @@ export * from './envelope-id.js';
 export * from './organizations.js';
 export * from './errors.js';
 export * from './schemas.js';
+export * from './pagination.js';
 export * from './config-reader.js';
 export * from './secret.js';
 export * from './bus/event-bus.js';

@@ -87,7 +87,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
       origin: config.corsOrigins,
       // Every method a route answers (status callbacks PATCH, key revocation DELETE, webhook PUT).
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      exposedHeaders: ['retry-after', REPLAYED_HEADER],
+      exposedHeaders: ['retry-after', REPLAYED_HEADER, 'link'],
       maxAge: 600,
     });
   }
@@ -147,7 +147,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(healthRoute, { db, redis: rateLimitRedis });
   await fastify.register(organizationsRoute);
   await fastify.register(clientsRoute);
-  await fastify.register(helpDesksRoute);
+  await fastify.register(helpDesksRoute, { maxPageLimit: config.pagination.maxLimit });
   await fastify.register(sendMessageRoute, {
     uploadSpoolDir: config.uploadSpoolDir,
     limits: config.limits,

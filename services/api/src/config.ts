@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
   ConfigReader,
+  DEFAULT_PAGINATION_MAX_LIMIT,
   MAX_TICKET_TTL_SECONDS,
   MIN_SECRET_KEY_LENGTH,
   SECRET_KEY_PURPOSE,
@@ -89,6 +90,8 @@ export interface ApiConfig {
   history: { maxEvents: number; maxAgeMs: number };
   /** How long an Idempotency-Key's first answer is kept for retries (send- and receive-message). */
   idempotencyTtlSeconds: number;
+  /** Cursor pagination of the help-desk list and of histories (issue 11): the largest `limit`. */
+  pagination: { maxLimit: number };
   /** Outbound delivery of `sent` messages to an organization's webhook (issue 4, item 4). */
   webhooks: {
     /** Attempts before a message is `failed` (the first one included). */
@@ -219,6 +222,9 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
     // Per organization, what a reconnecting socket can be replayed from (shared with the gateways).
     history: read.historyLimits(),
     idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    pagination: {
+      maxLimit: read.int('PAGINATION_MAX_LIMIT', DEFAULT_PAGINATION_MAX_LIMIT, 1, 10_000),
+    },
     webhooks: {
       // With the defaults, the last of 8 attempts comes about 2 minutes after the first.
       maxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),

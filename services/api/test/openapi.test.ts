@@ -6,9 +6,15 @@ import { MESSAGE_KEYS, startApi, type ApiHarness } from './api-harness.js';
 // browsable docs page.
 
 interface Operation {
-  parameters?: Array<{ name: string; in: string; required?: boolean }>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Record<string, unknown> }>;
   requestBody?: { content: Record<string, unknown> };
-  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  responses: Record<
+    string,
+    {
+      content?: Record<string, { schema: unknown }>;
+      headers?: Record<string, { schema: unknown; description?: string }>;
+    }
+  >;
 }
 interface OpenApiDocument {
   openapi: string;
@@ -75,6 +81,41 @@ describe('GET /api/schema/', () => {
       expect(Object.keys(doc.paths[path] ?? {}).sort()).toEqual(['get', 'post']);
     }
     expect(json(doc.paths['/api/help-desks/']?.post, '201')).toEqual(ref('HelpDesk'));
+  });
+
+  it('documents the pagination of both lists: limit, before, status, and the Link header (issue 11)', () => {
+    const list = doc.paths['/api/help-desks/']?.get;
+    const history = doc.paths['/api/help-desks/{uuid}/history/']?.get;
+    const query = (op: Operation | undefined) =>
+      Object.fromEntries(
+        (op?.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, [p.required ?? false, p.schema]]),
+      );
+    const limit = [false, expect.objectContaining({ type: 'integer', minimum: 1, maximum: 200 })];
+    expect(query(list)).toEqual({
+      organization: [true, expect.objectContaining({ type: 'string' })],
+      limit,
+      before: [false, expect.objectContaining({ type: 'string' })],
+      status: [
+        false,
+        expect.objectContaining({
+          anyOf: [
+            { type: 'string', enum: ['open'] },
+            { type: 'string', enum: ['closed'] },
+          ],
+        }),
+      ],
+    });
+    expect(query(history)).toEqual({
+      limit,
+      before: [false, expect.objectContaining({ type: 'string', format: 'uuid' })],
+    });
+    for (const op of [list, history]) {
+      const headers = op?.responses['200']?.headers;
+      expect(Object.keys(headers ?? {})).toEqual(['link']);
+      expect(headers?.link?.schema).toEqual({ type: 'string' });
+      expect(headers?.link?.description).toContain('rel="next"');
+      expect(json(op, '400')).toMatchObject({ anyOf: [ref('FieldErrors'), ref('DetailError')] });
+    }
   });
 
   it('documents 401 and 429 on every operation that needs a key, and requires the bearer key', () => {

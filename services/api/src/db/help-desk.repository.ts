@@ -65,14 +65,53 @@ export function toRecord(row: HelpDeskRow): HelpDeskRecord {
   };
 }
 
-/** The organization's help desks, most recent activity first. */
-export async function listHelpDesks(db: Executor, organizationId: string): Promise<HelpDeskRecord[]> {
-  const rows = await selectHelpDeskRecords(db)
-    .where('h.organization_id', '=', organizationId)
+/** The organization's help desks (only those with `status`, when given), most recent activity first. */
+export async function listHelpDesks(
+  db: Executor,
+  organizationId: string,
+  status?: HelpDeskStatus,
+): Promise<HelpDeskRecord[]> {
+  let query = selectHelpDeskRecords(db).where('h.organization_id', '=', organizationId);
+  if (status !== undefined) query = query.where('h.status', '=', status);
+  const rows = await query.orderBy('h.updated_at', 'desc').orderBy('h.id', 'desc').execute();
+  return rows.map(toRecord);
+}
+
+export interface HelpDeskPage {
+  records: HelpDeskRecord[];
+  /** Where the page ended (its last help desk's updated_at, as Postgres text, and id), when more follow. */
+  next: { updated_at: string; id: string } | undefined;
+}
+
+/**
+ * One page of the organization's help desks, most recent activity first: the `limit` that come
+ * after `after` (updated_at, id) in that order. An index range scan of
+ * help_desks_organization_activity_idx (or, with `status`, help_desks_organization_status_activity_idx).
+ */
+export async function listHelpDesksPage(
+  db: Executor,
+  organizationId: string,
+  page: { limit: number; after?: { updatedAt: string; id: string } | undefined; status?: HelpDeskStatus | undefined },
+): Promise<HelpDeskPage> {
+  let query = selectHelpDeskRecords(db).select('h.id').where('h.organization_id', '=', organizationId);
+  if (page.status !== undefined) query = query.where('h.status', '=', page.status);
+  if (page.after !== undefined) {
+    const { updatedAt, id } = page.after;
+    query = query.where(sql<boolean>`(h.updated_at, h.id) < (${updatedAt}::timestamptz, ${id}::bigint)`);
+  }
+  // One more than asked: whether a next page exists, without an empty last page.
+  const rows = await query
     .orderBy('h.updated_at', 'desc')
     .orderBy('h.id', 'desc')
+    .limit(page.limit + 1)
     .execute();
-  return rows.map(toRecord);
+  const more = rows.length > page.limit;
+  const kept = more ? rows.slice(0, page.limit) : rows;
+  const last = kept.at(-1);
+  return {
+    records: kept.map(toRecord),
+    next: more && last ? { updated_at: last.updated_at, id: last.id } : undefined,
+  };
 }
 
 export async function getHelpDeskRecord(db: Executor, helpDeskId: string): Promise<HelpDeskRecord> {

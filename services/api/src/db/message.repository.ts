@@ -90,6 +90,52 @@ export async function listMessages(db: Executor, helpDeskId: string, helpDeskUui
   return rows.map((row) => ({ ...row, help_desk_uuid: helpDeskUuid }));
 }
 
+export interface MessagePage {
+  /** Oldest first, as the whole history. */
+  records: MessageRecord[];
+  /** The oldest message of the page, when older ones exist: the next page is before it. */
+  next: string | undefined;
+}
+
+/**
+ * One page of a help desk's history: the `limit` messages just before the message with id
+ * `beforeId` (or the newest), answered oldest first. A backward range scan of messages_help_desk_idx.
+ */
+export async function listMessagesPage(
+  db: Executor,
+  helpDesk: { id: string; uuid: string },
+  page: { limit: number; beforeId?: string | undefined },
+): Promise<MessagePage> {
+  let query = db.selectFrom('messages').select(MESSAGE_COLUMNS).where('help_desk_id', '=', helpDesk.id);
+  if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId);
+  // One more than asked: whether older messages exist, without an empty last page.
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+  const more = rows.length > page.limit;
+  const kept = (more ? rows.slice(0, page.limit) : rows).reverse();
+  return {
+    records: kept.map((row) => ({ ...row, help_desk_uuid: helpDesk.uuid })),
+    next: more ? kept[0]?.uuid : undefined,
+  };
+}
+
+/** The id of a message of this help desk; undefined for any other (unknown, another help desk's). */
+export async function findMessageIdInHelpDesk(
+  db: Executor,
+  helpDeskId: string,
+  uuid: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .select('id')
+    .where('uuid', '=', uuid)
+    .where('help_desk_id', '=', helpDeskId)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 /** A stored file and the organization whose message holds it. */
 export async function findFileByKey(
   db: Executor,

@@ -19,6 +19,8 @@ export const DRF_MESSAGES = {
   nullCharacters: 'Null characters are not allowed.',
   maxLength: (limit: number) => `Ensure this field has no more than ${limit} characters.`,
   minLength: (limit: number) => `Ensure this field has at least ${limit} characters.`,
+  maxValue: (limit: number) => `Ensure this value is less than or equal to ${limit}.`,
+  minValue: (limit: number) => `Ensure this value is greater than or equal to ${limit}.`,
   slug: 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.',
   pattern: 'This value does not match the required pattern.',
   invalidChoice: (input: string) => `"${input}" is not a valid choice.`,

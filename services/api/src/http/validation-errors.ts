@@ -52,6 +52,10 @@ function messageFor(error: SchemaError): string {
       return error.params.limit === 1 ? DRF_MESSAGES.blank : DRF_MESSAGES.minLength(Number(error.params.limit));
     case 'maxLength':
       return DRF_MESSAGES.maxLength(Number(error.params.limit));
+    case 'minimum':
+      return DRF_MESSAGES.minValue(Number(error.params.limit));
+    case 'maximum':
+      return DRF_MESSAGES.maxValue(Number(error.params.limit));
     case 'pattern':
       if (error.schema === ORGANIZATION_NAME_PATTERN && typeof data === 'string') {
         if (data === '') return DRF_MESSAGES.blank;

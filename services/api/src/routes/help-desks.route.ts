@@ -6,16 +6,27 @@ import {
   CreateHelpDeskBody,
   ERROR_MESSAGES,
   HELP_DESK_STATUSES,
-  OrganizationQuery,
+  PaginationHeaders,
   UuidParams,
+  helpDeskListQuery,
+  historyQuery,
   serializeHelpDesk,
   serializeMessage,
 } from '@helpdesk/shared';
 import { findClientId } from '../db/client.repository.js';
-import { createHelpDesk, findHelpDesk, getHelpDeskRecord, listHelpDesks } from '../db/help-desk.repository.js';
-import { listMessages } from '../db/message.repository.js';
+import {
+  createHelpDesk,
+  findHelpDesk,
+  getHelpDeskRecord,
+  listHelpDesks,
+  listHelpDesksPage,
+} from '../db/help-desk.repository.js';
+import { findMessageIdInHelpDesk, listMessages, listMessagesPage } from '../db/message.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
+import { coercingQueryValidator } from '../http/query-validator.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
+import { decodeHelpDeskCursor, encodeHelpDeskCursor } from '../pagination/help-desk-cursor.js';
+import { nextPageLink } from '../pagination/link-header.js';
 import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from '../services/organization.service.js';
@@ -25,21 +36,53 @@ export const HelpDeskStatusBody = Type.Object(
   { additionalProperties: false },
 );
 
-const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
+const BEFORE_NEEDS_LIMIT = 'This field is required when "before" is given.';
+const INVALID_CURSOR = 'Invalid cursor.';
+
+const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (app, { maxPageLimit }, done) => {
   app.get(
     '/api/help-desks/',
     {
       schema: {
         tags: ['contract'],
         summary: "An organization's help desks, most recent activity first",
-        querystring: OrganizationQuery,
-        response: { 200: Type.Array(Type.Ref('HelpDesk')), ...errorResponses(400, 404) },
+        description:
+          "Without `limit`, every help desk (the contract). With it, one page; the next page's URL is in " +
+          'the `Link` header (rel="next"), absent on the last page. A help desk that moves to the top of ' +
+          'the list while you walk it (a new message) is not repeated; its update_helpdesk event tells you.',
+        querystring: helpDeskListQuery(maxPageLimit),
+        response: {
+          200: Type.Array(Type.Ref('HelpDesk'), { headers: PaginationHeaders }),
+          ...errorResponses(400, 404),
+        },
       },
+      validatorCompiler: coercingQueryValidator,
     },
-    async (request) => {
+    async (request, reply) => {
+      const { limit, before, status } = request.query;
+      if (before !== undefined && limit === undefined) throw fieldError('limit', BEFORE_NEEDS_LIMIT);
       const organization = await requireOrganization(app.db, accessCheck(request), request.query.organization);
       const baseUrl = app.publicOrigin();
-      return (await listHelpDesks(app.db, organization.id)).map((record) => serializeHelpDesk(record, baseUrl));
+      if (limit === undefined) {
+        return (await listHelpDesks(app.db, organization.id, status)).map((record) =>
+          serializeHelpDesk(record, baseUrl),
+        );
+      }
+      const after = before === undefined ? undefined : decodeHelpDeskCursor(before);
+      if (before !== undefined && after === undefined) throw fieldError('before', INVALID_CURSOR);
+      const page = await listHelpDesksPage(app.db, organization.id, { limit, after, status });
+      if (page.next !== undefined) {
+        void reply.header(
+          'link',
+          nextPageLink('/api/help-desks/', {
+            organization: organization.name,
+            limit,
+            status,
+            before: encodeHelpDeskCursor(page.next),
+          }),
+        );
+      }
+      return page.records.map((record) => serializeHelpDesk(record, baseUrl));
     },
   );
 
@@ -70,20 +113,46 @@ const helpDesksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       schema: {
         tags: ['contract'],
         summary: "A help desk's messages, oldest first",
+        description:
+          'Without `limit`, every message (the contract). With it, the newest `limit` messages, or the ' +
+          "`limit` before the message `before`, still oldest first; the next (older) page's URL is in the " +
+          '`Link` header (rel="next"), absent on the oldest page.',
         params: UuidParams,
-        response: { 200: Type.Array(Type.Ref('Message')), ...errorResponses(404) },
+        querystring: historyQuery(maxPageLimit),
+        response: {
+          200: Type.Array(Type.Ref('Message'), { headers: PaginationHeaders }),
+          ...errorResponses(400, 404),
+        },
       },
+      validatorCompiler: coercingQueryValidator,
       // A malformed uuid is simply not found, as Django's URL resolver would answer.
       attachValidation: true,
     },
-    async (request) => {
-      if (request.validationError) throw notFound();
+    async (request, reply) => {
+      rejectInvalidRequest(request);
+      const { limit, before } = request.query;
+      if (before !== undefined && limit === undefined) throw fieldError('limit', BEFORE_NEEDS_LIMIT);
       const helpDesk = await findHelpDesk(app.db, request.params.uuid);
       if (!helpDesk || !canAccess(request, helpDesk.organizationId)) throw notFound();
       const baseUrl = app.publicOrigin();
-      return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) =>
-        serializeMessage(record, baseUrl),
-      );
+      if (limit === undefined) {
+        return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) =>
+          serializeMessage(record, baseUrl),
+        );
+      }
+      // Only a message of this help desk is a position in it: any other (unknown, or another
+      // organization's) is the same 400, so it tells nothing about what exists elsewhere.
+      const beforeId = before === undefined ? undefined : await findMessageIdInHelpDesk(app.db, helpDesk.id, before);
+      if (before !== undefined && beforeId === undefined)
+        throw fieldError('before', ERROR_MESSAGES.doesNotExist(before));
+      const page = await listMessagesPage(app.db, helpDesk, { limit, beforeId });
+      if (page.next !== undefined) {
+        void reply.header(
+          'link',
+          nextPageLink(`/api/help-desks/${helpDesk.uuid}/history/`, { limit, before: page.next }),
+        );
+      }
+      return page.records.map((record) => serializeMessage(record, baseUrl));
     },
   );
 

@@ -8,6 +8,7 @@ import * as clientPhone from './2026-11-25T1300-client-phone.js';
 import * as webhookDeliveries from './2026-11-25T1400-webhook-deliveries.js';
 import * as idempotencyKeys from './2026-11-25T1500-idempotency-keys.js';
 import * as idempotencyKeyOwner from './2026-11-25T1600-idempotency-key-owner.js';
+import * as helpDeskStatusActivityIndex from './2026-12-05T2300-help-desk-status-activity-index.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -23,4 +24,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T1400-webhook-deliveries': webhookDeliveries,
   '2026-11-25T1500-idempotency-keys': idempotencyKeys,
   '2026-11-25T1600-idempotency-key-owner': idempotencyKeyOwner,
+  '2026-12-05T2300-help-desk-status-activity-index': helpDeskStatusActivityIndex,
 };
