@@ -100,7 +100,9 @@ describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
     expect(walked.map((m) => m.uuid)).toEqual(everything.items.map((m) => m.uuid));
     expect(walked.map((m) => m.message)).toEqual(Array.from({ length: 1000 }, (_, i) => `message ${i + 1}`));
     // And the history now also holds the 16 sent during the walk, after the thousand.
-    const after = await getPage<{ message: string }>(`/api/help-desks/${helpDesk.uuid}/history/?limit=16`);
+    const after = await getPage<{ uuid: string; message: string }>(
+      `/api/help-desks/${helpDesk.uuid}/history/?limit=16`,
+    );
     expect(after.items.map((m) => m.message)).toEqual(Array.from({ length: 16 }, (_, i) => `during the walk ${i + 1}`));
     expect(nextUrl(after.link)).toBe(
       `/api/help-desks/${helpDesk.uuid}/history/?limit=16&before=${after.items[0]!.uuid}`,
