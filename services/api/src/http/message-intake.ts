@@ -30,8 +30,11 @@ export interface ValidMessage<F, L> {
   fileBaseUrl: string;
   /** What the route looked up (the organization, say). */
   found: L;
-  /** Stores the answer for the request's Idempotency-Key, in the transaction that creates the message. */
-  recordAnswer: (trx: Transaction<DB>, answer: MessageJson) => Promise<void>;
+  /**
+   * Stores the answer for the request's Idempotency-Key, in the transaction that creates the
+   * message; undefined without a key.
+   */
+  recordAnswer: ((trx: Transaction<DB>, answer: MessageJson) => Promise<void>) | undefined;
 }
 
 export interface MessageRoute<F extends { message?: string }, L> {
@@ -96,6 +99,7 @@ export async function takeMessage<F extends { message?: string }, L>(
     if (idempotent.kind === 'replay') {
       return await reply.code(idempotent.statusCode).header(REPLAYED_HEADER, 'true').send(idempotent.body);
     }
+    const { record } = idempotent;
     let created: MessageJson;
     try {
       created = await route.store({
@@ -104,7 +108,7 @@ export async function takeMessage<F extends { message?: string }, L>(
         file,
         fileBaseUrl: baseUrl,
         found,
-        recordAnswer: (trx, answer) => idempotent.record(trx, 201, answer),
+        recordAnswer: record && ((trx, answer) => record(trx, 201, answer)),
       });
     } catch (error) {
       await idempotent.release();

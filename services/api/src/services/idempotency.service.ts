@@ -23,8 +23,11 @@ export type IdempotentStart =
   | { kind: 'replay'; statusCode: number; body: unknown }
   | {
       kind: 'run';
-      /** Stores the answer in the transaction that creates what it describes (no-op without a key). */
-      record(trx: Transaction<DB>, statusCode: number, body: unknown): Promise<void>;
+      /**
+       * Stores the answer in the transaction that creates what it describes; absent without a
+       * key (nothing to store, so the creating statement needs no transaction of its own).
+       */
+      record?: (trx: Transaction<DB>, statusCode: number, body: unknown) => Promise<void>;
       /** The request failed before committing anything: a retry with the key runs anew. */
       release(): Promise<void>;
     };
@@ -43,7 +46,6 @@ export interface IdempotentRequest {
 
 const WITHOUT_KEY: IdempotentStart = {
   kind: 'run',
-  record: () => Promise.resolve(),
   release: () => Promise.resolve(),
 };
 
