@@ -48,4 +48,15 @@ describe('the help-desk list', () => {
     expect(uuids(index, 'all', '8888')).toEqual(['b']);
     expect(uuids(index, 'open', 'bruno')).toEqual([]);
   });
+
+  it('keeps 5,000 help desks in order as updates move them', () => {
+    const desks = Array.from({ length: 5000 }, (_, i) => helpDesk(`d${String(i).padStart(4, '0')}`, at(i % 60, i)));
+    let index = mergeHelpDesks(new Map(), desks);
+    index = upsertHelpDesk(index, helpDesk('d0000', at(59, 999_999)));
+    const order = uuids(index);
+    expect(order).toHaveLength(5000);
+    expect(order[0]).toBe('d0000');
+    const activity = order.map((uuid) => index.get(uuid)?.updated_at ?? '');
+    expect(activity.slice(1).every((updatedAt, i) => updatedAt <= (activity[i] as string))).toBe(true);
+  });
 });
