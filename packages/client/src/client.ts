@@ -1,4 +1,5 @@
 import { ApiError } from './api-error.js';
+import type { paths } from './generated/api.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import {
   browserNetworkStatus,
@@ -41,16 +42,11 @@ export interface ClientOptions {
   network?: NetworkStatus;
 }
 
-export interface PageOptions {
-  /** Items per page (the api allows up to 200); without it the api answers one page of everything. */
-  limit?: number;
-  /** Start before this cursor (a message uuid for history). */
-  before?: string;
-}
+/** `limit` (1 to 200; without it the api answers one page of everything) and `before` (a message uuid). */
+export type PageOptions = NonNullable<paths['/api/help-desks/{uuid}/history/']['get']['parameters']['query']>;
 
-export interface HelpDeskPageOptions extends PageOptions {
-  status?: 'open' | 'closed';
-}
+/** `limit`, `before` (the api's opaque cursor) and `status` (open or closed). */
+export type HelpDeskPageOptions = Omit<paths['/api/help-desks/']['get']['parameters']['query'], 'organization'>;
 
 export interface HelpdeskClient {
   /** The typed openapi-fetch client for every route of the api (answers `{ data, error, response }`). */

@@ -284,12 +284,21 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** An organization's help desks, most recent activity first */
+    /**
+     * An organization's help desks, most recent activity first
+     * @description Without `limit`, every help desk (the contract). With it, one page; the next page's URL is in the `Link` header (rel="next"), absent on the last page. A help desk that moves to the top of the list while you walk it (a new message) is not repeated; its update_helpdesk event tells you.
+     */
     get: {
       parameters: {
         query: {
           /** @description Letters, digits, "_" and "-", at most 64 characters */
           organization: string;
+          /** @description Turns pagination on: at most this many items (1 to 200); the next page's URL is in the Link header */
+          limit?: number;
+          /** @description Opaque cursor from the previous page's Link header (rel="next"): the help desks after it in the list. Needs `limit`. */
+          before?: string;
+          /** @description Only the help desks with this status */
+          status?: 'open' | 'closed';
         };
         header?: never;
         path?: never;
@@ -300,6 +309,8 @@ export interface paths {
         /** @description Default Response */
         200: {
           headers: {
+            /** @description Only with `limit`, and only when there is a next page: `<URL of the next page>; rel="next"`. The URL is relative to the api's origin (it starts with /api/). */
+            link?: string;
             [name: string]: unknown;
           };
           content: {
@@ -433,10 +444,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A help desk's messages, oldest first */
+    /**
+     * A help desk's messages, oldest first
+     * @description Without `limit`, every message (the contract). With it, the newest `limit` messages, or the `limit` before the message `before`, still oldest first; the next (older) page's URL is in the `Link` header (rel="next"), absent on the oldest page.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Turns pagination on: at most this many items (1 to 200); the next page's URL is in the Link header */
+          limit?: number;
+          /** @description A message of this help desk: the `limit` messages written before it (without it: the newest). Needs `limit`. */
+          before?: string;
+        };
         header?: never;
         path: {
           uuid: string;
@@ -448,10 +467,21 @@ export interface paths {
         /** @description Default Response */
         200: {
           headers: {
+            /** @description Only with `limit`, and only when there is a next page: `<URL of the next page>; rel="next"`. The URL is relative to the api's origin (it starts with /api/). */
+            link?: string;
             [name: string]: unknown;
           };
           content: {
             'application/json': components['schemas']['Message'][];
+          };
+        };
+        /** @description Invalid input: field errors {"field": ["..."]}, or {"detail"} for a malformed body */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['FieldErrors'] | components['schemas']['DetailError'];
           };
         };
         /** @description No valid credentials */
