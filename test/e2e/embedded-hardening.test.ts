@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatSocketPath } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
@@ -10,6 +11,7 @@ import { RecordingSocket } from '../ws-client.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
 const AUTH_FAILURES = 5;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const APP_ORIGIN = 'https://agents.example';
 
 // Issue 13: what an outside probe of the embedded quick start got through, each tried again
@@ -309,4 +311,24 @@ describe('embedded: hardened against a client with a key', () => {
     const download = await fetch(file, { headers: bearer(tenant.key) });
     expect(download.headers.get('content-disposition')).not.toMatch(/\u202E|%E2%80%AE/i);
   });
+
+  it('says in its start log where the public port is, and what the inner one is (item 12)', () => {
+    const lines = server.output.join('\n');
+    expect(lines).not.toContain('Server listening at');
+    expect(lines).toMatch(/internal api at http:\/\/127\.0\.0\.1:\d+ \(reached through the public port below\)/);
+    expect(lines).toContain(`helpdesk-chat is up on http://localhost:${server.port}`);
+  });
+
+  it('shows the socket path on the docs page with its <organization> placeholder (item 13)', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/api/schema/docs`);
+      const description = page.locator('.information-container .description');
+      await description.waitFor();
+      expect(await description.innerText()).toContain('/ws/chat/<organization>/');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

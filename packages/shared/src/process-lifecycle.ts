@@ -45,3 +45,19 @@ export function runMain(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/**
+ * Stops the process as SIGTERM would once the process that started it is gone. `pnpm start`
+ * runs the server as its own child (`exec node …`), and pnpm exits on SIGTERM without passing it
+ * on, which left the server running on its port (issue 13, item 10).
+ */
+export function stopWithParent(logger: LifecycleLogger, checkEveryMs = 500): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    logger.info({ parent }, 'the process that started this one exited; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  }, checkEveryMs);
+  timer.unref();
+}

@@ -97,7 +97,8 @@ const app: FastifyPluginAsync<AppOptions> = async (
       openapi: '3.0.3',
       info: {
         title: 'helpdesk-chat',
-        description: 'REST api of helpdesk-chat. Events arrive over the WebSocket at /ws/chat/<organization>/.',
+        // Markdown: in a code span, or the page would show /ws/chat//.
+        description: 'REST api of helpdesk-chat. Events arrive over the WebSocket at `/ws/chat/<organization>/`.',
         version: '0.1.0',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key' } } },

@@ -11,20 +11,29 @@ export interface StandaloneConfig {
   gateway: GatewayConfig;
   /** Secrets generated on this (first) start, with their values, and the file that now holds them. */
   generatedSecrets: { values: Record<string, string>; path: string };
+  /**
+   * Run by a package manager's script (`pnpm start`, which sets npm_lifecycle_event): stop when
+   * it exits, since it does not pass SIGTERM on.
+   */
+  stopWithParent: boolean;
 }
 
 /** The embedded configuration, with DATA_DIR/.env's secrets (generated on first start). */
 export async function loadEmbeddedConfig(processEnv: Env = process.env): Promise<StandaloneConfig> {
   const secrets = await withEmbeddedSecrets(processEnv);
   const values = Object.fromEntries(secrets.generated.map((name) => [name, secrets.env[name] ?? '']));
-  return { ...parseConfig(secrets.env), generatedSecrets: { values, path: secrets.path } };
+  return {
+    ...parseConfig(secrets.env),
+    generatedSecrets: { values, path: secrets.path },
+    stopWithParent: processEnv.npm_lifecycle_event !== undefined,
+  };
 }
 
 /**
  * The embedded mode reads the api's and the gateway's variables from one environment: both
  * services' loaders validate their own, and every problem is reported together.
  */
-function parseConfig(env: Env): Omit<StandaloneConfig, 'generatedSecrets'> {
+function parseConfig(env: Env): Omit<StandaloneConfig, 'generatedSecrets' | 'stopWithParent'> {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {

@@ -8,6 +8,7 @@ import {
   runMain,
   startMetricsServer,
   stopOnSignals,
+  stopWithParent,
   type EventBus,
 } from '@helpdesk/shared';
 import { loadEmbeddedConfig, type StandaloneConfig } from './config.js';
@@ -55,7 +56,12 @@ async function start(config: StandaloneConfig): Promise<void> {
       metricsRegistry,
     },
   );
-  await api.listen({ host: '127.0.0.1', port: 0 });
+  // Fastify would log "Server listening at" this private port, which is not where anyone connects.
+  await api.listen({
+    host: '127.0.0.1',
+    port: 0,
+    listenTextResolver: (address) => `internal api at ${address} (reached through the public port below)`,
+  });
   const apiAddress = api.server.address();
   if (apiAddress === null || typeof apiAddress === 'string') throw new Error('api did not bind a TCP port');
 
@@ -100,6 +106,7 @@ async function start(config: StandaloneConfig): Promise<void> {
     );
   }
 
+  if (config.stopWithParent) stopWithParent(logger);
   stopOnSignals(logger, config.api.shutdownGraceSeconds, async () => {
     await gateway.close();
     await api.close();
