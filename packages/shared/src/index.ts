@@ -19,3 +19,4 @@ export * from './close-codes.js';
 export * from './socket-contract.js';
 export * from './process-lifecycle.js';
 export * from './metrics-server.js';
+export * from './timeout.js';

@@ -1,5 +1,8 @@
 // The contract's objects (CONTRACT.md), and the records the database layer hands to serializers.
 
+import type { Static } from '@sinclair/typebox';
+import type { ClientSchema, HelpDeskSchema, MessageSchema, OrganizationSchema } from './schemas.js';
+
 export const MESSAGE_TYPES = ['sent', 'received'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -11,41 +14,16 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const HELP_DESK_STATUSES = ['open', 'closed'] as const;
 export type HelpDeskStatus = (typeof HELP_DESK_STATUSES)[number];
 
-export interface MessageJson {
-  created_at: string;
-  updated_at: string;
-  uuid: string;
-  message: string;
-  file: string | null;
-  type: MessageType;
-  status: MessageStatus;
-  help_desk: string;
-}
+/** What a status callback (PATCH /api/messages/<uuid>/) may set. */
+export const MESSAGE_STATUS_UPDATES = ['delivered', 'read', 'failed'] as const satisfies readonly MessageStatus[];
+export type MessageStatusUpdate = (typeof MESSAGE_STATUS_UPDATES)[number];
 
-export interface ClientJson {
-  uuid: string;
-  created_at: string;
-  updated_at: string;
-  name: string;
-  phone: string;
-}
-
-export interface HelpDeskJson {
-  created_at: string;
-  updated_at: string;
-  uuid: string;
-  client: ClientJson;
-  last_message: MessageJson | null;
-  /** Ours, after the contract's keys (old clients ignore it). */
-  status?: HelpDeskStatus;
-}
-
-export interface OrganizationJson {
-  uuid: string;
-  name: string;
-  created_at: string;
-  updated_at: string;
-}
+// The JSON objects are the schemas' (schemas.ts): one definition for validation, docs and types.
+export type MessageJson = Static<typeof MessageSchema>;
+export type ClientJson = Static<typeof ClientSchema>;
+/** `status` is ours, after the contract's keys (old clients ignore it). */
+export type HelpDeskJson = Static<typeof HelpDeskSchema>;
+export type OrganizationJson = Static<typeof OrganizationSchema>;
 
 /** Timestamps are Postgres timestamptz text (see timestamps.ts). */
 export interface MessageRecord {

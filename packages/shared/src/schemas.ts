@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventType } from './events.js';
-import { HELP_DESK_STATUSES, MESSAGE_STATUSES, MESSAGE_TYPES } from './objects.js';
+import { HELP_DESK_STATUSES, MESSAGE_STATUS_UPDATES, MESSAGE_STATUSES, MESSAGE_TYPES } from './objects.js';
 import { ORGANIZATION_NAME_PATTERN } from './organizations.js';
 
 // Request and response schemas of the REST API. The api registers them on its routes (validation,
@@ -87,12 +87,12 @@ export type UuidParams = Static<typeof UuidParams>;
 export const CreateOrganizationBody = Type.Object({ name: OrganizationName }, { additionalProperties: false });
 export type CreateOrganizationBody = Static<typeof CreateOrganizationBody>;
 
+/** A client's name and phone, as created by POST /api/clients/ or by an inbound message. */
+export const ClientName = Type.String({ minLength: 1, maxLength: 255 });
+export const ClientPhone = Type.String({ minLength: 1, maxLength: 32 });
+
 export const CreateClientBody = Type.Object(
-  {
-    organization: OrganizationName,
-    name: Type.String({ minLength: 1, maxLength: 255 }),
-    phone: Type.String({ minLength: 1, maxLength: 32 }),
-  },
+  { organization: OrganizationName, name: ClientName, phone: ClientPhone },
   { additionalProperties: false },
 );
 export type CreateClientBody = Static<typeof CreateClientBody>;
@@ -116,6 +116,40 @@ export const SendMessageFields = Type.Object({
   ),
 });
 export type SendMessageFields = Static<typeof SendMessageFields>;
+
+const ReceiveMessageOrganization = Type.Optional(
+  Type.Unsafe<string>({ ...OrganizationName, description: "Needed with an administrator's key; else the key's own" }),
+);
+
+/** POST /api/receive-message/ (ours) as JSON: what a channel provider posts when a client writes. */
+export const ReceiveMessageFields = Type.Object({
+  organization: ReceiveMessageOrganization,
+  client: Type.Object({ name: ClientName, phone: ClientPhone }),
+  message: Type.Optional(Type.String()),
+});
+export type ReceiveMessageFields = Static<typeof ReceiveMessageFields>;
+
+/** The same as a form: the client's fields named by their path, as errors name them. */
+export const ReceiveMessageForm = Type.Object({
+  organization: ReceiveMessageOrganization,
+  'client.name': ClientName,
+  'client.phone': ClientPhone,
+  message: Type.Optional(Type.String()),
+});
+
+/** PATCH /api/messages/<uuid>/ (ours): a status callback. */
+export const MessageStatusBody = Type.Object(
+  { status: Type.Union(MESSAGE_STATUS_UPDATES.map((s) => Type.Literal(s))) },
+  { additionalProperties: false },
+);
+export type MessageStatusBody = Static<typeof MessageStatusBody>;
+
+/** PATCH /api/help-desks/<uuid>/ (ours): open or close a help desk. */
+export const HelpDeskStatusBody = Type.Object(
+  { status: Type.Union(HELP_DESK_STATUSES.map((s) => Type.Literal(s))) },
+  { additionalProperties: false },
+);
+export type HelpDeskStatusBody = Static<typeof HelpDeskStatusBody>;
 
 export const EVENT_TYPE_SCHEMA = Type.Union(EVENT_TYPES.map((t) => Type.Literal<EventType>(t)));
 
@@ -152,6 +186,34 @@ export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
 
 export const CreateWsTicketBody = Type.Object({ organization: OrganizationName }, { additionalProperties: false });
 export type CreateWsTicketBody = Static<typeof CreateWsTicketBody>;
+
+// ---- webhooks (ours) ----
+
+export const SetWebhookBody = Type.Object(
+  {
+    url: Type.String({ maxLength: 2048, description: 'http or https URL the messages are POSTed to' }),
+    secret: Type.String({
+      minLength: 16,
+      maxLength: 256,
+      description: 'Signs each POST: X-Helpdesk-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SetWebhookBody = Static<typeof SetWebhookBody>;
+
+export const WebhookSchema = Type.Object(
+  { url: Type.String(), created_at: Type.String(), updated_at: Type.String() },
+  { $id: 'Webhook', description: 'The secret is never answered back' },
+);
+
+/** What an organization's webhook receives for each message sent: whom to deliver it to, and what. */
+export const WebhookDeliveryBody = Type.Object({
+  organization: Type.String(),
+  client: ClientSchema,
+  message: MessageSchema,
+});
+export type WebhookDeliveryBody = Static<typeof WebhookDeliveryBody>;
 
 export const OrganizationParams = Type.Object({ name: OrganizationName });
 export type OrganizationParams = Static<typeof OrganizationParams>;

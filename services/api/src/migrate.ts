@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from '@helpdesk/shared';
+import { ConfigError, withTimeout } from '@helpdesk/shared';
 import { sql, type Kysely } from 'kysely';
 import { loadToolConfig, type ToolConfig } from './config.js';
 import { openDatabase } from './db/database.js';
@@ -56,17 +56,8 @@ function whereIs(database: ToolConfig['database']): string {
 }
 
 /** Rejects with ETIMEDOUT once `ms` pass; a connect to a host that drops packets can take minutes. */
-async function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  const timeout = new AbortController();
-  const expired = sleep(ms, undefined, { signal: timeout.signal }).then(() => {
-    throw Object.assign(new Error(`no answer within ${Math.ceil(ms / 1000)} s`), { code: 'ETIMEDOUT' });
-  });
-  expired.catch(() => undefined);
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    timeout.abort();
-  }
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(work, ms, `no answer within ${Math.ceil(ms / 1000)} s`);
 }
 
 async function migrateOnceReachable(db: Kysely<DB>, config: ToolConfig): Promise<string[]> {

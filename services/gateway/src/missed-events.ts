@@ -1,4 +1,4 @@
-import type { BusPayload, EventHistory, HistoryRead } from '@helpdesk/shared';
+import { withTimeout, type BusPayload, type EventHistory, type HistoryRead } from '@helpdesk/shared';
 
 // What a socket that reconnects with `?last_event_id=` missed (issue 4, item 2), read from the
 // organization's bounded history on the bus. Either every event after that id, in order, or a
@@ -48,19 +48,11 @@ export async function readMissed(
   options: ReadMissedOptions,
 ): Promise<MissedEvents> {
   const abandoned = { value: false };
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<MissedEvents>((resolve) => {
-    timer = setTimeout(() => {
-      abandoned.value = true;
-      resolve({ replay: false, reason: 'unavailable', error: new Error(`no answer in ${options.timeoutMs} ms`) });
-    }, options.timeoutMs);
-  });
   try {
-    return await Promise.race([readPages(history, channel, afterId, options, abandoned), deadline]);
+    return await withTimeout(readPages(history, channel, afterId, options, abandoned), options.timeoutMs);
   } catch (error) {
+    abandoned.value = true;
     return { replay: false, reason: 'unavailable', error };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

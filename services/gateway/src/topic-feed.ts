@@ -1,4 +1,4 @@
-import { encodeResync, envelopeId, type BusPayload, type EventHistory } from '@helpdesk/shared';
+import { encodeResync, envelopeId, withTimeout, type BusPayload, type EventHistory } from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import { readMissed, type MissedEvent, type MissedEvents, type NoReplayReason } from './missed-events.js';
 
@@ -506,15 +506,6 @@ export class TopicFeed<Socket extends FeedSocket> {
     if (!replays?.delete(replay)) return;
     if (replays.size === 0) this.replaying.delete(replay.topic);
   }
-}
-
-/** The promise's value, or a rejection once `ms` passed without one. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Runs `write` corked (its sends leave in one syscall) and returns what it returned. */

@@ -1,7 +1,8 @@
+import { equalJitterBackoffMs } from '../background/backoff.js';
 import { CoalescingRunner, type RoundOutcome } from '../background/coalescing-runner.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
-import { serializeClient, serializeMessage, type MessageStatus } from '@helpdesk/shared';
+import { serializeClient, serializeMessage, type MessageStatus, type WebhookDeliveryBody } from '@helpdesk/shared';
 import { findMessage, updateMessageStatus } from '../db/message.repository.js';
 import { enqueueEvents } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
@@ -14,13 +15,14 @@ import {
   type DeliveryContent,
 } from '../db/webhook.repository.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
+import { canMoveMessage } from '../lifecycle/statuses.js';
 import { signatureHeader, SIGNATURE_HEADER } from './webhook-signature.js';
 
 // Outbound delivery (issue 4, item 4). A `sent` message of an organization with a webhook is
 // stored `sending` with a row in webhook_deliveries; this worker POSTs it, signed, and settles it:
 // `sent` on a 2xx, `failed` after the last attempt, each an update_message through the outbox.
-// Between attempts: exponential backoff with equal jitter (half the step, plus up to as much again). The work lives in Postgres, so it
-// survives restarts, and any replica may do it (claims skip rows another replica holds).
+// Between attempts: exponential backoff with equal jitter (background/backoff.ts). The work lives in
+// Postgres, so it survives restarts, and any replica may do it (claims skip rows another replica holds).
 
 export interface WebhookWorkerOptions {
   db: Kysely<DB>;
@@ -33,13 +35,6 @@ export interface WebhookWorkerOptions {
   pollIntervalMs: number;
   /** Deliveries claimed (and posted concurrently) per round. */
   batchSize: number;
-}
-
-/** What a receiver gets: the organization, the client to deliver to, and the message. */
-export interface WebhookBody {
-  organization: string;
-  client: ReturnType<typeof serializeClient>;
-  message: ReturnType<typeof serializeMessage>;
 }
 
 type Outcome = { ok: true } | { ok: false; error: string };
@@ -104,7 +99,7 @@ export class WebhookWorker {
       // The webhook was removed since: the message is sent as it would be without one.
       outcome = { ok: true };
     } else {
-      const body: WebhookBody = {
+      const body: WebhookDeliveryBody = {
         organization: content.organizationName,
         client: serializeClient(content.client),
         message: serializeMessage(content.message, content.fileBaseUrl),
@@ -173,7 +168,7 @@ export class WebhookWorker {
       await deleteDelivery(trx, delivery.id);
       const message = await findMessage(trx, content.message.uuid, true);
       // A status callback may have moved it on meanwhile (delivered, read): never move back.
-      if (!message || !mayBecome(message.status, to)) return;
+      if (!message || !canMoveMessage(message.status, to)) return;
       const updated = await updateMessageStatus(trx, message.id, message.helpDeskUuid, to);
       await enqueueEvents(trx, { id: message.organizationId, name: message.organizationName }, [
         { type: 'update_message', payload: serializeMessage(updated, content.fileBaseUrl) },
@@ -184,11 +179,6 @@ export class WebhookWorker {
   }
 
   private retryDelay(attempt: number): number {
-    const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return equalJitterBackoffMs(attempt - 1, this.options.retryBaseMs, this.options.retryMaxMs);
   }
-}
-
-function mayBecome(from: MessageStatus, to: MessageStatus): boolean {
-  return from === 'sending' && (to === 'sent' || to === 'failed');
 }

@@ -1,4 +1,4 @@
-import type { KeyRevocationStore } from '@helpdesk/shared';
+import { waitAtMost, type KeyRevocationStore } from '@helpdesk/shared';
 import type { FastifyBaseLogger } from 'fastify';
 
 /** Waits before each retry of an announcement Redis refused: about a minute in all. */
@@ -32,13 +32,7 @@ export class KeyRevocationAnnouncer {
 
   /** Resolves after the first attempt, or ANSWER_WITHIN_MS; the rest goes on in the background. */
   async announce(keyUuid: string, answerWithinMs = ANSWER_WITHIN_MS): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, answerWithinMs);
-      timer.unref();
-    });
-    await Promise.race([this.attempt(keyUuid, 0), waited]);
-    clearTimeout(timer);
+    await waitAtMost(this.attempt(keyUuid, 0), answerWithinMs);
   }
 
   /** Stops the background retries. */

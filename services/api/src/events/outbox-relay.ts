@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { equalJitterBackoffMs } from '../background/backoff.js';
 import { CoalescingRunner } from '../background/coalescing-runner.js';
 import type { Kysely } from 'kysely';
-import { organizationChannel, type EventPublisher } from '@helpdesk/shared';
+import { organizationChannel, waitAtMost, type EventPublisher } from '@helpdesk/shared';
 import {
   markPublished,
   oldestUnpublishedAgeSeconds,
@@ -88,12 +89,9 @@ export class OutboxRelay {
     if (this.closed) return;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      await Promise.race([this.pass(), timeout]);
+      await waitAtMost(this.pass(), timeoutMs);
     } finally {
-      clearTimeout(timer);
       this.closed = true;
       // No new rounds; one stuck on an unreachable bus is not waited for.
       void this.runner.stop();
@@ -161,10 +159,8 @@ export class OutboxRelay {
     }
   }
 
-  /** Exponential backoff with full jitter, capped. */
   private retryDelay(): number {
-    const ceiling = Math.min(this.options.retryMaxMs, RETRY_BASE_MS * 2 ** Math.min(this.failures, 20));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return equalJitterBackoffMs(this.failures, RETRY_BASE_MS, this.options.retryMaxMs);
   }
 
   private maybePrune(): void {

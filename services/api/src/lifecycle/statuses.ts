@@ -3,10 +3,6 @@ import type { MessageStatus } from '@helpdesk/shared';
 // The life of a message (issue 4, item 5): what a status callback may set, and which moves are
 // allowed. Help-desk statuses are the contract's (packages/shared).
 
-/** What a status callback (PATCH /api/messages/<uuid>/) may set. */
-export const MESSAGE_STATUS_UPDATES = ['delivered', 'read', 'failed'] as const satisfies readonly MessageStatus[];
-export type MessageStatusUpdate = (typeof MESSAGE_STATUS_UPDATES)[number];
-
 /** Forward only: sending → sent → delivered → read; a step may be skipped (a read receipt alone). */
 const RANK: Record<Exclude<MessageStatus, 'failed'>, number> = { sending: 0, sent: 1, delivered: 2, read: 3 };
 

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import {
   CreateHelpDeskBody,
   ERROR_MESSAGES,
-  HELP_DESK_STATUSES,
+  HelpDeskStatusBody,
   PaginationHeaders,
   UuidParams,
   helpDeskListQuery,
@@ -30,11 +30,6 @@ import { nextPageLink } from '../pagination/link-header.js';
 import { changeHelpDeskStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from '../services/organization.service.js';
-
-export const HelpDeskStatusBody = Type.Object(
-  { status: Type.Union(HELP_DESK_STATUSES.map((s) => Type.Literal(s))) },
-  { additionalProperties: false },
-);
 
 const BEFORE_NEEDS_LIMIT = 'This field is required when "before" is given.';
 const INVALID_CURSOR = 'Invalid cursor.';

@@ -1,16 +1,10 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { UuidParams } from '@helpdesk/shared';
+import { MessageStatusBody, UuidParams } from '@helpdesk/shared';
 import { canAccess } from '../auth/access.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
-import { MESSAGE_STATUS_UPDATES } from '../lifecycle/statuses.js';
 import { changeMessageStatus } from '../services/lifecycle.service.js';
 import { errorResponses } from './error-responses.js';
-
-export const MessageStatusBody = Type.Object(
-  { status: Type.Union(MESSAGE_STATUS_UPDATES.map((s) => Type.Literal(s))) },
-  { additionalProperties: false },
-);
 
 /** Status callbacks (ours, issue 4, item 5): a channel provider reports delivery, reading or failure. */
 const messagesRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {

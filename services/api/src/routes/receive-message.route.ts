@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
-import { OrganizationName } from '@helpdesk/shared';
+import { Type } from '@sinclair/typebox';
+import { ReceiveMessageFields, ReceiveMessageForm } from '@helpdesk/shared';
 import { accessCheck, principalOf } from '../auth/access.js';
 import { fieldError } from '../http/api-error.js';
 import { DRF_MESSAGES } from '../http/drf-messages.js';
@@ -9,27 +9,6 @@ import { takeMessage, type MessageRouteOptions } from '../http/message-intake.js
 import { requireOrganization } from '../services/organization.service.js';
 import { receiveMessage } from '../services/receive-message.service.js';
 import { errorResponses, IdempotencyHeaders } from './error-responses.js';
-
-const ClientName = Type.String({ minLength: 1, maxLength: 255 });
-const ClientPhone = Type.String({ minLength: 1, maxLength: 32 });
-const OrganizationField = Type.Optional(
-  Type.Unsafe<string>({ ...OrganizationName, description: "Needed with an administrator's key; else the key's own" }),
-);
-
-export const ReceiveMessageFields = Type.Object({
-  organization: OrganizationField,
-  client: Type.Object({ name: ClientName, phone: ClientPhone }),
-  message: Type.Optional(Type.String()),
-});
-export type ReceiveMessageFields = Static<typeof ReceiveMessageFields>;
-
-/** A form names the client's fields by their path, as errors do: `client.name`, `client.phone`. */
-const ReceiveMessageForm = Type.Object({
-  organization: OrganizationField,
-  'client.name': ClientName,
-  'client.phone': ClientPhone,
-  message: Type.Optional(Type.String()),
-});
 
 const MultipartDoc = {
   type: 'object',

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { OrganizationParams, pgTimestampToIso } from '@helpdesk/shared';
+import { OrganizationParams, pgTimestampToIso, SetWebhookBody, WebhookSchema } from '@helpdesk/shared';
 import { accessCheck, requireAdmin } from '../auth/access.js';
 import { deleteWebhook, findWebhook, setWebhook, type WebhookRecord } from '../db/webhook.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
@@ -8,23 +8,6 @@ import { errorResponses } from './error-responses.js';
 import { requireOrganization } from '../services/organization.service.js';
 
 const WEBHOOK_PATH = '/api/organizations/:name/webhook/';
-
-export const SetWebhookBody = Type.Object(
-  {
-    url: Type.String({ maxLength: 2048, description: 'http or https URL the messages are POSTed to' }),
-    secret: Type.String({
-      minLength: 16,
-      maxLength: 256,
-      description: 'Signs each POST: X-Helpdesk-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export const WebhookSchema = Type.Object(
-  { url: Type.String(), created_at: Type.String(), updated_at: Type.String() },
-  { $id: 'Webhook', description: 'The secret is never answered back' },
-);
 
 const answer = (record: WebhookRecord) => ({
   url: record.url,

@@ -5,6 +5,7 @@ import {
   type HelpDeskJson,
   type HelpDeskStatus,
   type MessageJson,
+  type MessageStatusUpdate,
 } from '@helpdesk/shared';
 import { findHelpDesk, getHelpDeskRecord, setHelpDeskStatus } from '../db/help-desk.repository.js';
 import { findMessage, updateMessageStatus } from '../db/message.repository.js';
@@ -12,7 +13,7 @@ import { enqueueEvents } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
 import { InvalidFieldError, NotFoundError } from './domain-errors.js';
-import { canMoveMessage, moveRefusal, type MessageStatusUpdate } from '../lifecycle/statuses.js';
+import { canMoveMessage, moveRefusal } from '../lifecycle/statuses.js';
 
 // Status callbacks and help-desk state (issue 4, item 5). Each change commits with its event.
 
