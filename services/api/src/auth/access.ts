@@ -36,3 +36,11 @@ export function accessCheck(request: FastifyRequest): (organizationId: string) =
 export function requireAccess(request: FastifyRequest, organizationId: string): void {
   if (!canAccess(request, organizationId)) throw notFound();
 }
+
+/** The organization of the request's key; undefined for an administrator's. */
+export function ownOrganization(request: FastifyRequest): { id: string; name: string } | undefined {
+  const principal = principalOf(request);
+  return principal.kind === 'organization'
+    ? { id: principal.organizationId, name: principal.organizationName }
+    : undefined;
+}

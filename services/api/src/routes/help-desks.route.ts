@@ -1,4 +1,4 @@
-import { accessCheck, canAccess } from '../auth/access.js';
+import { accessCheck, canAccess, ownOrganization } from '../auth/access.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -56,7 +56,12 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
     async (request, reply) => {
       const { limit, before, status } = request.query;
       if (before !== undefined && limit === undefined) throw fieldError('limit', BEFORE_NEEDS_LIMIT);
-      const organization = await requireOrganization(app.db, accessCheck(request), request.query.organization);
+      const organization = await requireOrganization(
+        app.db,
+        accessCheck(request),
+        request.query.organization,
+        ownOrganization(request),
+      );
       const baseUrl = app.publicOrigin();
       if (limit === undefined) {
         return (await listHelpDesks(app.db, organization.id, status)).map((record) =>
@@ -93,7 +98,12 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
     },
     async (request, reply) => {
       const baseUrl = app.publicOrigin();
-      const organization = await requireOrganization(app.db, accessCheck(request), request.body.organization);
+      const organization = await requireOrganization(
+        app.db,
+        accessCheck(request),
+        request.body.organization,
+        ownOrganization(request),
+      );
       const clientId = await findClientId(app.db, organization.id, request.body.client);
       if (clientId === undefined) throw fieldError('client', ERROR_MESSAGES.doesNotExist(request.body.client));
       const id = await createHelpDesk(app.db, { uuid: randomUUID(), organizationId: organization.id, clientId });

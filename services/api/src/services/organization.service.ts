@@ -11,7 +11,13 @@ export async function requireOrganization(
   db: Kysely<DB>,
   mayAccess: (organizationId: string) => boolean,
   name: string,
+  /**
+   * The caller's own organization (an organization key's), known without a query: organizations
+   * are never renamed nor deleted, so the name its key was looked up with still names it.
+   */
+  own?: OrganizationRef,
 ): Promise<OrganizationRef> {
+  if (own !== undefined && own.name === name && mayAccess(own.id)) return own;
   const organization = await findOrganizationByName(db, name);
   if (!organization || !mayAccess(organization.id)) throw new NotFoundError();
   return organization;
