@@ -3,6 +3,7 @@ import { encodeEnvelope, type EventType, type MessageJson } from '@helpdesk/shar
 import { Bitmap, SocketDelivery } from './delivery.js';
 import { Histogram, bucketIndex, bucketRange } from './histogram.js';
 import { NEW_MESSAGE, markerText, readFrame } from './payload.js';
+import { socketsPerSourceAddress } from './machine.js';
 import { parseArgs, planRuns, socketsPerOrganization } from './plan.js';
 
 describe('Histogram', () => {
@@ -152,6 +153,22 @@ describe('plan', () => {
     ]);
     expect(planRuns(parseArgs(['e2e', '--body', 'multipart', '--file-bytes', '10']))[0]!.fileBytes).toBe(10);
     expect(() => parseArgs(['--body', 'xml'])).toThrow(/--body/);
+    // deployment: never without a named target; socket URLs follow the REST ones unless given.
+    expect(() => parseArgs(['deployment'])).toThrow(/explicit --url/);
+    expect(() => parseArgs(['e2e', '--url', 'http://example.test'])).toThrow(/deployment scenario/);
+    expect(() => parseArgs(['deployment', '--url', 'ftp://example.test'])).toThrow(/http: or https:/);
+    expect(parseArgs(['deployment', '--url', 'https://chat.example.test/x,http://10.0.0.2:8000']).deployment).toEqual({
+      urls: ['https://chat.example.test', 'http://10.0.0.2:8000'],
+      wsUrls: ['wss://chat.example.test', 'ws://10.0.0.2:8000'],
+      key: undefined,
+      orgPrefix: 'loadtest',
+      sourceAddresses: [],
+    });
+    expect(planRuns(parseArgs(['deployment', '--url', 'http://a.test', '--sockets', '3000']))).toMatchObject([
+      { kind: 'e2e', target: 'deployment', sockets: 3000, rate: 100 },
+    ]);
+    expect(socketsPerSourceAddress('32768-60999')).toBe(28_232);
+    expect(socketsPerSourceAddress('')).toBeUndefined();
     // reads: the api ceiling then the api, no sockets, one page of help desks and of messages.
     expect(
       planRuns(parseArgs(['reads', '--repeat', '2', '--sockets', '500'])).map((r) => [

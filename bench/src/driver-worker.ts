@@ -136,7 +136,14 @@ async function publish(job: PublishJob): Promise<DriverReport> {
 async function post(job: PostJob): Promise<DriverReport> {
   const orgs = job.helpDesks.length;
   const tally = new Tally(orgs);
-  const pool = new Pool(job.apiUrl, { connections: job.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pools = job.apiUrls.map(
+    (url) =>
+      new Pool(url, {
+        connections: Math.ceil(job.concurrency / job.apiUrls.length),
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+      }),
+  );
   const totalMs = job.warmupMs + job.durationMs;
   const file = Buffer.alloc(job.fileBytes, 'f');
   const start = performance.now();
@@ -159,7 +166,7 @@ async function post(job: PostJob): Promise<DriverReport> {
         helpDesk,
         file,
       );
-      const response = await pool.request({
+      const response = await pools[index % pools.length]!.request({
         method: 'POST',
         path: '/api/send-message/',
         headers: { 'content-type': contentType, authorization: `Bearer ${job.apiKeys[org]!}` },
@@ -203,7 +210,7 @@ async function post(job: PostJob): Promise<DriverReport> {
     };
     await Promise.all(Array.from({ length: job.concurrency }, lane));
   }
-  await pool.close();
+  await Promise.all(pools.map((p) => p.close()));
   return tally.report(job.durationMs, 0);
 }
 

@@ -3,6 +3,7 @@
 
 import type { HistogramData } from './histogram.js';
 import type { DeliveryCounts } from './delivery.js';
+import type { SocketAuth } from './socket-auth.js';
 
 // ---- socket workers ----
 
@@ -21,8 +22,8 @@ export type ToSocketWorker =
   | {
       cmd: 'connect';
       client: ClientKind;
-      /** Signs the sockets' tickets (socket-auth.ts). */
-      secretKey: string;
+      /** How the sockets get their tickets (socket-auth.ts). */
+      auth: SocketAuth;
       orgNames: string[];
       sockets: SocketAssignment[];
       concurrency: number;
@@ -88,7 +89,8 @@ export interface PublishJob {
 
 export interface PostJob {
   mode: 'post';
-  apiUrl: string;
+  /** The api's origins; POSTs go round-robin over them. */
+  apiUrls: string[];
   /** Help desk uuids, per organization. */
   helpDesks: string[][];
   /** Each organization's API key, same order. */

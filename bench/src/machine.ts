@@ -51,3 +51,12 @@ export function codeFacts(repoRoot: string): CodeFacts {
     return { commit: 'unknown', dirty: true };
   }
 }
+
+/**
+ * How many sockets one local address can have open to one destination (address and port): the
+ * size of the ephemeral port range ("32768-60999" → 28,232). Undefined when it cannot be read.
+ */
+export function socketsPerSourceAddress(localPortRange: string): number | undefined {
+  const m = /^(\d+)-(\d+)$/.exec(localPortRange);
+  return m ? Number(m[2]) - Number(m[1]) + 1 : undefined;
+}

@@ -9,8 +9,9 @@ import { codeFacts, machineFacts } from './machine.js';
 import { USAGE, UsageError, parseArgs, planRuns } from './plan.js';
 import { openFileLimit } from './proc.js';
 import { findCeiling, markdown, ratios, targetLabel, type ResultLine } from './report.js';
+import { prepareDeployment } from './deployment-run.js';
 import { runReads } from './reads-run.js';
-import { runOne, type RunResult } from './run.js';
+import { runOne, type DeploymentTarget, type RunResult } from './run.js';
 import { assertLoopback } from './services.js';
 
 const distDir = dirname(fileURLToPath(import.meta.url));
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
 
   const machine = machineFacts();
   const code = codeFacts(repoRoot);
-  const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+  const command = `pnpm bench ${redactKey(process.argv.slice(2)).join(' ')}`.trim();
   const suite = new Date().toISOString();
   const resultsDir = resolve(cli.resultsDir ?? join(repoRoot, 'bench/results'));
   mkdirSync(resultsDir, { recursive: true });
@@ -59,6 +60,17 @@ async function main(): Promise<number> {
   console.log(
     `${command}: ${runs.length} run(s); ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, open-file limit ${limit.soft} (hard ${limit.hard})`,
   );
+
+  let deployment: DeploymentTarget | undefined;
+  let deploymentCleanup: (() => Promise<void>) | undefined;
+  if (cli.deployment) {
+    const key = cli.deployment.key ?? process.env['BENCH_DEPLOYMENT_KEY'];
+    if (!key) {
+      console.error(`deployment needs an administrator key: --key or BENCH_DEPLOYMENT_KEY\n\n${USAGE}`);
+      return 2;
+    }
+    ({ target: deployment, cleanup: deploymentCleanup } = await prepareDeployment(cli.deployment, key, runs, machine));
+  }
 
   const results: RunResult[] = [];
   const lines: ResultLine[] = [];
@@ -75,6 +87,7 @@ async function main(): Promise<number> {
         cores: machine.cores,
         logLevel: LOG_LEVEL,
         log: (line) => console.log(line),
+        deployment,
       });
     } catch (error) {
       failures++;
@@ -92,6 +105,7 @@ async function main(): Promise<number> {
     console.log(summaryLine(line));
   }
 
+  await deploymentCleanup?.();
   if (lines.length > 0) {
     const md = markdown(lines, { date: suite, machine, code, command });
     console.log(`\n${md}`);
@@ -117,6 +131,13 @@ async function main(): Promise<number> {
     );
   }
   return failures > 0 ? 1 : 0;
+}
+
+/** The command line as recorded in results: a --key value never is. */
+function redactKey(args: string[]): string[] {
+  return args.map((arg, i) =>
+    arg.startsWith('--key=') ? '--key=…' : args[i - 1] === '--key' && !arg.startsWith('--') ? '…' : arg,
+  );
 }
 
 function summaryLine(l: ResultLine): string {

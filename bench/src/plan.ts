@@ -1,13 +1,24 @@
 // Command line, presets and the plan of runs they expand to. Pure: no I/O, so it is unit-tested.
 
-export const SCENARIOS = ['idle', 'fanout', 'tenants', 'e2e', 'e2e-max', 'reads', 'ceiling', 'suite'] as const;
+export const SCENARIOS = [
+  'idle',
+  'fanout',
+  'tenants',
+  'e2e',
+  'e2e-max',
+  'reads',
+  'ceiling',
+  'deployment',
+  'suite',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * What one run measures: sockets only, Redis-fed fan-out, REST → Postgres → Redis → sockets, or
  * REST reads (no sockets).
  */
 export type RunKind = 'idle' | 'fanout' | 'e2e' | 'reads';
-export type TargetName = 'gateway' | 'ceiling';
+/** `deployment`: an existing deployment given by --url, nothing started here. */
+export type TargetName = 'gateway' | 'ceiling' | 'deployment';
 export type Distribution = 'even' | 'mixed';
 /** e2e: how each send-message carries its fields: a JSON body, or multipart with a small file. */
 export type BodyKind = 'json' | 'multipart';
@@ -66,6 +77,18 @@ export interface CliOptions {
   /** Runs per parameter set and target, alternating targets (ratios are then medians of pairs). */
   repeat: number;
   help: boolean;
+  /** The deployment scenario's target: its REST and socket origins, an administrator key. */
+  deployment: DeploymentOptions | undefined;
+}
+
+export interface DeploymentOptions {
+  urls: string[];
+  wsUrls: string[];
+  /** An administrator key (ADMIN_TOKEN or an administrator API key); also BENCH_DEPLOYMENT_KEY. */
+  key: string | undefined;
+  /** Organizations are named <prefix>-0 … <prefix>-(K-1), created when missing, reused when there. */
+  orgPrefix: string;
+  sourceAddresses: string[];
 }
 
 const NUMERIC_FLAGS: Record<string, keyof RunOptions> = {
@@ -95,6 +118,9 @@ scenarios (presets; flags override any value):
   e2e-max   POST as fast as --concurrency allows: the api's maximum send-message/s, JSON and multipart
   reads     agents reading the first page of the help-desk list and of a history, against the api ceiling
   ceiling   the fanout preset against the reference uWS server only
+  deployment  load an existing deployment (--url required): its REST API makes or reuses the
+            organizations and help desks, sockets get tickets from POST /api/ws-tickets/,
+            POSTs at --rate; connect rate, frames/s, POST->frame percentiles, loss, duplicates
 
 flags:
   --quick                 small sizes, short runs
@@ -121,6 +147,14 @@ flags:
   --repeat R              run each parameter set R times, targets alternating (ratios: median of pairs)
   --label TEXT            free text stored with the results
   --no-chart              skip the chart
+
+deployment:
+  --url URL[,URL]         the deployment's REST origin(s), http:// or https:// (POSTs go round-robin)
+  --ws-url URL[,URL]      its socket origin(s), ws:// or wss:// (default: --url with ws/wss)
+  --key KEY               an administrator key (or BENCH_DEPLOYMENT_KEY)
+  --org-prefix P          organizations P-0 … P-(K-1), created when missing (default loadtest)
+  --source-addresses A,B  local addresses to spread the sockets over (one address reaches one
+                          destination through at most the ephemeral port range's size of sockets)
 `;
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -137,6 +171,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     label: undefined,
     repeat: 1,
     help: false,
+    deployment: undefined,
+  };
+  const deployment: DeploymentOptions = {
+    urls: [],
+    wsUrls: [],
+    key: undefined,
+    orgPrefix: 'loadtest',
+    sourceAddresses: [],
   };
   let scenarioSeen = false;
   for (let i = 0; i < argv.length; i++) {
@@ -179,6 +221,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       cli.overrides.client = v;
     } else if (flag === '--results-dir') cli.resultsDir = value();
     else if (flag === '--label') cli.label = value();
+    else if (flag === '--url') deployment.urls = urlList(flag, value(), ['http:', 'https:']);
+    else if (flag === '--ws-url') deployment.wsUrls = urlList(flag, value(), ['ws:', 'wss:']);
+    else if (flag === '--key') deployment.key = value();
+    else if (flag === '--org-prefix') {
+      deployment.orgPrefix = value();
+      if (!/^[A-Za-z0-9_-]{1,50}$/.test(deployment.orgPrefix))
+        throw new UsageError('--org-prefix: 1-50 letters, digits, _ or -');
+    } else if (flag === '--source-addresses') deployment.sourceAddresses = value().split(',');
     else if (flag === '--repeat') cli.repeat = Math.max(1, Math.round(nonNegative(flag, value())));
     else if (flag !== undefined && flag in NUMERIC_FLAGS)
       cli.overrides[NUMERIC_FLAGS[flag]!] = nonNegative(flag, value());
@@ -187,7 +237,29 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       scenarioSeen = true;
     } else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
   }
+  if (cli.scenario === 'deployment') {
+    // Load goes to someone's servers only when they are named: no default target.
+    if (deployment.urls.length === 0)
+      throw new UsageError('deployment needs an explicit --url (http:// or https://) of the deployment to load');
+    if (deployment.wsUrls.length === 0) deployment.wsUrls = deployment.urls.map((u) => u.replace(/^http/, 'ws'));
+    cli.deployment = deployment;
+  } else if (deployment.urls.length > 0 || deployment.wsUrls.length > 0)
+    throw new UsageError('--url and --ws-url belong to the deployment scenario');
   return cli;
+}
+
+function urlList(flag: string, raw: string, protocols: string[]): string[] {
+  return raw.split(',').map((part) => {
+    let url: URL;
+    try {
+      url = new URL(part);
+    } catch {
+      throw new UsageError(`${flag}: ${JSON.stringify(part)} is not a URL`);
+    }
+    if (!protocols.includes(url.protocol))
+      throw new UsageError(`${flag}: ${JSON.stringify(part)} must start with ${protocols.join(' or ')}//`);
+    return url.origin;
+  });
 }
 
 export class UsageError extends Error {}
@@ -293,6 +365,15 @@ function preset(name: Exclude<ScenarioName, 'suite'>, quick: boolean): Preset {
         values: quick
           ? { orgs: 4, helpDesks: 50, concurrency: 64, durationSeconds: 5, warmupSeconds: 1 }
           : { orgs: 10, helpDesks: 50, concurrency: 64, durationSeconds: 15 },
+      };
+    case 'deployment':
+      return {
+        kind: 'e2e',
+        targets: ['deployment'],
+        sockets: quick ? [200] : [1000],
+        values: quick
+          ? { orgs: 4, helpDesks: 5, rate: 20, durationSeconds: 5, warmupSeconds: 1, drainSeconds: 10 }
+          : { orgs: 10, helpDesks: 5, rate: 100, durationSeconds: 30, drainSeconds: 10 },
       };
     // Against the api ceiling, JSON and multipart (issue 12): the api's ratio to a bare server.
     case 'e2e-max':

@@ -1,4 +1,4 @@
-// A minimal WebSocket client (RFC 6455) for the load generator: one net.Socket, a hand-written
+// A minimal WebSocket client (RFC 6455) for the load generator: one net.Socket (TLS for wss://), a hand-written
 // handshake and a frame parser that hands each text/binary payload to a callback. It does what a
 // receiving load client needs (answer pings, answer and send close) and nothing else: no
 // extensions, no sending of data frames. The `ws` package does far more per frame; at 100k
@@ -7,6 +7,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -40,17 +41,21 @@ export class RawWebSocket {
     private readonly on: RawClientHandlers,
   ) {
     const url = new URL(options.url);
-    if (url.protocol !== 'ws:') throw new Error(`only ws:// URLs: ${options.url}`);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+      throw new Error(`only ws:// and wss:// URLs: ${options.url}`);
+    const secure = url.protocol === 'wss:';
     const key = randomBytes(16).toString('base64');
     const accept = createHash('sha1')
       .update(key + GUID)
       .digest('base64');
-    const port = Number(url.port || 80);
-    this.socket = net.connect({ host: url.hostname, port, localAddress: options.localAddress });
+    const port = Number(url.port || (secure ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const tcp = net.connect({ host, port, localAddress: options.localAddress });
+    this.socket = secure ? tls.connect({ socket: tcp, servername: net.isIP(host) ? undefined : host }) : tcp;
     this.socket.setNoDelay(true);
     this.timer = setTimeout(() => this.fail(new Error('handshake timed out')), options.handshakeTimeoutMs);
 
-    this.socket.once('connect', () => {
+    this.socket.once(secure ? 'secureConnect' : 'connect', () => {
       const extra = Object.entries(options.headers)
         .map(([k, v]) => `${k}: ${v}\r\n`)
         .join('');

@@ -76,6 +76,7 @@ export function ratios(gateway: RunResult, ceiling: RunResult): Ratios {
 
 /** End to end, `gateway` is the product (api + gateway) and `ceiling` the bare path (api ceiling + uWS ceiling). */
 export function targetLabel(l: RunResult): string {
+  if (l.target === 'deployment') return 'deployment';
   const name =
     l.kind === 'e2e'
       ? l.target === 'gateway'

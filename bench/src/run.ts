@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { EVENT_TYPES, organizationChannel } from '@helpdesk/shared';
-import { Children } from './run-children.js';
+import { Children, type SocketWorker } from './run-children.js';
 import { Bitmap, addCounts, type DeliveryCounts } from './delivery.js';
 import { Histogram, type LatencySummary } from './histogram.js';
 import type { DriverReport, SocketAssignment } from './ipc.js';
@@ -36,6 +36,19 @@ export interface RunContext {
   cores: number;
   logLevel: string;
   log(line: string): void;
+  /** Set for the deployment scenario: drive that deployment instead of starting anything. */
+  deployment?: DeploymentTarget;
+}
+
+/** An existing deployment (deployment-run.ts prepares it): where it is, and its data for this run. */
+export interface DeploymentTarget {
+  httpUrls: string[];
+  wsUrls: string[];
+  organizations: string[];
+  helpDesks: string[][];
+  apiKeys: string[];
+  /** Source addresses to bind sockets to, round-robin; empty: the system picks. */
+  sourceAddresses: string[];
 }
 
 /** Fewer descriptors than the limit, for the process's own files, Redis, pipes. */
@@ -150,23 +163,24 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
   // Shared by the api (which signs socket tickets) and the gateway (which checks them).
   const secretKey = randomBytes(32).toString('base64url');
   const warnings: string[] = [];
-  const orgNames = Array.from({ length: options.orgs }, (_, i) => `bench-${runId}-${i}`);
+  const remote = ctx.deployment;
+  const orgNames = remote?.organizations ?? Array.from({ length: options.orgs }, (_, i) => `bench-${runId}-${i}`);
   const counts = socketsPerOrganization(options.sockets, options.orgs, options.distribution);
 
   // One process holds at most its RLIMIT_NOFILE descriptors, one per socket: split if needed.
   const fdLimit = openFileLimit().soft;
   const perProcess = Math.max(1, fdLimit - FD_RESERVE);
   const neededProcesses = Math.ceil(options.sockets / perProcess);
-  const instances = options.instances || neededProcesses;
+  const instances = remote ? remote.wsUrls.length : options.instances || neededProcesses;
   const workers = Math.max(options.workers || (options.sockets >= 2000 ? 2 : 1), neededProcesses);
-  if (options.sockets / instances > perProcess || options.sockets / workers > perProcess) {
+  if ((!remote && options.sockets / instances > perProcess) || options.sockets / workers > perProcess) {
     throw new Error(
       `${options.sockets} sockets do not fit ${instances} target process(es) and ${workers} worker(s) ` +
         `under the open-file limit (RLIMIT_NOFILE soft ${fdLimit}, hard ${openFileLimit().hard}: at most ${perProcess} sockets per process). ` +
         `Raise it in the shell that runs the bench (\`ulimit -n 200000\`, as root or within the hard limit) or pass --instances/--workers.`,
     );
   }
-  if (instances > 1 && options.instances === 0) {
+  if (!remote && instances > 1 && options.instances === 0) {
     warnings.push(
       `${options.sockets} sockets exceed one process's open-file limit (${fdLimit}): split over ${instances} ${options.target} processes`,
     );
@@ -177,8 +191,11 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
     `run ${runId}: ${options.scenario}${options.kind === 'e2e' ? ` (${options.body})` : ''} → ${options.target}: ${options.sockets} sockets, ${options.orgs} orgs (${options.distribution}), ${instances} instance(s), ${workers} worker(s)`,
   );
 
-  const redis = new Redis(ctx.redisUrl, { connectionName: 'helpdesk-bench:orchestrator', maxRetriesPerRequest: 2 });
-  const cleanup: Array<() => Promise<void>> = [() => redis.quit().then(() => undefined)];
+  // The local Redis, to see subscriptions and sample its CPU; a deployment's is not ours to watch.
+  const redis = remote
+    ? undefined
+    : new Redis(ctx.redisUrl, { connectionName: 'helpdesk-bench:orchestrator', maxRetriesPerRequest: 2 });
+  const cleanup: Array<() => Promise<void>> = redis ? [() => redis.quit().then(() => undefined)] : [];
   const children = new Children(ctx.distDir);
   cleanup.unshift(() => children.stopAll());
   try {
@@ -186,14 +203,16 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
     let api: ManagedProcess | undefined;
     let fixtures: Fixtures = { helpDesks: [], apiKeys: [] };
     let apiUrl = '';
-    if (options.kind === 'e2e') {
+    if (remote) {
+      fixtures = { helpDesks: remote.helpDesks, apiKeys: remote.apiKeys };
+    } else if (options.kind === 'e2e') {
       const underTest = await startApiUnderTest(options, ctx, { prefix, secretKey }, orgNames, cleanup);
       ({ process: api, fixtures, url: apiUrl } = underTest);
     }
 
     // ---- the target ----
     const targets: ManagedProcess[] = [];
-    for (let i = 0; i < instances; i++) {
+    for (let i = 0; i < (remote ? 0 : instances); i++) {
       const script =
         options.target === 'gateway'
           ? join(ctx.repoRoot, 'services/gateway/dist/main.js')
@@ -214,7 +233,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       cleanup.unshift(() => target.stop());
     }
     const targetPids = targets.map((t) => t.pid);
-    await sleep(2000);
+    if (!remote) await sleep(2000);
     const baseline = sampleProcesses(targetPids);
     const apiBaseline = api ? sampleProcess(api.pid) : undefined;
 
@@ -240,9 +259,11 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       const instance = spread % instances;
       instancesOfOrg[org]!.add(instance);
       perWorker[spread % workers]!.push({
-        baseUrl: `ws://127.0.0.1:${targets[instance]!.port}`,
+        baseUrl: remote ? remote.wsUrls[instance]! : `ws://127.0.0.1:${targets[instance]!.port}`,
         org,
-        localAddress: sourceAddress(ctx.runIndex, Math.floor(s / SOCKETS_PER_SOURCE_ADDRESS)),
+        localAddress: remote
+          ? remote.sourceAddresses[s % remote.sourceAddresses.length]
+          : sourceAddress(ctx.runIndex, Math.floor(s / SOCKETS_PER_SOURCE_ADDRESS)),
       });
     });
     const connectStart = performance.now();
@@ -250,7 +271,9 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
     socketWorkers.forEach((w, i) =>
       w.send({
         cmd: 'connect',
-        secretKey,
+        auth: remote
+          ? { apiUrl: remote.httpUrls[0]!, keys: Object.fromEntries(orgNames.map((o, i) => [o, remote.apiKeys[i]!])) }
+          : { secretKey },
         client: options.client,
         orgNames,
         sockets: perWorker[i]!,
@@ -260,7 +283,10 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       }),
     );
     const connectTimeout = 60_000 + options.sockets * 5;
-    const connected = await Promise.all(socketWorkers.map((w) => w.next('connected', connectTimeout)));
+    const connectProgress = remote ? liveProgress('connecting', socketWorkers, options.sockets) : undefined;
+    const connected = await Promise.all(socketWorkers.map((w) => w.next('connected', connectTimeout))).finally(() =>
+      connectProgress?.stop(),
+    );
     const connectSeconds = (performance.now() - connectStart) / 1000;
     const handshake = new Histogram();
     const connectErrors: Record<string, number> = {};
@@ -280,14 +306,17 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       if (!t.running) throw new Error(`${t.name} exited while sockets connected (code ${t.exitCode}):\n${t.tail()}`);
 
     // Every instance hosting an organization's sockets subscribes to its channel; wait for that.
-    const subscribed = await waitForSubscriptions(
-      redis,
-      orgNames.map((o, i) => [organizationChannel(prefix, o), instancesOfOrg[i]!.size] as const),
-      15_000,
-    );
+    // (A deployment's gateway opens a socket only once its organization's subscription is in place.)
+    const subscribed =
+      !redis ||
+      (await waitForSubscriptions(
+        redis,
+        orgNames.map((o, i) => [organizationChannel(prefix, o), instancesOfOrg[i]!.size] as const),
+        15_000,
+      ));
     if (!subscribed) warnings.push('not every organization channel had its subscribers within 15 s');
 
-    await sleep(2000);
+    if (!remote) await sleep(2000);
     const idleSample = sampleProcesses(targetPids);
     const rssPerIdleSocket = opened > 0 ? (idleSample.rssBytes - baseline.rssBytes) / opened : 0;
     ctx.log(
@@ -333,8 +362,8 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
 
       // ---- load ----
       const driver = await children.driver();
-      const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
-      const postgresPids = options.kind === 'e2e' ? pidsNamed('postgres') : [];
+      const redisPid = redis ? Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0) : 0;
+      const postgresPids = options.kind === 'e2e' && !remote ? pidsNamed('postgres') : [];
       const groups: Record<string, number[]> = {
         target: targetPids,
         api: api ? [api.pid] : [],
@@ -354,7 +383,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
         >;
       const warmupTimer = setTimeout(() => {
         // Pools open their connections on demand: by the end of the warm-up every backend exists.
-        if (options.kind === 'e2e') groups['postgres'] = pidsNamed('postgres');
+        if (options.kind === 'e2e' && !remote) groups['postgres'] = pidsNamed('postgres');
         measureFrom = sampleAll();
         machineFrom = sampleMachineCpu();
       }, options.warmupSeconds * 1000);
@@ -363,13 +392,14 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       }, 1000);
       const loadStart = sampleAll();
       const machineStart = sampleMachineCpu();
+      const loadProgress = remote ? liveProgress('sending', socketWorkers, options.sockets) : undefined;
       driver.send({
         cmd: 'run',
         job:
           options.kind === 'e2e'
             ? {
                 mode: 'post',
-                apiUrl,
+                apiUrls: remote ? remote.httpUrls : [apiUrl],
                 helpDesks: fixtures.helpDesks,
                 apiKeys: fixtures.apiKeys,
                 rate: options.rate,
@@ -394,6 +424,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       try {
         report = await driver.next('done', (options.warmupSeconds + options.durationSeconds) * 1000 + 120_000);
       } finally {
+        loadProgress?.stop();
         clearTimeout(warmupTimer);
         clearInterval(rssTimer);
       }
@@ -531,6 +562,48 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
       }
     }
   }
+}
+
+/**
+ * A live progress line (deployment runs): sockets open and frames/s, once a second, from the
+ * workers' status; rewritten in place on a terminal, a line every 5 s otherwise.
+ */
+function liveProgress(phase: string, workers: SocketWorker[], sockets: number): { stop(): void } {
+  const started = performance.now();
+  let lastFrames = 0;
+  let lastAt = started;
+  let ticks = 0;
+  let stopped = false;
+  const tty = process.stdout.isTTY;
+  const timer = setInterval(() => {
+    Promise.all(
+      workers.map((w) => {
+        w.send({ cmd: 'status' });
+        return w.next('status', 5000);
+      }),
+    )
+      .then((statuses) => {
+        if (stopped) return;
+        const now = performance.now();
+        const open = statuses.reduce((n, s) => n + s.open, 0);
+        const frames = statuses.reduce((n, s) => n + s.frames, 0);
+        const dropped = statuses.reduce((n, s) => n + s.droppedAfterOpen, 0);
+        const rate = ((frames - lastFrames) * 1000) / (now - lastAt);
+        lastFrames = frames;
+        lastAt = now;
+        const line = `  [${((now - started) / 1000).toFixed(0)} s] ${phase}: ${open.toLocaleString('en-US')}/${sockets.toLocaleString('en-US')} sockets open, ${Math.round(rate).toLocaleString('en-US')} frames/s, ${frames.toLocaleString('en-US')} frames${dropped ? `, ${dropped} closed by the server` : ''}`;
+        if (tty) process.stdout.write(`\r${line}\x1b[K`);
+        else if (++ticks % 5 === 0) console.log(line);
+      })
+      .catch(() => undefined);
+  }, 1000);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (tty) process.stdout.write('\n');
+    },
+  };
 }
 
 async function waitForSubscriptions(

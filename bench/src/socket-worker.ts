@@ -96,7 +96,15 @@ async function connectAll(
 
   const openOne = async (assignment: SocketAssignment): Promise<void> => {
     const org = orgNames[assignment.org]!;
-    const request = await socketRequest(assignment.baseUrl, org, auth);
+    let request;
+    try {
+      request = await socketRequest(assignment.baseUrl, org, auth);
+    } catch (error) {
+      failed++;
+      const key = (error instanceof Error ? error.message : String(error)).slice(0, 120);
+      errors[key] = (errors[key] ?? 0) + 1;
+      return;
+    }
     const t0 = nowMicros();
     await new Promise<void>((resolve) => {
       const client: Client = {
@@ -193,7 +201,7 @@ process.on('message', (message: ToSocketWorker) => {
       case 'connect':
         await connectAll(
           message.client,
-          { secretKey: message.secretKey },
+          message.auth,
           message.orgNames,
           message.sockets,
           message.concurrency,
