@@ -100,11 +100,15 @@ order by h.updated_at desc, h.id desc
 limit $2
 `;
 
-/** $1 help desk uuid, $2 page size: its first messages, oldest first. */
+/** $1 help desk uuid, $2 page size: its first page as the api pages it, the newest messages, oldest first. */
 export const HISTORY_SQL = `
-select m.uuid, m.created_at, m.updated_at, m.message, m.file_key, m.file_name, m.type, m.status
-from messages m
-where m.help_desk_id = (select id from help_desks where uuid = $1::uuid)
-order by m.id
-limit $2
+select uuid, created_at, updated_at, message, file_key, file_name, type, status
+from (
+  select m.id, m.uuid, m.created_at, m.updated_at, m.message, m.file_key, m.file_name, m.type, m.status
+  from messages m
+  where m.help_desk_id = (select id from help_desks where uuid = $1::uuid)
+  order by m.id desc
+  limit $2
+) as page
+order by id
 `;

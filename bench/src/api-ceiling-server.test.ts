@@ -146,6 +146,9 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
     for (const path of [
       `/api/help-desks/?organization=${tenant.name}`,
       `/api/help-desks/${String(tenant.helpDesk.uuid)}/history/`,
+      // As the api pages (issue 11): the first page of the list, the newest messages of a history.
+      `/api/help-desks/?organization=${tenant.name}&limit=50`,
+      `/api/help-desks/${String(tenant.helpDesk.uuid)}/history/?limit=2`,
     ]) {
       const fromApi = (await apiGet(path)).replaceAll(apiUrl(), 'ORIGIN');
       expect(fromApi).toContain('ORIGIN/api/files/');
