@@ -13,6 +13,8 @@ export interface ApiRunContext {
   redisUrl: string;
   postgresAdminUrl: string;
   logLevel: string;
+  /** The api's entry script (services/api/dist/main.js, or another build's: BENCH_API_ENTRY). */
+  apiEntry: string;
 }
 
 export interface ApiUnderTest {
@@ -42,7 +44,7 @@ export async function startApiUnderTest(
   cleanup.push(() => database.drop());
   const scratch = scratchDir();
   cleanup.push(() => Promise.resolve(scratch.remove()));
-  const api = await startNodeProcess('api', join(ctx.repoRoot, 'services/api/dist/main.js'), {
+  const api = await startNodeProcess('api', ctx.apiEntry, {
     DATABASE_URL: database.url,
     DATABASE_POOL_SIZE: String(options.apiPoolSize),
     REDIS_URL: ctx.redisUrl,

@@ -22,6 +22,8 @@ const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const POSTGRES_ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // The measured services' log level: per-request info logs would measure pino, not the service.
 const LOG_LEVEL = process.env['BENCH_LOG_LEVEL'] ?? 'warn';
+// The api to measure: this tree's build, or another's (an older commit's, for a before/after table).
+const API_ENTRY = resolve(process.env['BENCH_API_ENTRY'] ?? join(repoRoot, 'services/api/dist/main.js'));
 
 async function main(): Promise<number> {
   let cli;
@@ -86,6 +88,7 @@ async function main(): Promise<number> {
         runIndex: index + Math.floor(Date.now() / 1000),
         cores: machine.cores,
         logLevel: LOG_LEVEL,
+        apiEntry: API_ENTRY,
         log: (line) => console.log(line),
         deployment,
       });

@@ -35,6 +35,7 @@ export interface RunContext {
   runIndex: number;
   cores: number;
   logLevel: string;
+  apiEntry: string;
   log(line: string): void;
   /** Set for the deployment scenario: drive that deployment instead of starting anything. */
   deployment?: DeploymentTarget;
