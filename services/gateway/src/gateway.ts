@@ -4,6 +4,7 @@ import {
   keyRevocationsChannel,
   type BusPayload,
   type EventBus,
+  type EventHistory,
   CLOSE_CODES,
   CLOSE_REASONS,
 } from '@helpdesk/shared';
@@ -32,6 +33,11 @@ export interface GatewayOptions {
   config: GatewayConfig;
   /** Where events come from; the gateway opens one subscriber on it and closes that on close(). */
   bus: EventBus;
+  /**
+   * Where reconnecting sockets are replayed from; the bus's own history unless given. The embedded
+   * mode gives the api's outbox, so a resume survives a restart of the process.
+   */
+  history?: EventHistory;
   logger: Logger;
   /** Embedded mode: every HTTP request that is not a chat socket goes to the api there. */
   proxyHttpTo?: ProxyTarget;
@@ -88,7 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
   };
   const feed = new TopicFeed<ChatSocket>({
-    history: new SharedHistoryReads(bus.history()),
+    history: new SharedHistoryReads(options.history ?? bus.history()),
     maxEvents: config.replayMaxEvents,
     timeoutMs: config.replayTimeoutMs,
     bufferBytes: config.replayBufferBytes,

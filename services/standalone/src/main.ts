@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createApi, createLogger, listeningOrigin } from '@helpdesk/api';
+import { createApi, createLogger, listeningOrigin, outboxHistoryOf } from '@helpdesk/api';
 import { startGateway } from '@helpdesk/gateway';
 import {
   InProcessBus,
@@ -68,6 +68,9 @@ async function start(config: StandaloneConfig): Promise<void> {
   const gateway = await startGateway({
     config: { ...config.gateway, port: config.port, host: config.host },
     bus,
+    // In one process the outbox is at hand: replays come from the database, and so survive a
+    // restart, for as long as published events are kept (OUTBOX_RETENTION_SECONDS).
+    history: config.api.events.kind === 'in-process' ? outboxHistoryOf(api, config.api.events.prefix) : undefined,
     logger,
     proxyHttpTo: { host: '127.0.0.1', port: apiAddress.port },
     metricsRegistry,

@@ -153,3 +153,51 @@ export async function prunePublished(db: Kysely<DB>, olderThanSeconds: number, l
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * An organization's published events after `afterSeq`, oldest first: what the relay already
+ * published and the outbox still keeps (OUTBOX_RETENTION_SECONDS). A range of the
+ * (organization_id, seq) unique index.
+ */
+export async function publishedEventsAfter(
+  db: Kysely<DB>,
+  organizationName: string,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<{ seq: string; payload: string }>> {
+  return db
+    .selectFrom('outbox_events as e')
+    .innerJoin('organizations as o', 'o.id', 'e.organization_id')
+    .select(['e.seq', 'e.payload'])
+    .where('o.name', '=', organizationName)
+    .where('e.seq', '>', String(afterSeq))
+    .where('e.published_at', 'is not', null)
+    .orderBy('e.seq')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * The newest id the relay has published for the organization: the last id given, unless some are
+ * still waiting in the outbox (then the one before the first of those). Undefined for an unknown
+ * organization or one without events.
+ */
+export async function lastPublishedSeq(db: Kysely<DB>, organizationName: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('organizations as o')
+    .select([
+      'o.event_seq',
+      (eb) =>
+        eb
+          .selectFrom('outbox_events as e')
+          .select((inner) => inner.fn.min('e.seq').as('first'))
+          .whereRef('e.organization_id', '=', 'o.id')
+          .where('e.published_at', 'is', null)
+          .as('first_unpublished'),
+    ])
+    .where('o.name', '=', organizationName)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const last = row.first_unpublished === null ? Number(row.event_seq) : Number(row.first_unpublished) - 1;
+  return last > 0 ? last : undefined;
+}
