@@ -157,6 +157,7 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     API_KEY_CACHE_SECONDS:
       'key cache tuning: revocations reach every replica over the bus at once; the TTL only bounds a missed one',
     API_KEY_CACHE_MAX_KEYS: 'key cache tuning: the default holds every key of a large deployment',
+    PAGINATION_MAX_LIMIT: 'a contract limit: the largest page (`limit`) the README documents',
     IDEMPOTENCY_TTL_SECONDS:
       'how long a retried request is answered from its first answer; the default covers client retries',
     ADMIN_TOKEN:

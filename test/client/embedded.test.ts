@@ -11,7 +11,11 @@ import { NodeWebSocket, range, Recorder } from './recorder.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
-/** Small enough that a test can outrun it with a few dozen messages. */
+/**
+ * How far back a resume is replayed, small enough that a test can outrun it with a few dozen
+ * messages. The embedded mode replays from the outbox table (kept for OUTBOX_RETENTION_SECONDS),
+ * so the replay's own bound, WS_REPLAY_MAX_EVENTS, is what a resume can fall behind of.
+ */
 const HISTORY_MAX_EVENTS = 90;
 
 // @helpdesk/client against `pnpm start`: one process, PGlite, the in-process bus, on one port.
@@ -27,7 +31,12 @@ describe('@helpdesk/client against the embedded server', () => {
   const start = () =>
     startService(
       ENTRY,
-      { DATA_DIR: dataDir, PORT: String(port), HISTORY_MAX_EVENTS: String(HISTORY_MAX_EVENTS) },
+      {
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HISTORY_MAX_EVENTS: String(HISTORY_MAX_EVENTS),
+        WS_REPLAY_MAX_EVENTS: String(HISTORY_MAX_EVENTS),
+      },
       60_000,
       /is up/,
     );
