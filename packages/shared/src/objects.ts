@@ -1,8 +1,5 @@
 // The contract's objects (CONTRACT.md), and the records the database layer hands to serializers.
 
-import type { Static } from '@sinclair/typebox';
-import type { ClientSchema, HelpDeskSchema, MessageSchema, OrganizationSchema } from './schemas.js';
-
 export const MESSAGE_TYPES = ['sent', 'received'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -18,12 +15,44 @@ export type HelpDeskStatus = (typeof HELP_DESK_STATUSES)[number];
 export const MESSAGE_STATUS_UPDATES = ['delivered', 'read', 'failed'] as const satisfies readonly MessageStatus[];
 export type MessageStatusUpdate = (typeof MESSAGE_STATUS_UPDATES)[number];
 
-// The JSON objects are the schemas' (schemas.ts): one definition for validation, docs and types.
-export type MessageJson = Static<typeof MessageSchema>;
-export type ClientJson = Static<typeof ClientSchema>;
-/** `status` is ours, after the contract's keys (old clients ignore it). */
-export type HelpDeskJson = Static<typeof HelpDeskSchema>;
-export type OrganizationJson = Static<typeof OrganizationSchema>;
+// The JSON objects, written out rather than derived with Static<> from schemas.ts so that the
+// client package's published declarations need no TypeBox; objects.test.ts fails the typecheck
+// when one differs from its schema.
+export interface MessageJson {
+  created_at: string;
+  updated_at: string;
+  uuid: string;
+  message: string;
+  file: string | null;
+  type: MessageType;
+  status: MessageStatus;
+  help_desk: string;
+}
+
+export interface ClientJson {
+  uuid: string;
+  created_at: string;
+  updated_at: string;
+  name: string;
+  phone: string;
+}
+
+export interface HelpDeskJson {
+  created_at: string;
+  updated_at: string;
+  uuid: string;
+  client: ClientJson;
+  last_message: MessageJson | null;
+  /** Ours, after the contract's keys (old clients ignore it). */
+  status?: HelpDeskStatus;
+}
+
+export interface OrganizationJson {
+  uuid: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
 
 /** Timestamps are Postgres timestamptz text (see timestamps.ts). */
 export interface MessageRecord {
