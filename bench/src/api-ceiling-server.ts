@@ -24,6 +24,7 @@ import {
   serializeHelpDesk,
   serializeMessage,
   type HelpDeskStatus,
+  type MessageRecord,
   type MessageStatus,
   type MessageType,
 } from '@helpdesk/shared';
@@ -191,16 +192,8 @@ interface HelpDeskRow {
   message_status: MessageStatus;
 }
 
-interface MessageRow {
-  uuid: string;
-  created_at: string;
-  updated_at: string;
-  message: string;
-  file_key: string | null;
-  file_name: string | null;
-  type: MessageType;
-  status: MessageStatus;
-}
+/** A history row: the shared record less the help desk, which the request names. */
+type MessageRow = Omit<MessageRecord, 'help_desk_uuid'>;
 
 function pageSize(query: URLSearchParams): number {
   const limit = Number(query.get('limit') ?? DEFAULT_PAGE_SIZE);
