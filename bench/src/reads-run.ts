@@ -18,7 +18,7 @@ import {
   sampleProcesses,
   type ProcSample,
 } from './proc.js';
-import { scaleSummary, type RunResult } from './run.js';
+import { runCleanup, scaleSummary, type RunResult } from './run.js';
 
 /** `limit` when the api pages its lists (issue 11), else undefined: then the data set is one page. */
 async function probeLimit(apiUrl: string, organization: string, key: string, pageSize: number) {
@@ -141,12 +141,6 @@ export async function runReads(
       warnings,
     };
   } finally {
-    for (const step of cleanup) {
-      try {
-        await step();
-      } catch (error) {
-        ctx.log(`  cleanup: ${String(error)}`);
-      }
-    }
+    await runCleanup(cleanup, (line) => ctx.log(line));
   }
 }

@@ -555,13 +555,7 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
     }
     return result;
   } finally {
-    for (const step of cleanup) {
-      try {
-        await step();
-      } catch (error) {
-        ctx.log(`  cleanup: ${String(error)}`);
-      }
-    }
+    await runCleanup(cleanup, (line) => ctx.log(line));
   }
 }
 
@@ -651,4 +645,18 @@ export function downsampleCdf(cdf: Array<[number, number]>, points: number): Arr
 
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
+}
+
+/** Runs each cleanup step in order; a failing one is logged and the rest still run. */
+export async function runCleanup(
+  cleanup: ReadonlyArray<() => Promise<void>>,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const step of cleanup) {
+    try {
+      await step();
+    } catch (error) {
+      log(`  cleanup: ${String(error)}`);
+    }
+  }
 }
