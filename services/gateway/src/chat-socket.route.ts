@@ -17,7 +17,8 @@ import { sendDetail } from './http-response.js';
 import { LAST_EVENT_ID_DETAIL, lastEventIdOf } from './last-event-id.js';
 import type { OrganizationTopics } from './organization-topics.js';
 import { presentedTicket, type TicketChecker } from './socket-ticket.js';
-import type { Replay, TopicFeed } from './topic-feed.js';
+import type { Replay } from './replay.js';
+import type { TopicFeed } from './topic-feed.js';
 import { uWS } from './uws-native.js';
 import type { SocketRegistry } from './socket-registry.js';
 import { requestClientAddress } from './uws-client-address.js';
@@ -30,7 +31,7 @@ import { requestClientAddress } from './uws-client-address.js';
 // subscription. The ticket and the query string are never logged.
 //
 // A socket without `last_event_id` subscribes to its organization's topic in `open`. One with it
-// is handed to the TopicFeed, which replays what it missed and subscribes it after (see there).
+// is handed to the TopicFeed, which replays what it missed and subscribes it after (replay.ts).
 // Either way the organization's bus subscription is in place before `open`.
 
 export const CHAT_SOCKET_PATTERN = `${CHAT_SOCKET_PATH_PREFIX}*`;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { TicketRefusalReason } from './socket-ticket.js';
-import { emptyGapFillStats, emptyReplayStats, type GapFillStats, type ReplayStats } from './topic-feed.js';
+import { emptyGapFillStats, type GapFillStats } from './gap-fill.js';
+import { emptyReplayStats, type ReplayStats } from './replay.js';
 
 // Counts, not per-frame or per-socket lines: a socket storm or a flood of refused upgrades must
 // not turn into a flood of logs. A summary goes out once a minute when anything changed.

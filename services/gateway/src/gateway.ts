@@ -26,7 +26,8 @@ import { SharedHistoryReads } from './missed-events.js';
 import { RevokedKeys } from './revoked-keys.js';
 import { SocketRegistry } from './socket-registry.js';
 import { TicketChecker } from './socket-ticket.js';
-import { TopicFeed, type ReplayCloseReason } from './topic-feed.js';
+import type { ReplayCloseReason } from './replay.js';
+import { TopicFeed } from './topic-feed.js';
 import { assertNativeUws, uWS } from './uws-native.js';
 
 export interface GatewayOptions {

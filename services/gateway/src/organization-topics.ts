@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 //
 // After the bus reconnects, reconfirm() sends a channel's SUBSCRIBE once more (Redis answers it
 // like the first, and it changes nothing): its answer proves the channel is delivered again, so a
-// history read started after it misses nothing that came before (see TopicFeed, gap fill).
+// history read started after it misses nothing that came before (gap-fill.ts).
 
 interface Waiter {
   resolve(): void;
