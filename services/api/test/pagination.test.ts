@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listHelpDesksPage } from '../src/db/help-desk.repository.js';
-import { listMessagesPage } from '../src/db/message.repository.js';
+import { findHistoryPage } from '../src/db/message.repository.js';
 import type { DB } from '../src/db/tables.js';
 import {
   asKey,
@@ -401,19 +401,19 @@ describe('each page is an index range scan (EXPLAIN on real Postgres)', () => {
           }),
         'help_desks_organization_status_activity_idx',
       ],
-      ['history, newest page', () => listMessagesPage(db, desk, { limit: 50 }), 'messages_help_desk_idx'],
+      ['history, newest page', () => findHistoryPage(db, desk.uuid, { limit: 50 }), 'messages_help_desk_idx'],
       [
         'history, a middle page',
         async () => {
           const middleMessage = await db
             .selectFrom('messages')
-            .select('id')
+            .select('uuid')
             .where('help_desk_id', '=', desk.id)
             .orderBy('id')
             .offset(500)
             .limit(1)
             .executeTakeFirstOrThrow();
-          return listMessagesPage(db, desk, { limit: 50, beforeId: middleMessage.id });
+          return findHistoryPage(db, desk.uuid, { limit: 50, before: middleMessage.uuid });
         },
         'messages_help_desk_idx',
       ],

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { MessageRecord, MessageStatus, MessageType } from '@helpdesk/shared';
+import { compileOnce } from './compiled-query.js';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -97,43 +98,142 @@ export interface MessagePage {
   next: string | undefined;
 }
 
+export type HistoryPage =
+  | { found: 'no-help-desk' }
+  | { found: 'no-position'; helpDesk: { organizationId: string } }
+  | { found: 'page'; helpDesk: { uuid: string; organizationId: string }; page: MessagePage };
+
+interface HistoryPageParams {
+  helpDesk: string;
+  /** Null for the newest page: no position is looked up. */
+  before: string | null;
+  limit: number;
+}
+
 /**
- * One page of a help desk's history: the `limit` messages just before the message with id
- * `beforeId` (or the newest), answered oldest first. A backward range scan of messages_help_desk_idx.
+ * The history page as one statement (issue 12: one round trip): the help desk by its uuid, the
+ * position `before` (a message of that help desk only), and the `limit` messages before it (or
+ * the newest), each a lateral index lookup. Rows: one per message, or one with a null message
+ * when there is none.
  */
-export async function listMessagesPage(
+function historyPageStatement(withBefore: boolean) {
+  return compileOnce<HistoryPageParams, HistoryPageRow>((db, param) =>
+    db
+      .selectFrom('help_desks as h')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('messages as p')
+            .select('p.id')
+            .where('p.uuid', '=', param('before'))
+            .whereRef('p.help_desk_id', '=', 'h.id')
+            .as('position'),
+        (join) => join.onTrue(),
+      )
+      .leftJoinLateral(
+        (eb) => {
+          // The help desk's id reaches this scan as a value of the outer row, unknown when the
+          // statement is planned: written as `help_desk_id = h.id`, the planner may walk the
+          // primary key backward and filter, reading the whole table for a quiet help desk. As a
+          // range on help_desk_id ordered by (help_desk_id, id), only messages_help_desk_idx gives
+          // that order, so the page is always a backward range scan of it (the EXPLAIN test).
+          let page = eb
+            .selectFrom('messages')
+            .select(['messages.id', ...MESSAGE_COLUMNS])
+            .whereRef('messages.help_desk_id', '>=', 'h.id')
+            .whereRef('messages.help_desk_id', '<=', 'h.id');
+          if (withBefore) page = page.whereRef('messages.id', '<', 'position.id');
+          // One more than asked: whether older messages exist, without an empty last page.
+          return page
+            .orderBy('messages.help_desk_id', 'desc')
+            .orderBy('messages.id', 'desc')
+            .limit(param('limit'))
+            .as('page');
+        },
+        (join) => join.onTrue(),
+      )
+      .select([
+        'h.uuid as help_desk_uuid',
+        'h.organization_id as help_desk_organization_id',
+        'position.id as position_id',
+        'page.id',
+        'page.uuid',
+        'page.created_at',
+        'page.updated_at',
+        'page.message',
+        'page.file_key',
+        'page.file_name',
+        'page.type',
+        'page.status',
+      ])
+      .where('h.uuid', '=', param('helpDesk')),
+  );
+}
+
+interface HistoryPageRow {
+  help_desk_uuid: string;
+  help_desk_organization_id: string;
+  position_id: string | null;
+  id: string | null;
+  uuid: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+  message: string | null;
+  file_key: string | null;
+  file_name: string | null;
+  type: MessageType | null;
+  status: MessageStatus | null;
+}
+
+const newestPageStatement = historyPageStatement(false);
+const pageBeforeStatement = historyPageStatement(true);
+
+/**
+ * One page of a help desk's history: the `limit` messages just before the message `before` (or
+ * the newest), answered oldest first. Backward range scans of messages_help_desk_idx.
+ */
+export async function findHistoryPage(
   db: Executor,
-  helpDesk: { id: string; uuid: string },
-  page: { limit: number; beforeId?: string | undefined },
-): Promise<MessagePage> {
-  let query = db.selectFrom('messages').select(MESSAGE_COLUMNS).where('help_desk_id', '=', helpDesk.id);
-  if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId);
-  // One more than asked: whether older messages exist, without an empty last page.
-  const rows = await query
-    .orderBy('id', 'desc')
-    .limit(page.limit + 1)
-    .execute();
-  const more = rows.length > page.limit;
-  const kept = (more ? rows.slice(0, page.limit) : rows).reverse();
+  helpDeskUuid: string,
+  page: { limit: number; before?: string | undefined },
+): Promise<HistoryPage> {
+  const statement = page.before === undefined ? newestPageStatement : pageBeforeStatement;
+  const rows = await statement.execute(db, {
+    helpDesk: helpDeskUuid,
+    before: page.before ?? null,
+    limit: page.limit + 1,
+  });
+  const first = rows[0];
+  if (first === undefined) return { found: 'no-help-desk' };
+  const helpDesk = { uuid: first.help_desk_uuid, organizationId: first.help_desk_organization_id };
+  if (page.before !== undefined && first.position_id === null) return { found: 'no-position', helpDesk };
+  // Newest first; a lateral's order is not promised through the join, so it is put in order here.
+  const messages = rows.filter((row) => row.id !== null).sort((a, b) => compareIds(b.id as string, a.id as string));
+  const more = messages.length > page.limit;
+  const kept = (more ? messages.slice(0, page.limit) : messages).reverse();
   return {
-    records: kept.map((row) => ({ ...row, help_desk_uuid: helpDesk.uuid })),
-    next: more ? kept[0]?.uuid : undefined,
+    found: 'page',
+    helpDesk,
+    page: {
+      records: kept.map((row) => ({
+        uuid: row.uuid as string,
+        created_at: row.created_at as string,
+        updated_at: row.updated_at as string,
+        message: row.message as string,
+        file_key: row.file_key,
+        file_name: row.file_name,
+        type: row.type as MessageType,
+        status: row.status as MessageStatus,
+        help_desk_uuid: helpDesk.uuid,
+      })),
+      next: more ? (kept[0]?.uuid ?? undefined) : undefined,
+    },
   };
 }
 
-/** The id of a message of this help desk; undefined for any other (unknown, another help desk's). */
-export async function findMessageIdInHelpDesk(
-  db: Executor,
-  helpDeskId: string,
-  uuid: string,
-): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('messages')
-    .select('id')
-    .where('uuid', '=', uuid)
-    .where('help_desk_id', '=', helpDeskId)
-    .executeTakeFirst();
-  return row?.id;
+/** Orders bigint ids given as text (Postgres' int8) without losing precision. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** A stored file and the organization whose message holds it. */

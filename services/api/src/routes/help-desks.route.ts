@@ -21,7 +21,7 @@ import {
   listHelpDesks,
   listHelpDesksPage,
 } from '../db/help-desk.repository.js';
-import { findMessageIdInHelpDesk, listMessages, listMessagesPage } from '../db/message.repository.js';
+import { findHistoryPage, listMessages } from '../db/message.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
 import { coercingQueryValidator } from '../http/query-validator.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
@@ -137,20 +137,20 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
       rejectInvalidRequest(request);
       const { limit, before } = request.query;
       if (before !== undefined && limit === undefined) throw fieldError('limit', BEFORE_NEEDS_LIMIT);
-      const helpDesk = await findHelpDesk(app.db, request.params.uuid);
-      if (!helpDesk || !canAccess(request, helpDesk.organizationId)) throw notFound();
       const baseUrl = app.publicOrigin();
       if (limit === undefined) {
+        const helpDesk = await findHelpDesk(app.db, request.params.uuid);
+        if (!helpDesk || !canAccess(request, helpDesk.organizationId)) throw notFound();
         return (await listMessages(app.db, helpDesk.id, helpDesk.uuid)).map((record) =>
           serializeMessage(record, baseUrl),
         );
       }
+      const found = await findHistoryPage(app.db, request.params.uuid, { limit, before });
+      if (found.found === 'no-help-desk' || !canAccess(request, found.helpDesk.organizationId)) throw notFound();
       // Only a message of this help desk is a position in it: any other (unknown, or another
       // organization's) is the same 400, so it tells nothing about what exists elsewhere.
-      const beforeId = before === undefined ? undefined : await findMessageIdInHelpDesk(app.db, helpDesk.id, before);
-      if (before !== undefined && beforeId === undefined)
-        throw fieldError('before', ERROR_MESSAGES.doesNotExist(before));
-      const page = await listMessagesPage(app.db, helpDesk, { limit, beforeId });
+      if (found.found === 'no-position') throw fieldError('before', ERROR_MESSAGES.doesNotExist(before as string));
+      const { helpDesk, page } = found;
       if (page.next !== undefined) {
         void reply.header(
           'link',
