@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +104,61 @@ describe('@helpdesk/client pages through long lists (api process on Postgres)', 
     expect(new Set(walked).size).toBe(walked.length);
     expect([...walked, ...movedUnseen].sort()).toEqual([...created].sort());
   }, 120_000);
+
+  it('walks every page behind a proxy that mounts the api under a path (Link targets resolve under baseUrl)', async () => {
+    const other = await createTenant(base(), 'mounted', E2E_ADMIN_TOKEN);
+    const proxy = await startMountingProxy('/helpdesk', api.port);
+    try {
+      const mounted = createClient({ baseUrl: proxy.url, apiKey: other.key });
+      const desk = String(other.helpDesk.uuid);
+      for (let i = 0; i < 25; i += 1) await mounted.sendMessage({ helpDesk: desk, message: `m${i}` });
+
+      const pages = await collect(mounted.history(desk, { limit: 10 }));
+      expect(pages.map((page) => page.length)).toEqual([10, 10, 5]);
+      expect(
+        pages
+          .reverse()
+          .flat()
+          .map((message) => message.message),
+      ).toEqual(Array.from({ length: 25 }, (_, i) => `m${i}`));
+      const deskPages = await collect(mounted.helpDesks(other.name, { limit: 1 }));
+      expect(deskPages.flat().map((helpDesk) => helpDesk.uuid)).toEqual([desk]);
+      // Nothing left the mount: every page, the first and the linked ones, went through /helpdesk/.
+      expect(proxy.strays).toEqual([]);
+    } finally {
+      await new Promise((resolve) => proxy.server.close(resolve));
+    }
+  }, 60_000);
 });
+
+/**
+ * A reverse proxy that mounts the api under `mount` (as an ingress with a path prefix does):
+ * requests under it go to the api with the prefix stripped; any other path is a 404, recorded.
+ */
+async function startMountingProxy(
+  mount: string,
+  apiPort: number,
+): Promise<{ server: Server; url: string; strays: string[] }> {
+  const strays: string[] = [];
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (!url.startsWith(`${mount}/`)) {
+      strays.push(url);
+      res.writeHead(404).end();
+      return;
+    }
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: apiPort, method: req.method, path: url.slice(mount.length), headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${mount}`, strays };
+}
 
 async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[][]> {
   const all: T[][] = [];

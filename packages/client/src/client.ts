@@ -1,4 +1,5 @@
 import { ApiError } from './api-error.js';
+import { apiPath, apiUrl } from './api-url.js';
 import type { paths } from './generated/api.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import {
@@ -76,10 +77,10 @@ export function createClient(options: ClientOptions): HelpdeskClient {
   const fetchImpl: FetchLike = options.fetch ?? ((request) => globalThis.fetch(request));
   const api = createRestClient(baseUrl, options.apiKey, fetchImpl);
   const pages = <T>(path: string, query: Record<string, string | number | undefined>) => {
-    const url = new URL(path, `${baseUrl}/`);
+    const url = apiUrl(baseUrl, path);
     for (const [name, value] of Object.entries(query))
       if (value !== undefined) url.searchParams.set(name, String(value));
-    return linkedPages<T>(url, options.apiKey, fetchImpl);
+    return linkedPages<T>(baseUrl, url, options.apiKey, fetchImpl);
   };
   const ticket = (organization: string) => requestTicket(api, organization);
 
@@ -91,7 +92,7 @@ export function createClient(options: ClientOptions): HelpdeskClient {
     helpDesks: (organization, { limit, before, status } = {}) =>
       pages<HelpDesk>('/api/help-desks/', { organization, limit, before, status }),
     async downloadFile(fileUrl) {
-      const { pathname } = new URL(fileUrl, `${baseUrl}/`);
+      const pathname = apiPath(baseUrl, fileUrl);
       if (!pathname.startsWith(FILES_PATH)) throw new TypeError(`not a file of this api: ${fileUrl}`);
       const request = `GET ${pathname}`;
       const response = await fetchImpl(

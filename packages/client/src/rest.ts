@@ -2,6 +2,7 @@ import createFetchClient, { type Client } from 'openapi-fetch';
 import { WS_TICKETS_PATH } from '@helpdesk/shared/client-contract';
 import { ApiError } from './api-error.js';
 import type { components, paths } from './generated/api.js';
+import { apiUrl } from './api-url.js';
 import { nextLink } from './link-header.js';
 
 export type Message = components['schemas']['Message'];
@@ -35,7 +36,12 @@ export async function expectOk<T>(
  * Pages of a list the api pages with a `Link: <…>; rel="next"` header, in the order the api
  * links them, each page as the api sent it. A list that is not paged is one page.
  */
-export async function* linkedPages<T>(first: URL, apiKey: string, fetch: FetchLike): AsyncGenerator<T[], void> {
+export async function* linkedPages<T>(
+  baseUrl: string,
+  first: URL,
+  apiKey: string,
+  fetch: FetchLike,
+): AsyncGenerator<T[], void> {
   let url: URL | undefined = first;
   while (url !== undefined) {
     const request = `GET ${url.pathname}`;
@@ -43,7 +49,7 @@ export async function* linkedPages<T>(first: URL, apiKey: string, fetch: FetchLi
     if (!response.ok) throw await ApiError.of(response, request);
     yield (await response.json()) as T[];
     const next = nextLink(response.headers.get('link'));
-    url = next === undefined ? undefined : new URL(next, url);
+    url = next === undefined ? undefined : apiUrl(baseUrl, next);
   }
 }
 

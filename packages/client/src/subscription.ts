@@ -9,6 +9,7 @@ import {
   type EventType,
 } from '@helpdesk/shared/client-contract';
 import { ApiError } from './api-error.js';
+import { apiUrl } from './api-url.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import type { NetworkStatus, Timers, WebSocketClass, WebSocketLike } from './platform.js';
@@ -185,7 +186,7 @@ export class Subscription {
   }
 
   private open(ticket: string, generation: number): void {
-    const url = new URL(chatSocketPath(this.deps.organization), this.deps.socketBaseUrl);
+    const url = apiUrl(this.deps.socketBaseUrl, chatSocketPath(this.deps.organization));
     // Having seen no event yet, a reconnect asks for everything the server keeps (0) rather than
     // lose what happened while it was away; the app tells those events apart by their uuid.
     const resumeFrom = this.lastId ?? (this.everConnected ? 0 : undefined);
