@@ -31,6 +31,16 @@ describe('the help-desk list', () => {
     expect(uuids(index)).toEqual(['a', 'b']);
   });
 
+  it('leaves the index as it was when a page brings nothing newer (nothing to draw again)', () => {
+    const index = mergeHelpDesks(new Map(), [helpDesk('a', at(2)), helpDesk('b', at(1))]);
+    expect(mergeHelpDesks(index, [helpDesk('a', at(1)), helpDesk('b', at(0))])).toBe(index);
+    // A page naming one help desk twice keeps its newer version, as two events would.
+    const twice = mergeHelpDesks(index, [helpDesk('b', at(5)), helpDesk('b', at(3))]);
+    expect(uuids(twice)).toEqual(['b', 'a']);
+    expect(twice.get('b')?.updated_at).toBe(at(5));
+    expect(uuids(index)).toEqual(['a', 'b']);
+  });
+
   it('filters by status and searches the client’s name or phone', () => {
     const index = mergeHelpDesks(new Map(), [
       helpDesk('a', at(3), {

@@ -14,11 +14,20 @@ export function upsertHelpDesk(index: HelpDeskIndex, desk: HelpDeskJson): HelpDe
   return new Map(index).set(desk.uuid, kept);
 }
 
-/** Merges a page (first load, next page, a refetch after resync) into the index, by uuid. */
+/**
+ * Merges a page (first load, next page, a refetch after resync) into the index, by uuid. The
+ * index is copied once per page, not once per help desk: with thousands loaded, that copy is the
+ * cost of a page.
+ */
 export function mergeHelpDesks(index: HelpDeskIndex, page: readonly HelpDeskJson[]): HelpDeskIndex {
-  let next = index;
-  for (const desk of page) next = upsertHelpDesk(next, desk);
-  return next;
+  let next: Map<string, HelpDeskJson> | undefined;
+  for (const desk of page) {
+    const current = (next ?? index).get(desk.uuid);
+    if (newer(current, desk) === current) continue;
+    next ??= new Map(index);
+    next.set(desk.uuid, desk);
+  }
+  return next ?? index;
 }
 
 export function statusOf(desk: HelpDeskJson): HelpDeskStatus {

@@ -24,7 +24,7 @@ describe('unread counts', () => {
     // A refetch still listing m1 as the last message does not bring it back.
     index = countFromList(
       index,
-      helpDesk('desk-1', at(1), { last_message: message({ uuid: 'm1', type: 'received', created_at: at(1) }) }),
+      [helpDesk('desk-1', at(1), { last_message: message({ uuid: 'm1', type: 'received', created_at: at(1) }) })],
       undefined,
     );
     expect(unreadCount(index, 'desk-1')).toBe(0);
@@ -36,10 +36,21 @@ describe('unread counts', () => {
     const desk = helpDesk('desk-1', at(5), {
       last_message: message({ uuid: 'm9', type: 'received', created_at: at(5) }),
     });
-    expect(unreadCount(countFromList({}, desk, undefined), 'desk-1')).toBe(1);
-    expect(unreadCount(countFromList({}, desk, 'desk-1'), 'desk-1')).toBe(0);
+    expect(unreadCount(countFromList({}, [desk], undefined), 'desk-1')).toBe(1);
+    expect(unreadCount(countFromList({}, [desk], 'desk-1'), 'desk-1')).toBe(0);
     const counted = countReceived({}, message({ uuid: 'm8', type: 'received', created_at: at(4) }), undefined);
     const withTwo = countReceived(counted, message({ uuid: 'm9', type: 'received', created_at: at(5) }), undefined);
-    expect(unreadCount(countFromList(withTwo, desk, undefined), 'desk-1')).toBe(2);
+    expect(unreadCount(countFromList(withTwo, [desk], undefined), 'desk-1')).toBe(2);
+  });
+
+  it('counts a whole page at once, leaving the index as it was when nothing in it is new', () => {
+    const received = (uuid: string, second: number) =>
+      helpDesk(uuid, at(second), {
+        last_message: message({ uuid: `m-${uuid}`, help_desk: uuid, type: 'received', created_at: at(second) }),
+      });
+    const page = [received('d1', 1), received('d2', 2), helpDesk('d3', at(3)), received('open', 4)];
+    const index = countFromList({}, page, 'open');
+    expect(['d1', 'd2', 'd3', 'open'].map((uuid) => unreadCount(index, uuid))).toEqual([1, 1, 0, 0]);
+    expect(countFromList(index, page, 'open')).toBe(index);
   });
 });

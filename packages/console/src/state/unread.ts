@@ -34,15 +34,25 @@ export function countReceived(index: UnreadIndex, message: MessageJson, openHelp
 }
 
 /**
- * A help desk loaded over REST (first load, a page, a refetch): when its last message was
- * received after this browser last looked and nothing is counted yet, it has at least that one.
+ * Help desks loaded over REST (first load, a page, a refetch): one whose last message was
+ * received after this browser last looked, with nothing counted yet, has at least that one.
+ * The index is copied once for the whole page.
  */
-export function countFromList(index: UnreadIndex, desk: HelpDeskJson, openHelpDesk: string | undefined): UnreadIndex {
-  const last = desk.last_message;
-  if (!last || last.type !== 'received' || desk.uuid === openHelpDesk) return index;
-  const entry = index[desk.uuid] ?? NONE;
-  if (entry.count > 0 || micros(last.created_at) <= entry.seenUpTo) return index;
-  return { ...index, [desk.uuid]: { ...entry, count: 1 } };
+export function countFromList(
+  index: UnreadIndex,
+  desks: readonly HelpDeskJson[],
+  openHelpDesk: string | undefined,
+): UnreadIndex {
+  let next: Record<string, UnreadEntry> | undefined;
+  for (const desk of desks) {
+    const last = desk.last_message;
+    if (!last || last.type !== 'received' || desk.uuid === openHelpDesk) continue;
+    const entry = (next ?? index)[desk.uuid] ?? NONE;
+    if (entry.count > 0 || micros(last.created_at) <= entry.seenUpTo) continue;
+    next ??= { ...index };
+    next[desk.uuid] = { ...entry, count: 1 };
+  }
+  return next ?? index;
 }
 
 /** The help desk is open: nothing in it is unread, up to its newest message. */

@@ -87,9 +87,7 @@ export class HelpDesksStore {
 
   private merge(page: readonly HelpDeskJson[]): void {
     this.index.value = mergeHelpDesks(this.index.value, page);
-    let unread = this.unread.value;
-    for (const desk of page) unread = countFromList(unread, desk, this.selected.value);
-    this.setUnread(unread);
+    this.setUnread(countFromList(this.unread.value, page, this.selected.value));
   }
 
   /** update_helpdesk: a change, or a new help desk; its new activity moves it to the top. */
