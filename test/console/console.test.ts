@@ -1,3 +1,6 @@
+// Functions passed to page.evaluate and addInitScript run in the page: typed with the DOM.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
@@ -115,6 +118,86 @@ describe('agents', () => {
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect((await history(tenant)).map((message) => message.message)).toEqual(['Only once, please']);
+  });
+});
+
+describe('notifications', () => {
+  it('a received message plays a sound while the tab is hidden, once; never for the agent’s own send, nor with Sound off', async () => {
+    const tenant = await createTenant(server.origin, 'sound', server.adminToken);
+    const { page } = await newAgentPage(browser, server.origin);
+    // Before the console's scripts: a tab whose visibility the test decides (as switching to
+    // another tab would), and a count of every sound started, Web Audio or a media element.
+    await page.addInitScript(() => {
+      let hidden = false;
+      const state = {
+        sounds: 0,
+        hide(value: boolean) {
+          hidden = value;
+          document.dispatchEvent(new Event('visibilitychange'));
+        },
+      };
+      Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
+      Object.defineProperty(Document.prototype, 'visibilityState', {
+        configurable: true,
+        get: () => (hidden ? 'hidden' : 'visible'),
+      });
+      const counted = (prototype: object, method: string) => {
+        const original = Reflect.get(prototype, method) as (...args: unknown[]) => unknown;
+        Reflect.set(prototype, method, function (this: unknown, ...args: unknown[]) {
+          state.sounds++;
+          return original.apply(this, args);
+        });
+      };
+      counted(AudioScheduledSourceNode.prototype, 'start');
+      counted(HTMLMediaElement.prototype, 'play');
+      Object.assign(window, { soundTest: state });
+    });
+    type SoundTest = { sounds: number; hide(value: boolean): void };
+    const sounds = () => page.evaluate(() => (window as unknown as { soundTest: SoundTest }).soundTest.sounds);
+    const hide = (value: boolean) =>
+      page.evaluate((hidden) => (window as unknown as { soundTest: SoundTest }).soundTest.hide(hidden), value);
+    const clientWrites = (message: string) =>
+      post(
+        server.origin,
+        '/api/receive-message/',
+        { client: { name: 'Client of sound', phone: '5511900000000' }, message },
+        tenant.key,
+      );
+
+    await signIn(page, tenant.key);
+    await page.getByRole('status', { name: 'Connection' }).getByText('Live').waitFor();
+    const desk = page.getByRole('button', { name: /Client of sound/ });
+
+    // Looking at the console: no sound.
+    await clientWrites('One');
+    await desk.getByLabel('1 unread').waitFor();
+    expect(await sounds()).toBe(0);
+
+    // In another tab: one message, one sound.
+    await hide(true);
+    await clientWrites('Two');
+    await desk.getByLabel('2 unread').waitFor();
+    expect(await sounds()).toBe(1);
+
+    // The agent's own message (its new_message comes before the update_helpdesk that shows it in
+    // the list): no sound, hidden or not.
+    await desk.click();
+    await page.getByRole('textbox', { name: 'Message' }).fill('On my way');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await desk.getByText('You: On my way').waitFor();
+    expect(await sounds()).toBe(1);
+
+    // Sound off: a client's message while hidden is shown, silently.
+    await page.getByRole('checkbox', { name: 'Sound' }).uncheck();
+    await clientWrites('Three');
+    await messages(page).getByText('Three').waitFor();
+    expect(await sounds()).toBe(1);
+
+    // And on again.
+    await page.getByRole('checkbox', { name: 'Sound' }).check();
+    await clientWrites('Four');
+    await messages(page).getByText('Four').waitFor();
+    expect(await sounds()).toBe(2);
   });
 });
 

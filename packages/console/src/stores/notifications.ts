@@ -12,11 +12,11 @@ export function titleFor(unreadHelpDesks: number): string {
 /** A short sound when a client writes while the tab is hidden; the agent can turn it off. */
 export class Notifier {
   readonly soundOn = signal(true);
-  private audio: AudioContext | undefined;
 
   constructor(
     private readonly storage: KeyValueStorage,
     private readonly isHidden: () => boolean = () => document.hidden,
+    private readonly beep: () => void = webAudioBeep(),
   ) {
     this.soundOn.value = storage.getItem(SOUND_ITEM) !== 'off';
   }
@@ -26,21 +26,34 @@ export class Notifier {
     this.storage.setItem(SOUND_ITEM, on ? 'on' : 'off');
   }
 
-  /** A received message arrived: beep if the agent is elsewhere and wants to hear it. */
+  /**
+   * A client's message arrived (the workspace calls this for `received` messages only, never for
+   * the agent's own sends): beep if the agent is elsewhere and wants to hear it.
+   */
   received(): void {
-    if (!this.soundOn.value || !this.isHidden()) return;
-    try {
-      this.audio ??= new AudioContext();
-      const oscillator = this.audio.createOscillator();
-      const gain = this.audio.createGain();
-      oscillator.frequency.value = 880;
-      gain.gain.setValueAtTime(0.15, this.audio.currentTime);
-      gain.gain.exponentialRampToValueAtTime(0.001, this.audio.currentTime + 0.25);
-      oscillator.connect(gain).connect(this.audio.destination);
-      oscillator.start();
-      oscillator.stop(this.audio.currentTime + 0.25);
-    } catch {
-      // No audio here (autoplay refused, no device): the title still shows the count.
-    }
+    if (this.soundOn.value && this.isHidden()) this.beep();
   }
+}
+
+/** 880 Hz for a quarter of a second, made by Web Audio: no sound file to ship or fetch. */
+function webAudioBeep(): () => void {
+  let audio: AudioContext | undefined;
+  return () => {
+    try {
+      audio ??= new AudioContext();
+      // Made before the page had a user's gesture (a reload signs in by itself), the context
+      // starts suspended; resuming works once the agent has clicked or typed anything.
+      if (audio.state === 'suspended') void audio.resume().catch(() => undefined);
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.25);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start();
+      oscillator.stop(audio.currentTime + 0.25);
+    } catch {
+      // No audio here (no device, refused): the title still shows the count.
+    }
+  };
 }

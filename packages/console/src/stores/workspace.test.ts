@@ -77,7 +77,7 @@ describe('the agent workspace', () => {
   it('sends optimistically and reconciles with new_message arriving before the answer, without a duplicate', async () => {
     const backend = new FakeBackend();
     backend.historyServed = [[]];
-    const { workspace } = await started(backend);
+    const { workspace, received } = await started(backend);
     await workspace.open('desk-1');
     const sending = workspace.conversation.send('hello', undefined);
     expect(shown(workspace)).toEqual(['pending:sending']);
@@ -89,6 +89,8 @@ describe('the agent workspace', () => {
     await sending;
     expect(shown(workspace)).toEqual(['s1:sent']);
     expect(workspace.conversation.ownMessages.has('s1')).toBe(true);
+    // The agent's own message is no reason for a sound.
+    expect(received()).toBe(0);
   });
 
   it('shows a failed send with the api’s words; Retry sends it again with the same Idempotency-Key', async () => {
