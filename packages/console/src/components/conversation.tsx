@@ -1,5 +1,5 @@
 import { useSignal } from '@preact/signals';
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { HelpDeskJson } from '@helpdesk/shared';
 import { errorText, type Backend } from '../api/backend';
 import { STATUS_LABELS, type TimelineItem } from '../state/conversation';
@@ -8,6 +8,7 @@ import type { Workspace } from '../stores/workspace';
 import { messageTime } from '../format';
 import { Composer } from './composer';
 import { MessageFile } from './message-file';
+import { captureAnchor, restoreAnchor, type ScrollAnchor } from './scroll-anchor';
 
 function Item({ item, backend, workspace }: { item: TimelineItem; backend: Backend; workspace: Workspace }) {
   if (item.kind === 'pending') {
@@ -91,29 +92,47 @@ export function ConversationView({ workspace, backend }: { workspace: Workspace;
   const helpDesk = store.conversation.value?.helpDesk;
   const desk = helpDesk ? workspace.helpDesks.index.value.get(helpDesk) : undefined;
   const items = store.items.value;
+  const hasOlder = store.hasOlder.value;
+  const loadingOlder = store.loadingOlder.value;
   const list = useRef<HTMLOListElement>(null);
-  // Where the view was before a render: at the bottom it follows new messages; after older ones
-  // are added above, it stays on the message that was in view.
-  const before = useRef({ height: 0, top: 0, atBottom: true, first: '' });
+  const sentinel = useRef<HTMLLIElement>(null);
+  // Where the view was before this render: at the bottom it follows new messages; otherwise the
+  // message the agent was reading stays where it was, whatever was added above it.
+  const position = useRef<ScrollPosition>({ helpDesk: undefined, head: '', atBottom: true, anchor: undefined });
+  // What sits above the messages the agent reads: only a change there moves them. (Restoring on
+  // every render could undo a scroll whose event has not been dispatched yet.)
+  const head = `${items[0]?.kind === 'message' ? items[0].message.uuid : ''} ${hasOlder} ${loadingOlder}`;
 
   useLayoutEffect(() => {
     const element = list.current;
     if (!element) return;
-    const first = items[0]?.kind === 'message' ? items[0].message.uuid : '';
-    const previous = before.current;
-    if (previous.first !== '' && first !== previous.first && !previous.atBottom) {
-      element.scrollTop = previous.top + (element.scrollHeight - previous.height);
-    } else if (previous.atBottom) {
-      element.scrollTop = element.scrollHeight;
-    }
-    before.current = { ...remember(element), first };
-  }, [items]);
+    const before = position.current;
+    if (before.helpDesk !== helpDesk || before.atBottom) element.scrollTop = element.scrollHeight;
+    else if (before.anchor && before.head !== head) restoreAnchor(element, before.anchor);
+    position.current = { helpDesk, head, ...capture(element) };
+  });
+
+  // Scrolling up to the top loads the page before: the sentinel (the first row, with the
+  // "Load older messages" button for the keyboard) coming into view is the trigger. A new
+  // observer after each load reports at once whether the sentinel is still in view, so a page too
+  // short to push it away loads the next one too.
+  useEffect(() => {
+    const root = list.current;
+    const target = sentinel.current;
+    if (!root || !target || !hasOlder || loadingOlder) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) void store.loadOlder();
+      },
+      { root, rootMargin: `${PRELOAD_PX}px 0px 0px 0px` },
+    );
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [helpDesk, hasOlder, loadingOlder]);
 
   const onScroll = () => {
     const element = list.current;
-    if (!element) return;
-    before.current = { ...remember(element), first: before.current.first };
-    if (element.scrollTop < 80 && store.hasOlder.value) void store.loadOlder();
+    if (element) position.current = { helpDesk, head, ...capture(element) };
   };
 
   if (!helpDesk) {
@@ -126,18 +145,30 @@ export function ConversationView({ workspace, backend }: { workspace: Workspace;
   return (
     <section class="conversation" aria-label={`Conversation with ${desk?.client.name ?? 'client'}`}>
       {desk && <Header desk={desk} workspace={workspace} backend={backend} />}
-      <ol class="messages" aria-label="Messages" ref={list} onScroll={onScroll}>
-        {store.hasOlder.value && (
-          <li class="older">
+      <ol
+        class="messages"
+        aria-label="Messages"
+        aria-busy={loadingOlder ? 'true' : undefined}
+        ref={list}
+        onScroll={onScroll}
+      >
+        {hasOlder ? (
+          <li class="older" ref={sentinel}>
             <button
               type="button"
               class="link"
+              aria-disabled={loadingOlder ? 'true' : undefined}
               onClick={() => void store.loadOlder()}
-              disabled={store.loadingOlder.value}
             >
-              Load older messages
+              {loadingOlder ? 'Loading older messages…' : 'Load older messages'}
             </button>
           </li>
+        ) : (
+          items.some((item) => item.kind === 'message') && (
+            <li class="older">
+              <span class="hint">Start of the conversation</span>
+            </li>
+          )
         )}
         {items.map((item) => (
           <Item
@@ -158,10 +189,19 @@ export function ConversationView({ workspace, backend }: { workspace: Workspace;
   );
 }
 
-function remember(element: HTMLElement) {
-  return {
-    height: element.scrollHeight,
-    top: element.scrollTop,
-    atBottom: element.scrollTop + element.clientHeight >= element.scrollHeight - 40,
-  };
+/** How close to the top (px) the agent gets before the older page is asked for. */
+const PRELOAD_PX = 300;
+/** Within this of the bottom (px), the view counts as following the newest message. */
+const BOTTOM_SLACK_PX = 40;
+
+interface ScrollPosition {
+  helpDesk: string | undefined;
+  head: string;
+  atBottom: boolean;
+  anchor: ScrollAnchor | undefined;
+}
+
+function capture(element: HTMLElement): Pick<ScrollPosition, 'atBottom' | 'anchor'> {
+  const atBottom = element.scrollTop + element.clientHeight >= element.scrollHeight - BOTTOM_SLACK_PX;
+  return { atBottom, anchor: atBottom ? undefined : captureAnchor(element) };
 }

@@ -1,4 +1,4 @@
-import { computed, signal } from '@preact/signals';
+import { batch, computed, signal } from '@preact/signals';
 import type { MessageJson } from '@helpdesk/shared';
 import { errorText, type Backend } from '../api/backend';
 import {
@@ -21,7 +21,9 @@ export const HISTORY_PAGE_SIZE = 50;
 /** The open help desk's conversation: history in pages (newest first), live events, sends. */
 export class ConversationStore {
   readonly conversation = signal<Conversation | undefined>(undefined);
+  /** An older page is on its way (the view shows it at the top; not the newest page's load). */
   readonly loadingOlder = signal(false);
+  /** The server may have messages older than those loaded. */
   readonly hasOlder = signal(false);
   readonly error = signal<string | undefined>(undefined);
   readonly items = computed(() => (this.conversation.value ? timeline(this.conversation.value) : []));
@@ -39,46 +41,64 @@ export class ConversationStore {
 
   async open(helpDesk: string): Promise<void> {
     if (this.helpDesk === helpDesk) return;
-    this.conversation.value = emptyConversation(helpDesk);
-    this.error.value = undefined;
+    batch(() => {
+      this.conversation.value = emptyConversation(helpDesk);
+      this.error.value = undefined;
+      this.hasOlder.value = false;
+    });
     await this.loadNewest();
   }
 
   close(): void {
     this.generation++;
-    this.conversation.value = undefined;
+    batch(() => {
+      this.conversation.value = undefined;
+      this.hasOlder.value = false;
+      this.loadingOlder.value = false;
+    });
     this.pages = undefined;
   }
 
-  /** The newest page (on open, and again after a resync, merged by id). */
+  /**
+   * The newest page (on open, and again after a resync, merged by id). Older pages are then walked
+   * from there again, so a gap the resync left between the two is filled as the agent scrolls up.
+   */
   async loadNewest(): Promise<void> {
     const helpDesk = this.helpDesk;
     if (helpDesk === undefined) return;
     const generation = ++this.generation;
     this.pages = this.backend.historyPages(helpDesk, { limit: HISTORY_PAGE_SIZE });
+    // An older page still on its way belongs to the walk just replaced: its answer is dropped.
+    this.loadingOlder.value = false;
     await this.nextPage(generation);
   }
 
+  /** The page before the oldest loaded (scrolling up, or the "Load older messages" button). */
   async loadOlder(): Promise<void> {
     if (this.loadingOlder.value || !this.hasOlder.value) return;
-    await this.nextPage(this.generation);
+    const generation = this.generation;
+    this.loadingOlder.value = true;
+    try {
+      await this.nextPage(generation);
+    } finally {
+      if (generation === this.generation) this.loadingOlder.value = false;
+    }
   }
 
   private async nextPage(generation: number): Promise<void> {
     const pages = this.pages;
     if (!pages) return;
-    this.loadingOlder.value = true;
     try {
       const page = await pages.next();
       if (generation !== this.generation) return;
       const current = this.conversation.value;
-      // A page shorter than asked is the last one, whether or not the api links another.
-      this.hasOlder.value = page.done !== true && page.value.length >= HISTORY_PAGE_SIZE;
-      if (page.done !== true && current) this.conversation.value = receivePage(current, page.value);
+      batch(() => {
+        // A page shorter than asked is the last one, whether or not the api links another.
+        this.hasOlder.value = page.done !== true && page.value.length >= HISTORY_PAGE_SIZE;
+        if (page.done !== true && current) this.conversation.value = receivePage(current, page.value);
+      });
     } catch (error) {
       if (generation === this.generation) this.error.value = errorText(error);
-    } finally {
-      if (generation === this.generation) this.loadingOlder.value = false;
     }
   }
 
