@@ -1,12 +1,20 @@
 import { useSignal } from '@preact/signals';
+import { Component } from 'preact';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { HelpDeskJson } from '@helpdesk/shared';
 import { statusOf, type StatusFilter } from '../state/help-desk-list';
+import { nearEnd, rowWindow } from '../state/row-window';
 import { unreadCount } from '../state/unread';
 import type { Workspace } from '../stores/workspace';
 import { messageTime } from '../format';
 
-// Rendering thousands of rows at once is what makes long lists slow: show a slice, grow it on scroll.
-const SLICE = 100;
+// Thousands of help desks stay smooth by rendering only the rows in view (plus a few either
+// side); the rest of the list is empty space of the right height. Rows are all one height (CSS
+// .desk), measured once one is on screen; this is a first guess until then.
+const ESTIMATED_ROW_PX = 75;
+const OVERSCAN_ROWS = 8;
+/** The next page is asked for while this many loaded rows are still below the view. */
+const LOAD_AHEAD_ROWS = 30;
 
 function preview(desk: HelpDeskJson): string {
   const last = desk.last_message;
@@ -15,21 +23,116 @@ function preview(desk: HelpDeskJson): string {
   return last.type === 'sent' ? `You: ${text}` : text;
 }
 
+interface DeskRowProps {
+  desk: HelpDeskJson;
+  /** 1-based, and the list's length: screen readers announce "12 of 5,000". */
+  position: number;
+  total: number;
+  unread: number;
+  selected: boolean;
+  workspace: Workspace;
+}
+
+/**
+ * One help desk. Its props are plain values (the help desk object is replaced when it changes), so
+ * a row re-renders only when what it shows changed: an event touches one row, not the window.
+ */
+class DeskRow extends Component<DeskRowProps> {
+  override shouldComponentUpdate(next: DeskRowProps): boolean {
+    const props = this.props;
+    return (Object.keys(next) as Array<keyof DeskRowProps>).some((name) => next[name] !== props[name]);
+  }
+
+  override render() {
+    const { desk, position, total, unread, selected, workspace } = this.props;
+    const status = statusOf(desk);
+    return (
+      <li aria-posinset={position} aria-setsize={total}>
+        <button
+          type="button"
+          class={`desk${selected ? ' selected' : ''}${unread > 0 ? ' unread' : ''}`}
+          aria-current={selected ? 'true' : undefined}
+          onClick={() => void workspace.open(desk.uuid)}
+        >
+          <span class="desk-top">
+            <span class="client-name">{desk.client.name}</span>
+            {desk.last_message && <time class="when">{messageTime(desk.last_message.created_at)}</time>}
+          </span>
+          <span class="desk-middle">
+            <span class="phone">{desk.client.phone}</span>
+            <span class={`badge ${status}`}>{status === 'open' ? 'Open' : 'Closed'}</span>
+          </span>
+          <span class="desk-bottom">
+            <span class="preview">{preview(desk)}</span>
+            {unread > 0 && (
+              <span class="unread-count" aria-label={`${unread} unread`}>
+                {unread}
+              </span>
+            )}
+          </span>
+        </button>
+      </li>
+    );
+  }
+}
+
+/**
+ * The rows not rendered, above or below the window: empty space of their height, so the
+ * scrollbar is the whole list's. (Inside the list, not padding on it: padding would keep the list
+ * from shrinking to the pane.)
+ */
+function Spacer({ height }: { height: number }) {
+  return height > 0 ? <li class="spacer" aria-hidden="true" style={{ height: `${height}px` }} /> : null;
+}
+
 export function HelpDeskList({ workspace }: { workspace: Workspace }) {
   const store = workspace.helpDesks;
-  const shown = useSignal(SLICE);
   const desks = store.visible.value;
-  const slice = desks.slice(0, shown.value);
   const unread = store.unread.value;
+  const selected = store.selected.value;
+  const loading = store.loading.value;
+  const hasMore = store.hasMore.value;
+  const searching = store.query.value.trim() !== '';
+  const list = useRef<HTMLUListElement>(null);
+  const view = useSignal({ top: 0, height: window.innerHeight });
+  const rowHeight = useSignal(ESTIMATED_ROW_PX);
+  const range = rowWindow({
+    scrollTop: view.value.top,
+    viewportHeight: view.value.height,
+    rowHeight: rowHeight.value,
+    rowCount: desks.length,
+    overscan: OVERSCAN_ROWS,
+  });
 
-  const more = () => {
-    if (shown.value < desks.length) shown.value += SLICE;
-    else void store.loadMore();
+  const measure = () => {
+    const element = list.current;
+    if (element) view.value = { top: element.scrollTop, height: element.clientHeight };
   };
-  const onScroll = (event: Event) => {
-    const list = event.currentTarget as HTMLElement;
-    if (list.scrollTop + list.clientHeight >= list.scrollHeight - 200) more();
+  const toTop = () => {
+    if (list.current) list.current.scrollTop = 0;
+    measure();
   };
+
+  useEffect(() => {
+    const element = list.current;
+    if (!element) return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+
+  useLayoutEffect(() => {
+    const row = list.current?.querySelector<HTMLElement>(':scope > li[aria-posinset]');
+    const height = row?.getBoundingClientRect().height ?? 0;
+    if (height > 0 && height !== rowHeight.value) rowHeight.value = height;
+  });
+
+  // Scrolling near the end of what is loaded loads the next page (the button below is the same
+  // for the keyboard). Not while searching: the search runs over the loaded help desks, and
+  // a search that matches few would otherwise load every page.
+  useEffect(() => {
+    if (!searching && hasMore && !loading && nearEnd(range, desks.length, LOAD_AHEAD_ROWS)) void store.loadMore();
+  }, [searching, hasMore, loading, range.end, desks.length]);
 
   return (
     <nav class="help-desks" aria-label="Help desks">
@@ -41,7 +144,7 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
           value={store.query.value}
           onInput={(event) => {
             store.query.value = event.currentTarget.value;
-            shown.value = SLICE;
+            toTop();
           }}
         />
         <label class="filter">
@@ -50,7 +153,7 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
             value={store.status.value}
             onChange={(event) => {
               store.setStatus(event.currentTarget.value as StatusFilter);
-              shown.value = SLICE;
+              toTop();
             }}
           >
             <option value="open">Open</option>
@@ -64,43 +167,30 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
           {store.error.value}
         </p>
       )}
-      <ul class="desk-list" onScroll={onScroll}>
-        {slice.map((desk) => {
-          const count = unreadCount(unread, desk.uuid);
-          const selected = store.selected.value === desk.uuid;
-          return (
-            <li key={desk.uuid}>
-              <button
-                type="button"
-                class={`desk${selected ? ' selected' : ''}${count > 0 ? ' unread' : ''}`}
-                aria-current={selected ? 'true' : undefined}
-                onClick={() => void workspace.open(desk.uuid)}
-              >
-                <span class="desk-top">
-                  <span class="client-name">{desk.client.name}</span>
-                  {desk.last_message && <time class="when">{messageTime(desk.last_message.created_at)}</time>}
-                </span>
-                <span class="desk-middle">
-                  <span class="phone">{desk.client.phone}</span>
-                  <span class={`badge ${statusOf(desk)}`}>{statusOf(desk) === 'open' ? 'Open' : 'Closed'}</span>
-                </span>
-                <span class="desk-bottom">
-                  <span class="preview">{preview(desk)}</span>
-                  {count > 0 && (
-                    <span class="unread-count" aria-label={`${count} unread`}>
-                      {count}
-                    </span>
-                  )}
-                </span>
-              </button>
-            </li>
-          );
-        })}
-        {desks.length === 0 && !store.loading.value && <li class="empty">No help desks here.</li>}
+      <ul class="desk-list" ref={list} onScroll={measure}>
+        <Spacer height={range.start * rowHeight.value} />
+        {desks.slice(range.start, range.end).map((desk, offset) => (
+          <DeskRow
+            key={desk.uuid}
+            desk={desk}
+            position={range.start + offset + 1}
+            total={desks.length}
+            unread={unreadCount(unread, desk.uuid)}
+            selected={selected === desk.uuid}
+            workspace={workspace}
+          />
+        ))}
+        <Spacer height={(desks.length - range.end) * rowHeight.value} />
+        {desks.length === 0 && !loading && <li class="empty">No help desks here.</li>}
       </ul>
-      {(shown.value < desks.length || store.hasMore.value) && (
-        <button type="button" class="more" onClick={more} disabled={store.loading.value}>
-          {store.loading.value ? 'Loading…' : 'Load more help desks'}
+      {hasMore && (
+        <button
+          type="button"
+          class="more"
+          aria-disabled={loading ? 'true' : undefined}
+          onClick={() => void store.loadMore()}
+        >
+          {loading ? 'Loading help desks…' : 'Load more help desks'}
         </button>
       )}
     </nav>
