@@ -20,6 +20,11 @@ export const CLOSE_CODES = {
    * key; reconnecting with the same ticket is refused (401).
    */
   keyRevoked: 4001,
+  /**
+   * IANA registry "Try Again Later": the socket opened, but the gateway could not subscribe to its
+   * organization's events (Redis refused the SUBSCRIBE), so it would stay silent; reconnect.
+   */
+  eventsUnavailable: 1013,
 } as const;
 
 export const CLOSE_REASONS = {
@@ -27,4 +32,5 @@ export const CLOSE_REASONS = {
   slowConsumer: 'Slow consumer',
   internalError: 'Internal error',
   keyRevoked: 'API key revoked',
+  eventsUnavailable: 'Events unavailable',
 } as const;

@@ -32,7 +32,15 @@ import { requestClientAddress } from './uws-client-address.js';
 //
 // A socket without `last_event_id` subscribes to its organization's topic in `open`. One with it
 // is handed to the TopicFeed, which replays what it missed and subscribes it after (replay.ts).
-// Either way the organization's bus subscription is in place before `open`.
+//
+// The upgrade never waits: the socket opens inside this handler, where uWS corks the 101 (an
+// upgrade after an await prints "uWS.HttpResponse writes must be made from within a corked
+// callback", and inside cork() after an await this uWS build may close the new socket right after
+// `open`: uNetworking/uWebSockets#1928). The first socket of an organization here therefore opens
+// before the bus confirmed the organization's subscription: the floor is read and the SUBSCRIBE
+// sent first, and the topic catches up with what the bus missed until then (TopicFeed.catchUp).
+// If the SUBSCRIBE fails, the socket is closed with 1013 (events unavailable) rather than left
+// open and silent.
 
 export const CHAT_SOCKET_PATTERN = `${CHAT_SOCKET_PATH_PREFIX}*`;
 
@@ -45,8 +53,15 @@ export interface ChatSocketData {
   lastEventId: number | undefined;
   /** Its replay, from `open` until the socket closes. */
   replay: Replay<ChatSocket> | undefined;
-  /** First socket of its organization here: the topic's newest id, read before subscribing. */
-  floor: number | undefined;
+  /**
+   * Its hold on the organization's bus subscription (OrganizationTopics), taken in `upgrade`:
+   * `pending` until the bus confirms a SUBSCRIBE sent for it, `none` once given back.
+   */
+  hold: 'held' | 'pending' | 'none';
+  /** While `hold` is pending: the topic's newest id and the SUBSCRIBE, both asked for before the 101. */
+  subscribing: { floor: Promise<number | undefined>; subscribed: Promise<void> } | undefined;
+  /** The close handler ran: the socket must not be touched any more. */
+  closed: boolean;
   /** The uuid of the API key its ticket was issued to, if the ticket names it. */
   keyId: string | undefined;
 }
@@ -72,7 +87,6 @@ const DETAILS = {
   draining: 'The server is shutting down; reconnect.',
   gatewayFull: 'Too many connections on this server.',
   organizationFull: 'Too many connections for this organization.',
-  eventsUnavailable: 'Events are unavailable right now; reconnect.',
   rateLimited: 'Too many connection attempts; retry later.',
 } as const;
 
@@ -91,11 +105,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
   const { config, topics, feed, guard, registry, logger, stats, rateLimiter, tickets } = options;
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
-    // Registered before anything else: the client may vanish while we wait for the bus.
-    const handshake = { aborted: false };
-    res.onAborted(() => {
-      handshake.aborted = true;
-    });
+    // Nothing here awaits: every answer, the 101 included, is written within this call.
     // req is only valid during this call; copy what the handshake needs now.
     const organization = organizationFromPath(req.getUrl());
     const key = req.getHeader('sec-websocket-key');
@@ -148,57 +158,55 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       return;
     }
 
+    const topic = organizationChannel(config.redisPrefix, organization);
+    const held = topics.holdIfSubscribed(topic);
     const userData: ChatSocketData = {
       organization,
-      topic: organizationChannel(config.redisPrefix, organization),
+      topic,
       lastEventId,
       replay: undefined,
-      floor: undefined,
+      hold: held ? 'held' : 'pending',
+      // First socket of the organization here (or its subscription is changing): both requests
+      // leave before the 101, so the floor and the SUBSCRIBE come before any event the client
+      // could cause once it sees the socket open.
+      subscribing: held ? undefined : { floor: feed.learnFloor(topic), subscribed: topics.acquire(topic) },
+      closed: false,
       keyId: admission.claims.kid,
     };
-    // uWS calls `open` synchronously inside res.upgrade, and `open` takes over the slot and the
-    // topic hold (given back in `close`). Never inside res.cork(), even after an await: this uWS
-    // build's cork() may then read the new socket's memory as HTTP state and close the socket
-    // right after `open` (uNetworking/uWebSockets#1928, fixed by #1929 only in builds that need a
-    // newer glibc). Uncorked, uWS writes the 101 at once, and prints a warning to stderr for each
-    // such late upgrade (first socket of an organization on this gateway); the warning is harmless.
-    const accept = (): void => {
-      res.upgrade(userData, key, ticket.protocol, extensions, context);
-    };
-    if (topics.holdIfSubscribed(userData.topic)) {
-      accept();
-      return;
-    }
-    // First socket of the organization here: open only once the bus delivers its events, so a
-    // client that sees `open` does not miss an event published right after.
-    // The floor is read before subscribing, so every event the gateway could miss is above it;
-    // the socket installs it in `open` (installed earlier, a closing socket could forget it).
-    feed
-      .learnFloor(userData.topic)
-      .then((floor) => {
-        userData.floor = floor;
-        return topics.acquire(userData.topic);
-      })
-      .then(
-        () => {
-          if (!handshake.aborted && !options.isDraining()) {
-            accept();
-            return;
-          }
-          topics.release(userData.topic);
-          registry.unreserve(organization);
-          if (handshake.aborted) return;
-          stats.refused.draining += 1;
-          sendDetail(res, 503, DETAILS.draining);
-        },
-        (error: unknown) => {
-          registry.unreserve(organization);
-          logger.debug({ err: error, organization }, 'socket refused: subscription failed');
-          if (handshake.aborted) return;
-          stats.refused.eventsUnavailable += 1;
-          sendDetail(res, 503, DETAILS.eventsUnavailable);
-        },
-      );
+    // uWS calls `open` synchronously in here, and `open` takes over the slot and the hold (given
+    // back in `close`).
+    res.upgrade(userData, key, ticket.protocol, extensions, context);
+  };
+
+  /** The first socket's hold: caught up once the bus confirms it, closed with 1013 if it fails. */
+  const awaitSubscription = (ws: ChatSocket, data: ChatSocketData): void => {
+    const { subscribing } = data;
+    if (!subscribing) return;
+    data.subscribing = undefined;
+    const subscribed = subscribing.subscribed.then(
+      () => true,
+      () => false,
+    );
+    feed.catchUp(data.topic, subscribing.floor, subscribed);
+    subscribing.subscribed.then(
+      () => {
+        if (!data.closed) {
+          data.hold = 'held';
+          return;
+        }
+        // Closed while the SUBSCRIBE was in flight: the hold could only be given back now.
+        data.hold = 'none';
+        topics.release(data.topic);
+      },
+      (error: unknown) => {
+        // OrganizationTopics gave the hold back already.
+        data.hold = 'none';
+        logger.warn({ err: error, organization: data.organization }, 'socket closed: its subscription failed');
+        if (data.closed) return;
+        stats.eventsUnavailableCloses += 1;
+        ws.end(CLOSE_CODES.eventsUnavailable, CLOSE_REASONS.eventsUnavailable);
+      },
+    );
   };
 
   return {
@@ -215,18 +223,11 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       const data = ws.getUserData();
       if (data.lastEventId === undefined) ws.subscribe(data.topic);
       registry.add(data.topic, ws);
-      if (data.floor !== undefined) feed.installFloor(data.topic, data.floor);
       // After add: the feed keeps the topic's last id only while the topic has sockets.
+      awaitSubscription(ws, data);
       if (data.lastEventId !== undefined) data.replay = feed.replay(ws, data.topic, data.lastEventId);
       stats.opened += 1;
       logger.debug({ organization: data.organization, replay: data.lastEventId !== undefined }, 'socket opened');
-      // Its key may have been revoked while the upgrade waited for the bus (first socket of an
-      // organization here): the revocation closed the sockets open then, not this one. Last, so
-      // the close handler gives back what open took.
-      if (tickets.isRevoked(data.keyId, options.now())) {
-        stats.revokedKeyCloses += 1;
-        ws.end(CLOSE_CODES.keyRevoked, CLOSE_REASONS.keyRevoked);
-      }
     },
     drain: (ws) => {
       const { replay } = ws.getUserData();
@@ -236,14 +237,20 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     // handled by uWS, and a frame over maxPayloadLength makes uWS drop the connection.
     message: () => undefined,
     close: (ws, code) => {
-      const { organization, topic, replay } = ws.getUserData();
+      const data = ws.getUserData();
+      const { organization, topic, replay } = data;
+      data.closed = true;
       if (replay) feed.left(replay);
       registry.remove(organization, topic, ws);
       if (!registry.socketsIn(topic)) {
         feed.forget(topic);
         guard.forget(topic);
       }
-      topics.release(topic);
+      // A pending hold is given back once its SUBSCRIBE settles (awaitSubscription).
+      if (data.hold === 'held') {
+        data.hold = 'none';
+        topics.release(topic);
+      }
       stats.closed += 1;
       logger.debug({ organization, code }, 'socket closed');
     },

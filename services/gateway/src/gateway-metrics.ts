@@ -124,6 +124,11 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
     'Sockets closed with 4001 because the API key their ticket was issued to was revoked.',
     () => stats.revokedKeyCloses,
   );
+  counter(
+    'events_unavailable_closes_total',
+    "Sockets closed with 1013 because their organization's bus subscription failed after they opened.",
+    () => stats.eventsUnavailableCloses,
+  );
   labelledCounter(
     'upgrades_refused_total',
     'Socket upgrades refused, by reason (rate_limited: WS_CONNECT_RATE_PER_IP).',
@@ -158,6 +163,28 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
     'Topics sent a resync after a resubscribe instead of the events missed, by reason.',
     'reason',
     () => stats.gapFills.resyncs,
+  );
+
+  counter(
+    'catch_ups_total',
+    'Organizations whose first socket here opened before the bus confirmed their subscription.',
+    () => stats.catchUps.started,
+  );
+  counter(
+    'catch_up_reads_total',
+    'Of those, the ones the bus missed events for until then, read from the history.',
+    () => stats.catchUps.reads,
+  );
+  counter(
+    'catch_up_events_total',
+    'Events published to topics from the history by those catch-ups.',
+    () => stats.catchUps.events,
+  );
+  labelledCounter(
+    'catch_up_resyncs_total',
+    'Catch-ups that sent their topic a resync instead of the events missed, by reason.',
+    'reason',
+    () => stats.catchUps.resyncs,
   );
 
   return () => {

@@ -1,20 +1,13 @@
 import type { Logger } from 'pino';
 import type { TicketRefusalReason } from './socket-ticket.js';
-import { emptyGapFillStats, type GapFillStats } from './gap-fill.js';
+import { emptyCatchUpStats, emptyGapFillStats, type CatchUpStats, type GapFillStats } from './gap-fill.js';
 import { emptyReplayStats, type ReplayStats } from './replay.js';
 
 // Counts, not per-frame or per-socket lines: a socket storm or a flood of refused upgrades must
 // not turn into a flood of logs. A summary goes out once a minute when anything changed.
 
 export type RefusalReason =
-  | 'notFound'
-  | 'draining'
-  | 'rateLimited'
-  | TicketRefusalReason
-  | 'badLastEventId'
-  | 'gatewayFull'
-  | 'organizationFull'
-  | 'eventsUnavailable';
+  'notFound' | 'draining' | 'rateLimited' | TicketRefusalReason | 'badLastEventId' | 'gatewayFull' | 'organizationFull';
 
 export class GatewayStats {
   opened = 0;
@@ -37,11 +30,15 @@ export class GatewayStats {
   observeEventDelay: (seconds: number) => void = () => undefined;
   /** Sockets closed because the API key their ticket was issued to was revoked. */
   revokedKeyCloses = 0;
+  /** Sockets closed (1013) because their organization's bus subscription failed after they opened. */
+  eventsUnavailableCloses = 0;
   readonly replays: ReplayStats = emptyReplayStats();
   /** The bus lost its connection and subscribed again (Redis restarted or unreachable for a while). */
   resubscribes = 0;
   /** Gaps left by those reconnects, filled from the history. */
   readonly gapFills: GapFillStats = emptyGapFillStats();
+  /** Organizations whose first socket opened before their subscription was confirmed. */
+  readonly catchUps: CatchUpStats = emptyCatchUpStats();
   readonly refused: Record<RefusalReason, number> = {
     notFound: 0,
     draining: 0,
@@ -54,7 +51,6 @@ export class GatewayStats {
     badLastEventId: 0,
     gatewayFull: 0,
     organizationFull: 0,
-    eventsUnavailable: 0,
   };
 
   snapshot(): Record<string, unknown> {
@@ -66,9 +62,11 @@ export class GatewayStats {
       framesPublished: this.framesPublished,
       duplicatesDropped: this.duplicatesDropped,
       revokedKeyCloses: this.revokedKeyCloses,
+      eventsUnavailableCloses: this.eventsUnavailableCloses,
       replays: { ...this.replays, resyncs: { ...this.replays.resyncs } },
       resubscribes: this.resubscribes,
       gapFills: { ...this.gapFills, resyncs: { ...this.gapFills.resyncs } },
+      catchUps: { ...this.catchUps, resyncs: { ...this.catchUps.resyncs } },
       refused: { ...this.refused },
     };
   }

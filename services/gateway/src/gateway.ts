@@ -116,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: closeReplaying,
     stats: stats.replays,
     gapStats: stats.gapFills,
+    catchUpStats: stats.catchUps,
     onDuplicate: (topic) => {
       stats.duplicatesDropped += 1;
       stats.duplicateFramesDropped += app.numSubscribers(topic);

@@ -6,11 +6,14 @@ import { readMissed, type MissedEvents, type NoReplayReason } from './missed-eve
 // One socket that connected with `?last_event_id=N` (issue 4, item 2; ARCHITECTURE.md,
 // "Reliability, by design"). It is not subscribed to its topic at first. The organization's bus
 // subscription is held before its history is read, so every event is either in what the read
-// returns or delivered live after it. Live events of the topic are offered to the replay while the
-// history is read and sent (sent paced by drain, so that a long replay does not trip the
-// slow-consumer limit by itself). The history goes out first, then the buffered events with a
-// higher id than the last one sent; the last of those frames and the subscription happen in one
-// synchronous step, so nothing can arrive in between.
+// returns or delivered live after it. (An organization's first socket here opens before that
+// subscription is confirmed; its topic's catch-up, gap-fill.ts, then forwards what the bus
+// missed meanwhile, from an id no higher than what this read can see: the floor was asked for
+// first.) Live events of the topic are offered to the replay while the history is read and sent
+// (sent paced by drain, so that a long replay does not trip the slow-consumer limit by itself).
+// The history goes out first, then the buffered events with a higher id than the last one sent;
+// the last of those frames and the subscription happen in one synchronous step, so nothing can
+// arrive in between.
 //
 // One case needs more: the history may hold an event whose live copy is still on its way (the
 // read and the subscription are separate Redis connections). Subscribing then would deliver it

@@ -1,7 +1,7 @@
 import { envelopeId, type BusPayload, type EventHistory } from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import { DuplicateFilter } from './duplicate-filter.js';
-import { GapFills, type GapFillStats } from './gap-fill.js';
+import { emptyCatchUpStats, GapFills, type CatchUpStats, type GapFillStats } from './gap-fill.js';
 import { Replay, type FeedSocket, type ReplayCloseReason, type ReplayOptions, type ReplayStats } from './replay.js';
 
 // Everything the bus delivers for an organization passes through here on its way to the
@@ -12,7 +12,8 @@ import { Replay, type FeedSocket, type ReplayCloseReason, type ReplayOptions, ty
 // - replay.ts: a socket that reconnects with `?last_event_id=N` is sent what it missed, then joins
 //   the topic; live events are offered to it meanwhile.
 // - gap-fill.ts: after the bus lost its connection and subscribed again, each topic holds its live
-//   events back and publishes what the history kept of the gap first.
+//   events back and publishes what the history kept of the gap first. A topic whose first socket
+//   opened before its subscription was confirmed catches up the same way.
 //
 // Bus payload ─▶ gap fill holds it back? ─no─▶ duplicate? ─no─▶ each replay not yet live, then
 //                        │                                      the topic (app.publish)
@@ -20,7 +21,14 @@ import { Replay, type FeedSocket, type ReplayCloseReason, type ReplayOptions, ty
 //
 // Payloads are never parsed: `envelopeId` reads the id from the envelope's tail.
 
-export { emptyGapFillStats, GAP_FILL_ATTEMPTS, type GapFillStats, type GapResyncReason } from './gap-fill.js';
+export {
+  emptyCatchUpStats,
+  emptyGapFillStats,
+  GAP_FILL_ATTEMPTS,
+  type CatchUpStats,
+  type GapFillStats,
+  type GapResyncReason,
+} from './gap-fill.js';
 export { emptyReplayStats, Replay, type FeedSocket, type ReplayCloseReason, type ReplayStats } from './replay.js';
 
 export interface TopicFeedOptions<Socket extends FeedSocket> {
@@ -49,6 +57,8 @@ export interface TopicFeedOptions<Socket extends FeedSocket> {
   close(socket: Socket, reason: ReplayCloseReason): void;
   stats: ReplayStats;
   gapStats: GapFillStats;
+  /** Catch-ups of topics whose first socket opened before their subscription (not kept when absent). */
+  catchUpStats?: CatchUpStats;
   /** Counted when a duplicate for the topic is dropped. */
   onDuplicate(topic: string): void;
   logger: Logger;
@@ -73,6 +83,7 @@ export class TopicFeed<Socket extends FeedSocket> {
       confirmSubscribed: (topic) => options.confirmSubscribed(topic),
       forward: (topic, id, payload) => this.forward(topic, id, payload),
       stats: options.gapStats,
+      catchUpStats: options.catchUpStats ?? emptyCatchUpStats(),
       logger,
     });
     this.replayOptions = {
@@ -101,6 +112,17 @@ export class TopicFeed<Socket extends FeedSocket> {
     this.gaps.resubscribed(this.filter.lastIdsByTopic());
   }
 
+  /**
+   * A socket opened on the topic before the bus confirmed the topic's subscription: its live events
+   * are held back until what was published meanwhile is known, and that goes out first (see
+   * GapFills.catchUp). `floor` and the SUBSCRIBE behind `subscribed` were both asked for before the
+   * socket's 101.
+   */
+  catchUp(topic: string, floor: Promise<number | undefined>, subscribed: Promise<boolean>): void {
+    if (this.closed) return;
+    this.gaps.catchUp(topic, floor, subscribed);
+  }
+
   /** See GapFills.learnFloor. */
   learnFloor(topic: string): Promise<number | undefined> {
     return this.gaps.learnFloor(topic);
@@ -120,7 +142,8 @@ export class TopicFeed<Socket extends FeedSocket> {
 
   /**
    * Starts replaying to a socket that just opened on the topic, unsubscribed, with the
-   * organization's bus subscription already held. Returns the replay for drained() and left().
+   * organization's bus subscription held (or being made, and caught up: catchUp). Returns the
+   * replay for drained() and left().
    */
   replay(socket: Socket, topic: string, lastEventId: number): Replay<Socket> {
     const replay = new Replay(socket, topic, lastEventId, this.replayOptions);

@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../../../test/test-env.js';
 import {
+  envelopeWithId,
   refusedUpgrade,
   sampleEnvelope,
   startTestGateway,
@@ -86,9 +87,9 @@ describe('fan-out', () => {
     const channel = channelOf(served, 'initech');
     expect(await subscribedChannels(served)).not.toContain(channel);
 
-    // The upgrade completes only once Redis confirmed the SUBSCRIBE.
+    // The socket opens at once; the SUBSCRIBE went out before its 101.
     const first = await TestClient.connect(served.chat('initech'));
-    expect(await subscribedChannels(served)).toContain(channel);
+    await waitFor(async () => (await subscribedChannels(served)).includes(channel), 'SUBSCRIBE of the first socket');
     const second = await TestClient.connect(served.chat('initech'));
 
     await first.close();
@@ -107,8 +108,10 @@ describe('fan-out', () => {
       for (const client of batch.slice(1)) client.socket.close();
       await batch[0]?.close();
       const survivor = await TestClient.connect(served.chat('umbrella', { trailingSlash: false }));
-      const envelope = sampleEnvelope(`round ${round}`);
-      await publisher.publish(channel, envelope);
+      // With an id, as the api's relay publishes: published before a SUBSCRIBE that waited for an
+      // UNSUBSCRIBE took effect, it reaches the survivor from the history.
+      const envelope = envelopeWithId(round + 1, `round ${round}`);
+      await publisher.publishSequenced([{ channel, id: round + 1, payload: envelope }]);
       const frames = await survivor.waitForFrames(1);
       expect(frames[0]?.data.toString()).toBe(envelope);
       await survivor.close();
@@ -296,13 +299,16 @@ describe('socket tickets', () => {
   });
 
   it("opens with a browser's ['helpdesk-ticket', ticket] and selects helpdesk-ticket", async () => {
-    const client = await TestClient.connect(served.ws(`${chatSocketPath('acme')}`), [
+    // An organization of its own: the previous test's socket just left, so acme's UNSUBSCRIBE may
+    // be in flight, which a new SUBSCRIBE waits for; an id-less envelope published meanwhile would
+    // reach no one (events with ids are caught up from the history).
+    const client = await TestClient.connect(served.ws(`${chatSocketPath('browser')}`), [
       TICKET_PROTOCOL,
-      ticketFor('acme'),
+      ticketFor('browser'),
     ]);
     expect(client.socket.protocol).toBe(TICKET_PROTOCOL);
     const envelope = sampleEnvelope('via subprotocol');
-    await publisher.publish(channelOf(served, 'acme'), envelope);
+    await publisher.publish(channelOf(served, 'browser'), envelope);
     expect((await client.waitForFrames(1)).map((frame) => frame.data.toString())).toEqual([envelope]);
     await client.close();
   });
@@ -335,6 +341,7 @@ describe('socket tickets', () => {
 
     // The same organization with a valid ticket does subscribe: the refusals were not a fluke.
     const client = await TestClient.connect(gateway.chat('hooli'));
+    await waitFor(async () => (await subscribedChannels(gateway)).includes(channel), 'the SUBSCRIBE');
     expect(await subscribedChannels(gateway)).toEqual([channel]);
     await client.close();
     await gateway.gateway.close();
@@ -414,7 +421,7 @@ describe('health and drain', () => {
       TestClient.connect(draining.chat('acme')),
       TestClient.connect(draining.chat('globex')),
     ]);
-    expect(await subscribedChannels(draining)).toHaveLength(2);
+    await waitFor(async () => (await subscribedChannels(draining)).length === 2, 'both SUBSCRIBEs');
 
     // Readiness turns 503 at once, before close() has finished: ask on a connection opened before.
     const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });

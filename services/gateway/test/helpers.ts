@@ -3,8 +3,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   encodeEnvelope,
   issueTicket,
+  type BusMessageHandler,
   type EventBus,
   type EventHistory,
+  type EventSubscriber,
   type HistoryRead,
   type MessageJson,
   CHAT_SOCKET_PATH_PREFIX,
@@ -266,5 +268,58 @@ export class HeldHistory implements EventHistory {
   release(): void {
     this.released = true;
     for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/**
+ * The same bus, with its organizations' SUBSCRIBEs held until release() (or failed by fail()): the
+ * window in which an organization's first socket is open but its subscription not confirmed.
+ * Later SUBSCRIBEs go through at once.
+ */
+export class HeldSubscriptions implements EventBus {
+  /** Organization SUBSCRIBEs asked for so far. */
+  pending = 0;
+  private settle: (outcome: Error | undefined) => void = () => undefined;
+  private readonly held = new Promise<void>((resolve, reject) => {
+    this.settle = (outcome) => (outcome ? reject(outcome) : resolve());
+  });
+
+  constructor(readonly inner: EventBus) {
+    // Nobody may be waiting when fail() is called.
+    this.held.catch(() => undefined);
+  }
+
+  release(): void {
+    this.settle(undefined);
+  }
+
+  fail(error = new Error('ERR the test refused this SUBSCRIBE')): void {
+    this.settle(error);
+  }
+
+  publisher() {
+    return this.inner.publisher();
+  }
+  history() {
+    return this.inner.history();
+  }
+  keyRevocations(channel: string) {
+    return this.inner.keyRevocations(channel);
+  }
+  subscriber(onMessage: BusMessageHandler): EventSubscriber {
+    const inner = this.inner.subscriber(onMessage);
+    return {
+      ...inner,
+      subscribe: async (channel) => {
+        if (channel.includes(':org:')) {
+          this.pending += 1;
+          await this.held;
+        }
+        await inner.subscribe(channel);
+      },
+    };
+  }
+  close() {
+    return this.inner.close();
   }
 }
