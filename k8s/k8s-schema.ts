@@ -8,7 +8,7 @@ import { validate as validateHpa } from 'kubernetes-models/_schemas/IoK8sApiAuto
 import { validate as validateJob } from 'kubernetes-models/_schemas/IoK8sApiBatchV1Job';
 import { validate as validateIngress } from 'kubernetes-models/_schemas/IoK8sApiNetworkingV1Ingress';
 import { validate as validatePdb } from 'kubernetes-models/_schemas/IoK8sApiPolicyV1PodDisruptionBudget';
-import { isObject, type K8sObject } from './kustomize-render.js';
+import { isObject, type K8sObject } from './k8s-objects.js';
 
 // Offline validation of rendered objects against the Kubernetes OpenAPI schemas, as compiled
 // validators shipped by kubernetes-models. Those validators check types, formats, enums and

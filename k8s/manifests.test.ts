@@ -5,19 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { startMetricsServer } from '../packages/shared/src/metrics-server.js';
 import { loadApiConfig } from '../services/api/src/index.js';
 import { schemaProblems } from './k8s-schema.js';
-import {
-  asArray,
-  isObject,
-  podContainers,
-  podSpec,
-  renderKustomization,
-  splitImage,
-  type K8sObject,
-} from './kustomize-render.js';
+import { asArray, isObject, podContainers, podSpec, splitImage, type K8sObject } from './k8s-objects.js';
+import { kustomizeBuild } from './kustomize.js';
 import { coverageProblems, isCredential, MUST_AGREE, REPO_ROOT, SERVICES, type ServiceName } from './service-config.js';
 
 // No cluster runs here, so k8s/ is checked the way a careful reviewer would: each kustomization
-// (the base and every overlay) is rendered, every object is validated against the Kubernetes
+// (the base and every overlay) is rendered by `kubectl kustomize` itself, every object is validated against the Kubernetes
 // schemas, and the wiring is compared with the services' source: the variables each container
 // gets, the probes' paths and ports, and the Services, PodDisruptionBudgets, autoscalers and the
 // Ingress that point at the Deployments.
@@ -175,7 +168,7 @@ function preStopSeconds(container: Json): number {
 }
 
 describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
-  const objects = renderKustomization(join(K8S_DIR, kustomization));
+  const objects = kustomizeBuild(join(K8S_DIR, kustomization));
   const found = workloads(objects);
   const deployments = objects.filter((object) => object.kind === 'Deployment');
   const helpdeskDeployments = found.filter((workload) => workload.object.kind === 'Deployment');
@@ -528,7 +521,7 @@ describe.each(KUSTOMIZATIONS)('k8s/%s', (kustomization) => {
 });
 
 describe.each(OVERLAYS)('k8s/%s (an overlay)', (overlay) => {
-  const objects = renderKustomization(join(K8S_DIR, overlay));
+  const objects = kustomizeBuild(join(K8S_DIR, overlay));
   const declared = parse(readFileSync(join(K8S_DIR, overlay, 'kustomization.yaml'), 'utf8')) as { namespace?: string };
 
   it('puts every object in its own namespace, which it creates', () => {
@@ -551,7 +544,7 @@ describe.each(OVERLAYS)('k8s/%s (an overlay)', (overlay) => {
 
 describe('k8s/overlays/production', () => {
   it('terminates TLS at every Ingress for its host (clients use https:// and wss://)', () => {
-    const ingresses = renderKustomization(join(K8S_DIR, 'overlays/production')).filter(
+    const ingresses = kustomizeBuild(join(K8S_DIR, 'overlays/production')).filter(
       (object) => object.kind === 'Ingress',
     );
     expect(ingresses.length).toBeGreaterThan(0);
