@@ -1,6 +1,6 @@
 import type { EventSubscriber } from '@helpdesk/shared';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OrganizationTopics } from './organization-topics.js';
 
 // A bus whose SUBSCRIBE/UNSUBSCRIBE answers the test releases one by one, to replay the races
@@ -76,6 +76,14 @@ function track(promise: Promise<void>): { state: 'pending' | 'resolved' | 'rejec
   return tracked;
 }
 
+// The retry pause is a timer: fake timers make "not before the pause, right after it" exact.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('OrganizationTopics', () => {
   it('subscribes once for the first holder and unsubscribes after the last', async () => {
     const { bus, topics } = setup();
@@ -149,8 +157,10 @@ describe('OrganizationTopics', () => {
     const failing = track(topics.acquire('org:a'));
     await bus.answer(false);
     expect(failing.state).toBe('rejected');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // After the pause nothing is retried: no one holds the channel any more.
+    await vi.advanceTimersByTimeAsync(5);
     expect(bus.calls).toEqual(['subscribe org:a']);
+    expect(vi.getTimerCount()).toBe(0);
     await topics.whenIdle();
   });
 
@@ -162,7 +172,11 @@ describe('OrganizationTopics', () => {
     topics.release('org:a');
     await bus.answer(false);
     expect(bus.inFlight).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Not before the pause…
+    await vi.advanceTimersByTimeAsync(4);
+    expect(bus.calls).toEqual(['subscribe org:a', 'unsubscribe org:a']);
+    // …and right after it.
+    await vi.advanceTimersByTimeAsync(1);
     expect(bus.calls).toEqual(['subscribe org:a', 'unsubscribe org:a', 'unsubscribe org:a']);
     await bus.answer();
     expect(bus.live.size).toBe(0);
@@ -204,7 +218,11 @@ describe('OrganizationTopics', () => {
     await bus.answer(false);
     expect(confirmed.state).toBe('rejected');
     topics.release('org:a');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The channel stays subscribed until the pause after the failure is over, then it unsubscribes.
+    await vi.advanceTimersByTimeAsync(4);
+    expect(bus.calls).toEqual(['subscribe org:a', 'subscribe org:a']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(bus.calls).toEqual(['subscribe org:a', 'subscribe org:a', 'unsubscribe org:a']);
     await bus.answer();
     await topics.whenIdle();
   });

@@ -54,6 +54,14 @@ async function outbox(db: Kysely<DB>, organizationId: string) {
   return rows;
 }
 
+/** Other sessions of this database that wait for a lock. */
+async function backendsWaitingOnALock(db: Kysely<DB>): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    select count(*) as n from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`.execute(db);
+  return Number(rows[0]!.n);
+}
+
 describe('the one-statement send', () => {
   for (const timeZone of ['UTC', 'America/Sao_Paulo', 'Asia/Kolkata']) {
     it(`stores the events packages/shared encodes, byte for byte (${timeZone})`, async () => {
@@ -137,7 +145,9 @@ describe('the one-statement send', () => {
       await other.query('set local lock_timeout = 5000');
       await other.query('select id from help_desks where id = $1 for update', [hd]);
       const sending = sendMessageStatement(db, input(hd_uuid, org, false));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The send is now blocked on that row lock (seen from a third connection: a transaction
+      // sees pg_stat_activity as it was when it first looked).
+      await expect.poll(() => backendsWaitingOnALock(db), { timeout: 5000, interval: 20 }).toBe(1);
       // …then the organization: free, because the send waits on the help desk holding nothing.
       await other.query('update organizations set event_seq = event_seq + 1 where id = $1', [org]);
       await other.query('commit');
