@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 export type Json = Record<string, unknown>;
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -14,29 +12,6 @@ export async function post(base: string, path: string, body: unknown, key: strin
   const text = await res.text();
   if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${text}`);
   return JSON.parse(text) as Json;
-}
-
-export interface Tenant {
-  name: string;
-  /** The organization's own API key: everything below the administration is done with it. */
-  key: string;
-  client: Json;
-  helpDesk: Json;
-}
-
-/** An organization with its key, a client and a help desk, made through the api as a user would. */
-export async function createTenant(base: string, label: string, adminToken: string): Promise<Tenant> {
-  const name = `${label}-${randomBytes(4).toString('hex')}`;
-  await post(base, '/api/organizations/', { name }, adminToken);
-  const key = String((await post(base, `/api/organizations/${name}/api-keys/`, { name: 'agents' }, adminToken)).key);
-  const client = await post(
-    base,
-    '/api/clients/',
-    { organization: name, name: `Client of ${label}`, phone: '5511900000000' },
-    key,
-  );
-  const helpDesk = await post(base, '/api/help-desks/', { organization: name, client: client.uuid }, key);
-  return { name, key, client, helpDesk };
 }
 
 /** A socket ticket for the organization, as a client gets one: traded for its key over REST. */

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEnvelope, organizationChannel, type EventType, type MessageJson } from '@helpdesk/shared';
 import { REPO_ROOT, startService, type ServiceProcess } from '../../test/process-harness.js';
-import { bearer, createTenant, type Tenant } from '../../test/rest.js';
+import { createOrganization, type TestOrganization } from '../../test/organization.js';
+import { bearer } from '../../test/rest.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../../test/test-env.js';
 
 // The api ceiling must do the api's work, or the ratio to it means nothing: the same rows (the
@@ -17,7 +18,7 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
   let ceiling: ServiceProcess;
   let filesDir: string;
   let subscriber: Redis;
-  let tenant: Tenant;
+  let tenant: TestOrganization;
   const frames: string[] = [];
 
   const apiUrl = () => `http://127.0.0.1:${api.port}`;
@@ -54,7 +55,7 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
       REDIS_PREFIX: prefix,
       FILES_DIR: filesDir,
     });
-    tenant = await createTenant(apiUrl(), 'ceiling', adminToken);
+    tenant = await createOrganization({ baseUrl: apiUrl(), adminToken }, 'ceiling');
     subscriber = new Redis(redisUrl);
     subscriber.on('message', (_channel: string, message: string) => frames.push(message));
     await subscriber.subscribe(organizationChannel(prefix, tenant.name));

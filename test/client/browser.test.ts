@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { createClient, HelpdeskClient, SubscriptionEvents } from '../../packages/client/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
-import { createTenant, type Tenant } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 
 /** What the page keeps on window: the package's entry, the client, and what its subscription emitted. */
 interface PageWindow {
@@ -42,7 +42,7 @@ describe('@helpdesk/client in a browser', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let tenant: Tenant;
+  let tenant: TestOrganization;
   let apiBase: string;
 
   beforeAll(async () => {
@@ -73,7 +73,7 @@ describe('@helpdesk/client in a browser', () => {
       /is up/,
     );
     const adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(join(dataDir, '.env'), 'utf8'))?.[1] ?? '';
-    tenant = await createTenant(apiBase, 'browser', adminToken);
+    tenant = await createOrganization({ baseUrl: apiBase, adminToken }, 'browser');
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     context = await browser.newContext();

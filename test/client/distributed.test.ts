@@ -6,7 +6,7 @@ import { createClient, type HelpdeskClient } from '../../packages/client/src/ind
 import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY } from '../e2e/contract-scenario.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
-import { createTenant, type Tenant } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
 import { NodeWebSocket, range, Recorder } from './recorder.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -21,7 +21,7 @@ describe('@helpdesk/client against api and gateway processes', () => {
   let proxy: TcpProxy;
   let filesDir: string;
   let shared: Record<string, string>;
-  let tenant: Tenant;
+  let tenant: TestOrganization;
   let client: HelpdeskClient;
   const recorders: Recorder[] = [];
 
@@ -42,7 +42,10 @@ describe('@helpdesk/client against api and gateway processes', () => {
       startGateway(),
     ]);
     proxy = await startTcpProxy(gatewayPort);
-    tenant = await createTenant(`http://127.0.0.1:${api.port}`, 'client-fleet', E2E_ADMIN_TOKEN);
+    tenant = await createOrganization(
+      { baseUrl: `http://127.0.0.1:${api.port}`, adminToken: E2E_ADMIN_TOKEN },
+      'client-fleet',
+    );
     client = createClient({
       baseUrl: `http://127.0.0.1:${api.port}`,
       apiKey: tenant.key,

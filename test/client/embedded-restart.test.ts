@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../packages/client/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
-import { createTenant } from '../rest.js';
+import { createOrganization } from '../organization.js';
 import { NodeWebSocket, range, Recorder } from './recorder.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
@@ -33,7 +33,7 @@ describe('@helpdesk/client through a restart of the embedded process', () => {
   it('keeps every event once and in order, without a resync', async () => {
     const base = `http://127.0.0.1:${port}`;
     const adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(join(dataDir, '.env'), 'utf8'))?.[1] ?? '';
-    const tenant = await createTenant(base, 'restart', adminToken);
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'restart');
     const client = createClient({ baseUrl: base, apiKey: tenant.key, WebSocket: NodeWebSocket });
     const live = new Recorder(client.subscribe(tenant.name));
     const send = async (message: string) =>

@@ -6,7 +6,8 @@ import { GENERATED_TYPES_PATH, fetchServedDocument, renderTypes } from '../../pa
 import { createClient, type HelpdeskClient, type Message } from '../../packages/client/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
-import { bearer, createTenant, post, type Tenant } from '../rest.js';
+import { bearer, post } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { NodeWebSocket, range, Recorder } from './recorder.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
@@ -57,7 +58,7 @@ describe('@helpdesk/client against the embedded server', () => {
   });
 
   /** A client of the tenant; its socket goes through the proxy when asked (so a test can cut it). */
-  function clientOf(tenant: Tenant, throughProxy = false): HelpdeskClient {
+  function clientOf(tenant: TestOrganization, throughProxy = false): HelpdeskClient {
     return createClient({
       baseUrl: base(),
       apiKey: tenant.key,
@@ -73,7 +74,7 @@ describe('@helpdesk/client against the embedded server', () => {
   }
 
   it('subscribes, sends a message and a file, and receives the three events typed, data parsed', async () => {
-    const tenant = await createTenant(base(), 'client', adminToken);
+    const tenant = await createOrganization({ baseUrl: base(), adminToken }, 'client');
     const client = clientOf(tenant);
     const live = record(client, tenant.name);
     await live.untilState('connected');
@@ -120,7 +121,7 @@ describe('@helpdesk/client against the embedded server', () => {
   });
 
   it('throws ApiError with the status and the DRF body', async () => {
-    const tenant = await createTenant(base(), 'errors', adminToken);
+    const tenant = await createOrganization({ baseUrl: base(), adminToken }, 'errors');
     const client = clientOf(tenant);
     await expect(client.sendMessage({ helpDesk: 'not-a-uuid', message: 'x' })).rejects.toMatchObject({
       name: 'ApiError',
@@ -135,7 +136,7 @@ describe('@helpdesk/client against the embedded server', () => {
   });
 
   it('keeps every event once and in order while its connection is cut again and again', async () => {
-    const tenant = await createTenant(base(), 'cut', adminToken);
+    const tenant = await createOrganization({ baseUrl: base(), adminToken }, 'cut');
     const client = clientOf(tenant, true);
     const live = record(client, tenant.name);
     await live.untilState('connected');
@@ -157,7 +158,7 @@ describe('@helpdesk/client against the embedded server', () => {
   });
 
   it('a resume older than the kept history starts with resync, then live events', async () => {
-    const tenant = await createTenant(base(), 'resync', adminToken);
+    const tenant = await createOrganization({ baseUrl: base(), adminToken }, 'resync');
     const client = clientOf(tenant);
     for (let i = 0; i < HISTORY_MAX_EVENTS / 3 + 2; i += 1) {
       await post(base(), '/api/send-message/', { message: `old ${i}`, help_desk: tenant.helpDesk.uuid }, tenant.key);
@@ -173,7 +174,7 @@ describe('@helpdesk/client against the embedded server', () => {
   });
 
   it('revoking the key ends the subscription with the reason, and asks for no ticket again', async () => {
-    const tenant = await createTenant(base(), 'revoke', adminToken);
+    const tenant = await createOrganization({ baseUrl: base(), adminToken }, 'revoke');
     let tickets = 0;
     const client = clientOf(tenant);
     const live = new Recorder(

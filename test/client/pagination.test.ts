@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HelpDesk, type HelpdeskClient, type Message } from '../../packages/client/src/index.js';
 import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY } from '../e2e/contract-scenario.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { createTenant, post, type Tenant } from '../rest.js';
+import {
+  createClient as createClientOf,
+  createHelpDesk,
+  createOrganization,
+  type TestOrganization,
+} from '../organization.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
 
 /** Runs `task` for 0..count-1, `width` at a time. */
@@ -24,7 +29,7 @@ async function inParallel(count: number, width: number, task: (i: number) => Pro
 describe('@helpdesk/client pages through long lists (api process on Postgres)', () => {
   let api: ServiceProcess;
   let filesDir: string;
-  let tenant: Tenant;
+  let tenant: TestOrganization;
   let client: HelpdeskClient;
   const base = () => `http://127.0.0.1:${api.port}`;
 
@@ -40,7 +45,7 @@ describe('@helpdesk/client pages through long lists (api process on Postgres)', 
       // Thousands of writes from one address in a few seconds: a test, not an abuse.
       RATE_LIMIT_MAX: '0',
     });
-    tenant = await createTenant(base(), 'pages', E2E_ADMIN_TOKEN);
+    tenant = await createOrganization({ baseUrl: base(), adminToken: E2E_ADMIN_TOKEN }, 'pages');
     client = createClient({ baseUrl: base(), apiKey: tenant.key });
   }, 60_000);
 
@@ -67,21 +72,13 @@ describe('@helpdesk/client pages through long lists (api process on Postgres)', 
   }, 120_000);
 
   it('walks 500 help desks by recent activity, each once, while messages move some to the top', async () => {
-    const other = await createTenant(base(), 'desks', E2E_ADMIN_TOKEN);
+    const other = await createOrganization({ baseUrl: base(), adminToken: E2E_ADMIN_TOKEN }, 'desks');
     const desks = createClient({ baseUrl: base(), apiKey: other.key });
     const created = [String(other.helpDesk.uuid)];
+    const api = { baseUrl: base(), adminToken: E2E_ADMIN_TOKEN };
     await inParallel(499, 8, async (i) => {
-      const person = await post(
-        base(),
-        '/api/clients/',
-        { organization: other.name, name: `c${i}`, phone: `55${i}` },
-        other.key,
-      );
-      created.push(
-        String(
-          (await post(base(), '/api/help-desks/', { organization: other.name, client: person.uuid }, other.key)).uuid,
-        ),
-      );
+      const person = await createClientOf(api, other.name, { name: `c${i}`, phone: `55${i}` }, other.key);
+      created.push((await createHelpDesk(api, other.name, person.uuid, other.key)).uuid);
     });
 
     const walked: string[] = [];

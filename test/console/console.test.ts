@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createTenant, post, type Tenant } from '../rest.js';
+import { bearer, post } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { errorsOf, launchChromium, newAgentPage, signIn } from './browser.js';
 import { startEmbedded, type EmbeddedServer } from './embedded-server.js';
 
@@ -26,14 +27,14 @@ afterAll(async () => {
 
 const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
 
-async function history(tenant: Tenant): Promise<Array<{ message: string; file: string | null }>> {
+async function history(tenant: TestOrganization): Promise<Array<{ message: string; file: string | null }>> {
   const res = await fetch(`${server.origin}/api/help-desks/${String(tenant.helpDesk.uuid)}/history/`, {
     headers: bearer(tenant.key),
   });
   return (await res.json()) as Array<{ message: string; file: string | null }>;
 }
 
-async function openConsole(tenant: Tenant): Promise<Page> {
+async function openConsole(tenant: TestOrganization): Promise<Page> {
   const { page } = await newAgentPage(browser, server.origin);
   await signIn(page, tenant.key);
   await page.getByRole('status', { name: 'Connection' }).getByText('Live').waitFor();
@@ -42,7 +43,7 @@ async function openConsole(tenant: Tenant): Promise<Page> {
 
 describe('agents', () => {
   it('one agent sends text and a file and closes the help desk; another sees it all live, the file with the same bytes', async () => {
-    const tenant = await createTenant(server.origin, 'live', server.adminToken);
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'live');
     const client = String((tenant.client as { name: string }).name);
     const [alice, bob] = await Promise.all([openConsole(tenant), openConsole(tenant)]);
     for (const page of [alice, bob]) await page.getByRole('button', { name: new RegExp(client) }).click();
@@ -74,7 +75,7 @@ describe('agents', () => {
   });
 
   it('a received message raises the help desk’s unread count and the tab title; opening it clears both', async () => {
-    const tenant = await createTenant(server.origin, 'unread', server.adminToken);
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'unread');
     const page = await openConsole(tenant);
     await page.getByRole('button', { name: /Client of unread/ }).waitFor();
     expect(await page.title()).toBe('helpdesk-chat');
@@ -96,7 +97,7 @@ describe('agents', () => {
   });
 
   it('a send the server answers with a 5xx shows Retry; Retry sends it again and it exists once', async () => {
-    const tenant = await createTenant(server.origin, 'retry', server.adminToken);
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'retry');
     const page = await openConsole(tenant);
     const keys: string[] = [];
     let failures = 0;
@@ -247,7 +248,7 @@ describe('administrators', () => {
 
 describe('an outage', () => {
   it('shows reconnecting while the server is down, then live, with what was posted meanwhile on screen', async () => {
-    const tenant = await createTenant(server.origin, 'outage', server.adminToken);
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'outage');
     const page = await openConsole(tenant);
     await page.getByRole('button', { name: /Client of outage/ }).click();
     const banner = page.getByRole('status', { name: 'Connection' });

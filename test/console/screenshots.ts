@@ -2,6 +2,7 @@
 // server and Debian's chromium: `pnpm run screenshots` (after `pnpm build`).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createOrganizationWithKey } from '../organization.js';
 import { post } from '../rest.js';
 import { REPO_ROOT } from '../process-harness.js';
 import { launchChromium, newAgentPage, signIn } from './browser.js';
@@ -18,8 +19,7 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   try {
     const { origin, adminToken } = server;
-    await post(origin, '/api/organizations/', { name: 'acme' }, adminToken);
-    const key = String((await post(origin, '/api/organizations/acme/api-keys/', { name: 'agents' }, adminToken)).key);
+    const { key } = await createOrganizationWithKey({ baseUrl: origin, adminToken }, 'acme', { name: 'acme' });
     await receive(origin, key, 'Bruno Lima', '5521988887777', 'Boa tarde! O pedido 1043 já saiu?');
     await receive(origin, key, 'Carla Dias', '5531977776666', 'Can I change the delivery address?');
     await receive(origin, key, 'Ana Souza', '5511999990000', 'Oi, tudo bem? Minha fatura veio duplicada.');

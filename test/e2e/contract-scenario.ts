@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { CHAT_SOCKET_PATH_PREFIX, chatSocketPath, TICKET_PROTOCOL } from '../../packages/shared/src/index.js';
-import { bearer, createTenant, post, socketTicket, type Json } from '../rest.js';
+import { bearer, post, socketTicket, type Json } from '../rest.js';
+import { createOrganization } from '../organization.js';
 import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
 
 /** SECRET_KEY of the processes under test (api, gateway, standalone): they share it. */
@@ -26,8 +27,8 @@ function frame(type: string, object: Json, id: number): string {
  * what the REST answers say it must be, and nothing crossing to the other organization.
  */
 export async function runContractScenario(httpBase: string, wsBase: string, adminToken: string): Promise<void> {
-  const a = await createTenant(httpBase, 'org-a', adminToken);
-  const b = await createTenant(httpBase, 'org-b', adminToken);
+  const a = await createOrganization({ baseUrl: httpBase, adminToken }, 'org-a');
+  const b = await createOrganization({ baseUrl: httpBase, adminToken }, 'org-b');
   expect(a.helpDesk.last_message).toBeNull();
 
   // Both ways to present a ticket: in the query, and as a browser does, in Sec-WebSocket-Protocol.

@@ -6,7 +6,8 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatSocketPath } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { bearer, createTenant, socketTicket, type Tenant } from '../rest.js';
+import { bearer, socketTicket } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { RecordingSocket } from '../ws-client.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
@@ -94,11 +95,11 @@ describe('embedded: hardened against a client with a key', () => {
   });
 
   describe('file links take their origin from the configuration, never from a request (item 1)', () => {
-    let tenant: Tenant;
+    let tenant: TestOrganization;
     let socket: RecordingSocket;
 
     beforeAll(async () => {
-      tenant = await createTenant(base, 'links', adminToken);
+      tenant = await createOrganization({ baseUrl: base, adminToken }, 'links');
       socket = await RecordingSocket.open(
         `ws://127.0.0.1:${server.port}${chatSocketPath(tenant.name)}?token=${await socketTicket(base, tenant.name, tenant.key)}`,
       );
@@ -179,16 +180,16 @@ describe('embedded: hardened against a client with a key', () => {
       expect(logged.filter((line) => line.includes('10.0.0.'))).toEqual([]);
       expect(logged.some((line) => line.includes('"remoteAddress":"127.0.0.1"'))).toBe(true);
       // A valid key from the same address still passes.
-      const tenant = await createTenant(base, 'throttled', adminToken);
+      const tenant = await createOrganization({ baseUrl: base, adminToken }, 'throttled');
       const ok = await fetch(`${base}/api/help-desks/?organization=${tenant.name}`, { headers: bearer(tenant.key) });
       expect(ok.status).toBe(200);
     });
   });
 
   describe('deeply nested bodies with an Idempotency-Key (item 2)', () => {
-    let tenant: Tenant;
+    let tenant: TestOrganization;
     beforeAll(async () => {
-      tenant = await createTenant(base, 'deep', adminToken);
+      tenant = await createOrganization({ baseUrl: base, adminToken }, 'deep');
     });
     const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
     const tooDeep = { detail: 'JSON parse error - Nested deeper than 32 levels.' };
@@ -257,7 +258,7 @@ describe('embedded: hardened against a client with a key', () => {
       expect(preflight.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
       expect(String(preflight.headers['access-control-allow-methods']).split(/, */)).toContain(method);
     }
-    const tenant = await createTenant(base, 'cors', adminToken);
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'cors');
     const answer = await send(
       server.port,
       'POST',
@@ -293,7 +294,7 @@ describe('embedded: hardened against a client with a key', () => {
   });
 
   it('stores file names without direction overrides or other format characters (item 7)', async () => {
-    const tenant = await createTenant(base, 'bidi', adminToken);
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'bidi');
     const form = multipart(
       { help_desk: String(tenant.helpDesk.uuid), message: 'cv' },
       { name: 'resume\u202Efdp.exe', bytes: 'MZ' },

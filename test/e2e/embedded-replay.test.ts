@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAST_EVENT_ID_PARAM, chatSocketPath } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { createTenant, post, socketTicket, type Tenant } from '../rest.js';
+import { post, socketTicket } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { RecordingSocket } from '../ws-client.js';
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
@@ -15,7 +16,7 @@ describe('embedded: resume with last_event_id across a restart (replay from the 
   let dataDir: string;
   let server: ServiceProcess;
   let adminToken: string;
-  let tenant: Tenant;
+  let tenant: TestOrganization;
 
   const http = () => `http://127.0.0.1:${server.port}`;
   const send = (message: string) =>
@@ -32,7 +33,7 @@ describe('embedded: resume with last_event_id across a restart (replay from the 
     dataDir = await mkdtemp(join(tmpdir(), 'hd-embedded-replay-'));
     server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
     adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(join(dataDir, '.env'), 'utf8'))?.[1] ?? '';
-    tenant = await createTenant(http(), 'replay', adminToken);
+    tenant = await createOrganization({ baseUrl: http(), adminToken }, 'replay');
   }, 90_000);
 
   afterAll(async () => {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatSocketPath } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { freePort } from '../redis-server.js';
-import { bearer, createTenant, post, socketTicket } from '../rest.js';
+import { bearer, post, socketTicket } from '../rest.js';
+import { createOrganization, createOrganizationKey } from '../organization.js';
 import { RecordingSocket, upgradeRefusal } from '../ws-client.js';
 import { runContractScenario } from './contract-scenario.js';
 
@@ -48,10 +49,8 @@ describe('embedded: everything in one process on one port', () => {
   it("revoking a key closes the sockets its tickets opened (4001) and refuses them; others' stay", async () => {
     const base = `http://127.0.0.1:${server.port}`;
     const wsBase = `ws://127.0.0.1:${server.port}`;
-    const tenant = await createTenant(base, 'revoke', adminToken);
-    const spare = String(
-      (await post(base, `/api/organizations/${tenant.name}/api-keys/`, { name: 'spare' }, adminToken)).key,
-    );
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'revoke');
+    const spare = await createOrganizationKey({ baseUrl: base, adminToken }, tenant.name, 'spare');
     const keys = (await (
       await fetch(`${base}/api/organizations/${tenant.name}/api-keys/`, { headers: bearer(adminToken) })
     ).json()) as Array<{ uuid: string; name: string }>;
@@ -86,7 +85,7 @@ describe('embedded: everything in one process on one port', () => {
 
   it('writes no ticket to its logs, even from a plain GET of a socket URL (proxied to the api)', async () => {
     const base = `http://127.0.0.1:${server.port}`;
-    const tenant = await createTenant(base, 'logs', adminToken);
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'logs');
     const ticket = await socketTicket(base, tenant.name, tenant.key);
     const plain = await fetch(`${base}${chatSocketPath(tenant.name)}?token=${ticket}&x=1`);
     expect(plain.status).toBe(404);

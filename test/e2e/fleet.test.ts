@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { organizationChannel, chatSocketPath, LAST_EVENT_ID_PARAM } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis-server.js';
-import { createTenant, post, socketTicket, type Tenant } from '../rest.js';
+import { post, socketTicket } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { createTestDatabase, redisPrefix } from '../test-env.js';
 import { RecordingSocket } from '../ws-client.js';
 import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY } from './contract-scenario.js';
@@ -19,13 +20,13 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
   let filesDir: string;
   const apis: ServiceProcess[] = [];
   const gateways: ServiceProcess[] = [];
-  let a: Tenant;
-  let b: Tenant;
+  let a: TestOrganization;
+  let b: TestOrganization;
   const sockets: RecordingSocket[] = [];
 
   const http = (i: number) => `http://127.0.0.1:${apis[i]!.port}`;
   const ws = (i: number) => `ws://127.0.0.1:${gateways[i]!.port}`;
-  const open = async (gateway: number, tenant: Tenant) => {
+  const open = async (gateway: number, tenant: TestOrganization) => {
     const ticket = await socketTicket(http(0), tenant.name, tenant.key);
     const socket = await RecordingSocket.open(`${ws(gateway)}${chatSocketPath(tenant.name)}?token=${ticket}`);
     sockets.push(socket);
@@ -46,8 +47,8 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
     gateways.push(
       ...(await Promise.all([0, 1].map(() => startService(join(REPO_ROOT, 'services/gateway/dist/main.js'), shared)))),
     );
-    a = await createTenant(http(0), 'fleet-a', E2E_ADMIN_TOKEN);
-    b = await createTenant(http(1), 'fleet-b', E2E_ADMIN_TOKEN);
+    a = await createOrganization({ baseUrl: http(0), adminToken: E2E_ADMIN_TOKEN }, 'fleet-a');
+    b = await createOrganization({ baseUrl: http(1), adminToken: E2E_ADMIN_TOKEN }, 'fleet-b');
   }, 60_000);
 
   afterAll(async () => {

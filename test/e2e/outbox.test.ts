@@ -12,7 +12,8 @@ import {
 } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
 import { startPrivateRedis, type PrivateRedis } from '../redis-server.js';
-import { createTenant, post, socketTicket, type Json, type Tenant } from '../rest.js';
+import { post, socketTicket, type Json } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { createTestDatabase, redisPrefix } from '../test-env.js';
 import { upgradeRefusal } from '../ws-client.js';
 import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY } from './contract-scenario.js';
@@ -88,7 +89,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** A socket of the tenant on the gateway, reconnecting with last_event_id as clients should. */
-async function reliableSocket(api: ServiceProcess, gateway: ServiceProcess, tenant: Tenant, replay: boolean) {
+async function reliableSocket(api: ServiceProcess, gateway: ServiceProcess, tenant: TestOrganization, replay: boolean) {
   const socket = await ReliableSocket.open(async (lastEventId) => {
     const ticket = await socketTicket(http(api), tenant.name, tenant.key);
     const last = lastEventId === undefined ? '' : `&${LAST_EVENT_ID_PARAM}=${lastEventId}`;
@@ -99,7 +100,11 @@ async function reliableSocket(api: ServiceProcess, gateway: ServiceProcess, tena
 }
 
 /** Whether the gateway replays to `?${LAST_EVENT_ID_PARAM}` (it refuses a malformed one with 400). */
-async function gatewayReplays(api: ServiceProcess, gateway: ServiceProcess, tenant: Tenant): Promise<boolean> {
+async function gatewayReplays(
+  api: ServiceProcess,
+  gateway: ServiceProcess,
+  tenant: TestOrganization,
+): Promise<boolean> {
   const ticket = await socketTicket(http(api), tenant.name, tenant.key);
   try {
     const refusal = await upgradeRefusal(
@@ -122,7 +127,7 @@ async function streamIds(redisUrl: string, prefix: string, organization: string)
   }
 }
 
-const sendMessage = (api: ServiceProcess, tenant: Tenant, message: string) =>
+const sendMessage = (api: ServiceProcess, tenant: TestOrganization, message: string) =>
   post(http(api), '/api/send-message/', { message, help_desk: tenant.helpDesk.uuid }, tenant.key);
 
 /** The message uuid each update_message frame carries, in order. */
@@ -138,8 +143,8 @@ describe('outbox relay, end to end', () => {
       start(GATEWAY, gatewayEnv),
     ]);
     const tenants = [
-      await createTenant(http(api), 'kill-a', E2E_ADMIN_TOKEN),
-      await createTenant(http(api), 'kill-b', E2E_ADMIN_TOKEN),
+      await createOrganization({ baseUrl: http(api), adminToken: E2E_ADMIN_TOKEN }, 'kill-a'),
+      await createOrganization({ baseUrl: http(api), adminToken: E2E_ADMIN_TOKEN }, 'kill-b'),
     ];
     // Until the gateway replays to last_event_id, a socket cannot fill a gap itself; the test
     // then checks the gap is in the bus's history instead (see below).
@@ -195,7 +200,7 @@ describe('outbox relay, end to end', () => {
   it('the api killed between commit and publish: a new api publishes what it committed', async () => {
     const { redis, prefix, databaseUrl, apiEnv, gatewayEnv } = await stack();
     const [api, gateway] = await Promise.all([start(API, apiEnv), start(GATEWAY, gatewayEnv)]);
-    const tenant = await createTenant(http(api), 'crash', E2E_ADMIN_TOKEN);
+    const tenant = await createOrganization({ baseUrl: http(api), adminToken: E2E_ADMIN_TOKEN }, 'crash');
     const socket = await reliableSocket(api, gateway, tenant, await gatewayReplays(api, gateway, tenant));
     const first = await sendMessage(api, tenant, 'before');
     const f3 = await socket.waitForFrames(3);
@@ -254,7 +259,7 @@ describe('outbox relay, end to end', () => {
       await database.end();
     }
 
-    const tenant = await createTenant(http(apis[0]), 'pair', E2E_ADMIN_TOKEN);
+    const tenant = await createOrganization({ baseUrl: http(apis[0]), adminToken: E2E_ADMIN_TOKEN }, 'pair');
     const socket = await reliableSocket(apis[0], gateway, tenant, false);
     const perApi = 25;
     const answers = await Promise.all(

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatSocketPath, LAST_EVENT_ID_PARAM } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { createTenant, post, socketTicket, type Tenant } from '../rest.js';
+import { post, socketTicket } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
 import { E2E_ADMIN_TOKEN, E2E_SECRET_KEY } from './contract-scenario.js';
 import { ReliableSocket } from './reliable-socket.js';
@@ -19,7 +20,7 @@ describe('reconnect with last_event_id: api and gateway processes', () => {
   let api: ServiceProcess;
   let gateway: ServiceProcess;
   let filesDir: string;
-  let tenant: Tenant;
+  let tenant: TestOrganization;
   const sockets: ReliableSocket[] = [];
   const http = () => `http://127.0.0.1:${api.port}`;
 
@@ -42,7 +43,7 @@ describe('reconnect with last_event_id: api and gateway processes', () => {
       }),
       startService(join(REPO_ROOT, 'services/gateway/dist/main.js'), shared),
     ]);
-    tenant = await createTenant(http(), 'replay', E2E_ADMIN_TOKEN);
+    tenant = await createOrganization({ baseUrl: http(), adminToken: E2E_ADMIN_TOKEN }, 'replay');
   });
 
   afterAll(async () => {

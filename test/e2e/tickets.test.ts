@@ -10,7 +10,8 @@ import {
   TICKET_PROTOCOL,
 } from '../../packages/shared/src/index.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../process-harness.js';
-import { createTenant, post, type Tenant } from '../rest.js';
+import { post } from '../rest.js';
+import { createOrganization, type TestOrganization } from '../organization.js';
 import { createTestDatabase, redisPrefix, testEnv } from '../test-env.js';
 import { RecordingSocket, refusedUpgrade, type UpgradeRefusal } from '../ws-client.js';
 
@@ -44,8 +45,8 @@ let gateway: ServiceProcess;
 let filesDir: string;
 let httpBase: string;
 let wsBase: string;
-let a: Tenant;
-let b: Tenant;
+let a: TestOrganization;
+let b: TestOrganization;
 
 beforeAll(async () => {
   filesDir = await mkdtemp(join(tmpdir(), 'hd-e2e-tickets-'));
@@ -63,8 +64,8 @@ beforeAll(async () => {
   httpBase = `http://127.0.0.1:${api.port}`;
   wsBase = `ws://127.0.0.1:${gateway.port}`;
   [a, b] = await Promise.all([
-    createTenant(httpBase, 'tk-a', ADMIN_TOKEN),
-    createTenant(httpBase, 'tk-b', ADMIN_TOKEN),
+    createOrganization({ baseUrl: httpBase, adminToken: ADMIN_TOKEN }, 'tk-a'),
+    createOrganization({ baseUrl: httpBase, adminToken: ADMIN_TOKEN }, 'tk-b'),
   ]);
 });
 
@@ -74,7 +75,7 @@ afterAll(async () => {
 });
 
 /** A ticket from the api, as a client gets one, with its expiry. */
-async function ticketFor(tenant: Tenant): Promise<{ token: string; expiresAt: number }> {
+async function ticketFor(tenant: TestOrganization): Promise<{ token: string; expiresAt: number }> {
   const answer = await post(httpBase, '/api/ws-tickets/', { organization: tenant.name }, tenant.key);
   return { token: String(answer.token), expiresAt: Date.parse(String(answer.expires_at)) };
 }

@@ -1,6 +1,7 @@
 import { encodeKeyRevoked, keyRevocationsChannel, verifyTicket } from '@helpdesk/shared';
 import { describe, expect, it } from 'vitest';
-import { asKey, createOrganization, createOrganizationKey, startApi, useApi, uniqueName } from './api-harness.js';
+import { createOrganizationWithKey } from '../../../test/organization.js';
+import { asKey, startApi, useApi } from './api-harness.js';
 
 // Administrator keys are keys like the organizations': listed, created and revoked by an
 // administrator; ADMIN_TOKEN rotates by setting a new value, then revoking the old one. A revoked
@@ -37,9 +38,7 @@ describe('administrator keys', () => {
   });
 
   it("need an administrator's key; an organization's key cannot revoke one, and its keys are not administrator keys", async () => {
-    const org = uniqueName('keys');
-    await createOrganization(api.app, org);
-    const orgKey = await createOrganizationKey(api.app, org);
+    const { name: org, key: orgKey } = await createOrganizationWithKey(api, 'keys');
     const [admin] = await listAdminKeys();
     for (const request of [
       { method: 'GET' as const, url: '/api/admin-keys/' },
@@ -62,9 +61,7 @@ describe('administrator keys', () => {
   });
 
   it('name the key they were issued to in socket tickets', async () => {
-    const org = uniqueName('tickets');
-    await createOrganization(api.app, org);
-    const orgKey = await createOrganizationKey(api.app, org);
+    const { name: org, key: orgKey } = await createOrganizationWithKey(api, 'tickets');
     const [keyRecord] = (await api.app.inject({ url: `/api/organizations/${org}/api-keys/` })).json<Key[]>();
     const res = await api.app.inject({
       method: 'POST',

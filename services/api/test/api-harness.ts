@@ -184,39 +184,6 @@ export const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const MESSAGE_KEYS = ['created_at', 'updated_at', 'uuid', 'message', 'file', 'type', 'status', 'help_desk'];
 
-/** An organization name no other test uses. */
-export function uniqueName(stem: string): string {
-  return `${stem}-${randomBytes(4).toString('hex')}`;
-}
-
-/** Factories: build only the data a test needs, through the public api. */
-export async function createOrganization(app: FastifyInstance, name: string): Promise<{ uuid: string; name: string }> {
-  const res = await app.inject({ method: 'POST', url: '/api/organizations/', payload: { name } });
-  if (res.statusCode !== 201) throw new Error(`organization: ${res.statusCode} ${res.body}`);
-  return res.json();
-}
-
-export async function createClient(app: FastifyInstance, organization: string, name = 'Client name', phone = '123') {
-  const res = await app.inject({ method: 'POST', url: '/api/clients/', payload: { organization, name, phone } });
-  if (res.statusCode !== 201) throw new Error(`client: ${res.statusCode} ${res.body}`);
-  return res.json<{ uuid: string; name: string; phone: string; created_at: string; updated_at: string }>();
-}
-
-export async function createHelpDesk(app: FastifyInstance, organization: string, client: string) {
-  const res = await app.inject({ method: 'POST', url: '/api/help-desks/', payload: { organization, client } });
-  if (res.statusCode !== 201) throw new Error(`help desk: ${res.statusCode} ${res.body}`);
-  return res.json<{ uuid: string }>();
-}
-
-/** An organization with one client and one help desk: what most send-message tests start from. */
-export async function createConversation(app: FastifyInstance, stem = 'org') {
-  const organization = uniqueName(stem);
-  await createOrganization(app, organization);
-  const client = await createClient(app, organization);
-  const helpDesk = await createHelpDesk(app, organization, client.uuid);
-  return { organization, client, helpDesk };
-}
-
 export interface MultipartPart {
   name: string;
   value: string | Buffer;
@@ -266,19 +233,4 @@ function authorizeInjectsAs(app: FastifyInstance, token: string): void {
 /** A request with another key (an organization's), for isolation tests. */
 export function asKey(key: string | undefined): { authorization: string | undefined } {
   return { authorization: key === undefined ? undefined : `Bearer ${key}` };
-}
-
-/** Creates an organization key through the api, as an administrator would. */
-export async function createOrganizationKey(
-  app: FastifyInstance,
-  organization: string,
-  name = 'test key',
-): Promise<string> {
-  const res = await app.inject({
-    method: 'POST',
-    url: `/api/organizations/${organization}/api-keys/`,
-    payload: { name },
-  });
-  if (res.statusCode !== 201) throw new Error(`api key: ${res.statusCode} ${res.body}`);
-  return res.json<{ key: string }>().key;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asKey, createConversation, createOrganizationKey, useApi } from './api-harness.js';
+import { createOrganization, createOrganizationKey } from '../../../test/organization.js';
+import { asKey, useApi } from './api-harness.js';
 
 // Limits that hold before a request's body is read: bad keys per client address, and a key over
 // its limit whatever it sends.
@@ -35,8 +36,8 @@ describe('a key over its limit', () => {
   const api = useApi({ RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_SECONDS: '60' });
 
   it('is refused before its body is parsed or validated', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'limited');
-    const key = await createOrganizationKey(api.app, organization);
+    const { name: organization, helpDesk } = await createOrganization(api, 'limited');
+    const key = await createOrganizationKey(api, organization);
     const send = (payload: string) =>
       api.app.inject({
         method: 'POST',

@@ -3,21 +3,20 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyTicket } from '@helpdesk/shared';
 import {
-  asKey,
-  createConversation,
+  createOrganization,
   createOrganizationKey,
-  multipartBody,
-  startApi,
+  createOrganizationWithKey,
   uniqueName,
-  type ApiHarness,
-} from './api-harness.js';
+  type TestOrganization,
+} from '../../../test/organization.js';
+import { asKey, multipartBody, startApi, type ApiHarness } from './api-harness.js';
 
 // Keys, tenant isolation, socket tickets and hardening (issue: "nobody gets in where they don't
 // belong"), on real Postgres and Redis.
 
 let api: ApiHarness;
-let mine: Awaited<ReturnType<typeof createConversation>>;
-let theirs: Awaited<ReturnType<typeof createConversation>>;
+let mine: TestOrganization;
+let theirs: TestOrganization;
 let myKey: string;
 let theirKey: string;
 let theirFileUrl: string;
@@ -25,10 +24,10 @@ let theirMessage: string;
 
 beforeAll(async () => {
   api = await startApi();
-  mine = await createConversation(api.app, 'mine');
-  theirs = await createConversation(api.app, 'theirs');
-  myKey = await createOrganizationKey(api.app, mine.organization);
-  theirKey = await createOrganizationKey(api.app, theirs.organization);
+  mine = await createOrganization(api, 'mine');
+  theirs = await createOrganization(api, 'theirs');
+  myKey = mine.key;
+  theirKey = theirs.key;
   const upload = multipartBody([
     { name: 'help_desk', value: theirs.helpDesk.uuid },
     { name: 'file', value: Buffer.from('their secret bytes'), filename: 'secret.txt', contentType: 'text/plain' },
@@ -54,7 +53,7 @@ async function everyRoute(harness: ApiHarness = api): Promise<Array<{ method: st
   }>();
   const values: Record<string, string> = {
     uuid: mine.helpDesk.uuid,
-    name: mine.organization,
+    name: mine.name,
     key: '0'.repeat(32),
   };
   return Object.entries(doc.paths).flatMap(([path, item]) =>
@@ -112,7 +111,7 @@ describe('API keys', () => {
   it('are shown once, listed without the secret, and revoked at once', async () => {
     const created = await api.app.inject({
       method: 'POST',
-      url: `/api/organizations/${mine.organization}/api-keys/`,
+      url: `/api/organizations/${mine.name}/api-keys/`,
       payload: { name: 'integration' },
     });
     expect(created.statusCode).toBe(201);
@@ -120,7 +119,7 @@ describe('API keys', () => {
     expect(Object.keys(key)).toEqual(['uuid', 'name', 'key', 'created_at']);
     expect(key.key).toMatch(/^hdk_[A-Za-z0-9_-]{43}$/);
 
-    const listed = await api.app.inject({ url: `/api/organizations/${mine.organization}/api-keys/` });
+    const listed = await api.app.inject({ url: `/api/organizations/${mine.name}/api-keys/` });
     expect(listed.body).not.toContain(key.key);
     expect(listed.json<Array<{ uuid: string }>>().map((k) => k.uuid)).toContain(key.uuid);
 
@@ -128,7 +127,7 @@ describe('API keys', () => {
     expect(before.statusCode).toBe(200);
     const revoked = await api.app.inject({
       method: 'DELETE',
-      url: `/api/organizations/${mine.organization}/api-keys/${key.uuid}/`,
+      url: `/api/organizations/${mine.name}/api-keys/${key.uuid}/`,
     });
     expect(revoked.statusCode).toBe(204);
     const after = await api.app.inject({ url: '/api/organizations/', headers: asKey(key.key) });
@@ -136,7 +135,7 @@ describe('API keys', () => {
     expect(after.json()).toEqual({ detail: 'Invalid token.' });
     const again = await api.app.inject({
       method: 'DELETE',
-      url: `/api/organizations/${mine.organization}/api-keys/${key.uuid}/`,
+      url: `/api/organizations/${mine.name}/api-keys/${key.uuid}/`,
     });
     expect(again.statusCode).toBe(404);
   });
@@ -144,20 +143,20 @@ describe('API keys', () => {
   it('a revoked organization key is refused on every route: 401 {"detail"}', async () => {
     const created = await api.app.inject({
       method: 'POST',
-      url: `/api/organizations/${mine.organization}/api-keys/`,
+      url: `/api/organizations/${mine.name}/api-keys/`,
       payload: { name: 'to revoke' },
     });
     expect(created.statusCode).toBe(201);
     const { uuid, key } = created.json<{ uuid: string; key: string }>();
     // It worked before: a refusal below is the revocation's doing, not a bad key.
     const before = await api.app.inject({
-      url: `/api/help-desks/?organization=${mine.organization}`,
+      url: `/api/help-desks/?organization=${mine.name}`,
       headers: asKey(key),
     });
     expect(before.statusCode).toBe(200);
     const revoked = await api.app.inject({
       method: 'DELETE',
-      url: `/api/organizations/${mine.organization}/api-keys/${uuid}/`,
+      url: `/api/organizations/${mine.name}/api-keys/${uuid}/`,
     });
     expect(revoked.statusCode).toBe(204);
     await expectRefusedOnEveryRoute(api, key);
@@ -171,13 +170,13 @@ describe('API keys', () => {
       ADMIN_TOKEN: api.adminToken,
     });
     try {
-      const key = await createOrganizationKey(api.app, mine.organization, 'replicated');
-      const listed = await api.app.inject({ url: `/api/organizations/${mine.organization}/api-keys/` });
+      const key = await createOrganizationKey(api, mine.name, 'replicated');
+      const listed = await api.app.inject({ url: `/api/organizations/${mine.name}/api-keys/` });
       const { uuid } = listed.json<Array<{ uuid: string; name: string }>>().find((k) => k.name === 'replicated')!;
       const before = await replica.app.inject({ url: '/api/organizations/', headers: asKey(key) });
       expect([before.statusCode, before.json<Array<{ name: string }>>().map((o) => o.name)]).toEqual([
         200,
-        [mine.organization],
+        [mine.name],
       ]);
       // The replica now serves the key from its cache, without the database: only the
       // revocation heard on the bus can stop it there. It caches only once it hears the
@@ -188,7 +187,7 @@ describe('API keys', () => {
       });
       const revoked = await api.app.inject({
         method: 'DELETE',
-        url: `/api/organizations/${mine.organization}/api-keys/${uuid}/`,
+        url: `/api/organizations/${mine.name}/api-keys/${uuid}/`,
       });
       expect(revoked.statusCode).toBe(204);
       await expectRefusedOnEveryRoute(replica, key);
@@ -208,13 +207,13 @@ describe('API keys', () => {
     expect([create.statusCode, create.json()]).toEqual([403, forbidden]);
     const keys = await api.app.inject({
       method: 'POST',
-      url: `/api/organizations/${mine.organization}/api-keys/`,
+      url: `/api/organizations/${mine.name}/api-keys/`,
       payload: { name: 'more' },
       headers: asKey(myKey),
     });
     expect([keys.statusCode, keys.json()]).toEqual([403, forbidden]);
     const organizations = await api.app.inject({ url: '/api/organizations/', headers: asKey(myKey) });
-    expect(organizations.json<Array<{ name: string }>>().map((o) => o.name)).toEqual([mine.organization]);
+    expect(organizations.json<Array<{ name: string }>>().map((o) => o.name)).toEqual([mine.name]);
   });
 });
 
@@ -250,7 +249,7 @@ describe('tenant isolation', () => {
     // not exist: both must answer exactly the same, so the key learns nothing of what exists.
     const walk: Array<{ theirs: Request; missing: Request; status: number; body: (missing: boolean) => unknown }> = [
       {
-        theirs: { method: 'GET', url: `/api/help-desks/?organization=${theirs.organization}` },
+        theirs: { method: 'GET', url: `/api/help-desks/?organization=${theirs.name}` },
         missing: { method: 'GET', url: `/api/help-desks/?organization=${nobody}` },
         status: 404,
         body: () => notFound,
@@ -280,13 +279,13 @@ describe('tenant isolation', () => {
         body: () => notFound,
       },
       {
-        theirs: { method: 'POST', url: '/api/ws-tickets/', payload: { organization: theirs.organization } },
+        theirs: { method: 'POST', url: '/api/ws-tickets/', payload: { organization: theirs.name } },
         missing: { method: 'POST', url: '/api/ws-tickets/', payload: { organization: nobody } },
         status: 404,
         body: () => notFound,
       },
       {
-        theirs: { method: 'GET', url: `/api/clients/?organization=${theirs.organization}` },
+        theirs: { method: 'GET', url: `/api/clients/?organization=${theirs.name}` },
         missing: { method: 'GET', url: `/api/clients/?organization=${nobody}` },
         status: 404,
         body: () => notFound,
@@ -295,7 +294,7 @@ describe('tenant isolation', () => {
         theirs: {
           method: 'POST',
           url: '/api/clients/',
-          payload: { organization: theirs.organization, name: 'x', phone: '1' },
+          payload: { organization: theirs.name, name: 'x', phone: '1' },
         },
         missing: { method: 'POST', url: '/api/clients/', payload: { organization: nobody, name: 'x', phone: '1' } },
         status: 404,
@@ -305,7 +304,7 @@ describe('tenant isolation', () => {
         theirs: {
           method: 'POST',
           url: '/api/help-desks/',
-          payload: { organization: theirs.organization, client: theirs.client.uuid },
+          payload: { organization: theirs.name, client: theirs.client.uuid },
         },
         missing: { method: 'POST', url: '/api/help-desks/', payload: { organization: nobody, client: unknownUuid } },
         status: 404,
@@ -316,12 +315,12 @@ describe('tenant isolation', () => {
         theirs: {
           method: 'POST',
           url: '/api/help-desks/',
-          payload: { organization: mine.organization, client: theirs.client.uuid },
+          payload: { organization: mine.name, client: theirs.client.uuid },
         },
         missing: {
           method: 'POST',
           url: '/api/help-desks/',
-          payload: { organization: mine.organization, client: unknownUuid },
+          payload: { organization: mine.name, client: unknownUuid },
         },
         status: 400,
         body: (missing) => noSuchPk('client', missing ? unknownUuid : theirs.client.uuid),
@@ -330,7 +329,7 @@ describe('tenant isolation', () => {
         theirs: {
           method: 'POST',
           url: '/api/receive-message/',
-          payload: { organization: theirs.organization, client: { name: 'Intruder', phone: '5500' }, message: 'hi' },
+          payload: { organization: theirs.name, client: { name: 'Intruder', phone: '5500' }, message: 'hi' },
         },
         missing: {
           method: 'POST',
@@ -360,25 +359,25 @@ describe('tenant isolation', () => {
         { method: 'PUT', path: 'webhook/', payload: { url: 'https://evil.example/hook', secret: 's'.repeat(16) } },
         { method: 'DELETE', path: 'webhook/' },
       ].map(({ method, path, payload }) => ({
-        theirs: { method, url: `/api/organizations/${theirs.organization}/${path}`, payload },
+        theirs: { method, url: `/api/organizations/${theirs.name}/${path}`, payload },
         missing: { method, url: `/api/organizations/${nobody}/${path}`, payload },
         status: 403,
         body: () => forbidden,
       })),
     ];
 
-    const theirKeyUuid = (await api.app.inject({ url: `/api/organizations/${theirs.organization}/api-keys/` })).json<
+    const theirKeyUuid = (await api.app.inject({ url: `/api/organizations/${theirs.name}/api-keys/` })).json<
       Array<{ uuid: string }>
     >()[0]!.uuid;
     walk.push({
-      theirs: { method: 'DELETE', url: `/api/organizations/${theirs.organization}/api-keys/${theirKeyUuid}/` },
+      theirs: { method: 'DELETE', url: `/api/organizations/${theirs.name}/api-keys/${theirKeyUuid}/` },
       missing: { method: 'DELETE', url: `/api/organizations/${nobody}/api-keys/${unknownUuid}/` },
       status: 403,
       body: () => forbidden,
     });
 
     const beforeTraces = await api.traces();
-    const beforeSeen = await whatTheAdministratorSees(theirs.organization);
+    const beforeSeen = await whatTheAdministratorSees(theirs.name);
     for (const step of walk) {
       for (const [missing, request] of [
         [false, step.theirs],
@@ -393,10 +392,10 @@ describe('tenant isolation', () => {
       }
     }
     expect(await api.traces()).toEqual(beforeTraces);
-    expect(await whatTheAdministratorSees(theirs.organization)).toEqual(beforeSeen);
+    expect(await whatTheAdministratorSees(theirs.name)).toEqual(beforeSeen);
     // Their key still works: my key's DELETE revoked nothing.
     const stillTheirs = await api.app.inject({ url: '/api/organizations/', headers: asKey(theirKey) });
-    expect([stillTheirs.statusCode, stillTheirs.json()]).toMatchObject([200, [{ name: theirs.organization }]]);
+    expect([stillTheirs.statusCode, stillTheirs.json()]).toMatchObject([200, [{ name: theirs.name }]]);
   });
 
   it("sending to another organization's help desk is refused like an unknown one, and writes nothing", async () => {
@@ -414,7 +413,7 @@ describe('tenant isolation', () => {
 
   it('its own objects work with its key', async () => {
     const list = await api.app.inject({
-      url: `/api/help-desks/?organization=${mine.organization}`,
+      url: `/api/help-desks/?organization=${mine.name}`,
       headers: asKey(myKey),
     });
     expect(list.statusCode).toBe(200);
@@ -433,7 +432,7 @@ describe('socket tickets', () => {
     const res = await api.app.inject({
       method: 'POST',
       url: '/api/ws-tickets/',
-      payload: { organization: mine.organization },
+      payload: { organization: mine.name },
       headers: asKey(myKey),
     });
     expect(res.statusCode).toBe(201);
@@ -443,9 +442,9 @@ describe('socket tickets', () => {
     const expiresIn = Date.parse(ticket.expires_at) - Date.now();
     expect(expiresIn).toBeGreaterThan(50_000);
     expect(expiresIn).toBeLessThanOrEqual(60_000);
-    const check = verifyTicket(api.secretKey, ticket.token, mine.organization);
+    const check = verifyTicket(api.secretKey, ticket.token, mine.name);
     expect(check.ok).toBe(true);
-    expect(verifyTicket(api.secretKey, ticket.token, theirs.organization)).toEqual({
+    expect(verifyTicket(api.secretKey, ticket.token, theirs.name)).toEqual({
       ok: false,
       reason: 'wrong-organization',
     });
@@ -475,8 +474,7 @@ describe('limits', () => {
     const limited = await startApi({ RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '60' });
     try {
       // The administrator spends 2 of its 5: an organization and a key for it.
-      await limited.app.inject({ method: 'POST', url: '/api/organizations/', payload: { name: 'rl-org' } });
-      const orgKey = await createOrganizationKey(limited.app, 'rl-org');
+      const { key: orgKey } = await createOrganizationWithKey(limited, 'rl-org');
       const statuses: number[] = [];
       for (let i = 0; i < 6; i += 1) {
         statuses.push((await limited.app.inject({ url: '/api/organizations/', headers: asKey(orgKey) })).statusCode);

@@ -2,12 +2,12 @@ import type { InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createClient,
-  createConversation,
   createHelpDesk,
   createOrganization,
-  useApi,
+  createOrganizationWithKey,
   uniqueName,
-} from './api-harness.js';
+} from '../../../test/organization.js';
+import { useApi } from './api-harness.js';
 
 // Every bad request gets DRF's status and body (CONTRACT.md), never a 500, and leaves nothing
 // behind: no row, no event on the run's channels, no stored or spooled file.
@@ -48,7 +48,7 @@ const sendRaw = (contentType: string | undefined, payload: string): InjectOption
 describe('POST /api/send-message/ with bad JSON input', () => {
   let helpDesk: string;
   beforeAll(async () => {
-    helpDesk = (await createConversation(api.app, 'bad-send')).helpDesk.uuid;
+    helpDesk = (await createOrganization(api, 'bad-send')).helpDesk.uuid;
   });
 
   it('missing help_desk', async () => {
@@ -208,7 +208,7 @@ describe('GET /api/help-desks/ with a bad organization', () => {
   });
 
   it('a repeated ?organization= counts once, the last one, as Django reads it', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'twice');
+    const { name: organization, helpDesk } = await createOrganization(api, 'twice');
     const res = await api.app.inject({
       url: `/api/help-desks/?organization=${uniqueName('other')}&organization=${organization}`,
     });
@@ -224,7 +224,7 @@ describe('GET /api/help-desks/ with a bad organization', () => {
 
 describe('GET /api/help-desks/<uuid>/history/ of no help desk', () => {
   it('unknown, malformed or undecodable uuids are not found', async () => {
-    const { helpDesk } = await createConversation(api.app, 'history');
+    const { helpDesk } = await createOrganization(api, 'history');
     const paths = [
       '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77',
       'not-a-uuid',
@@ -294,8 +294,7 @@ describe('methods and paths', () => {
 
 describe('administration routes with bad input', () => {
   it('organizations: duplicate, malformed or missing name', async () => {
-    const name = uniqueName('dup');
-    await createOrganization(api.app, name);
+    const { name } = await createOrganizationWithKey(api, 'dup');
     await expectRefused({ method: 'POST', url: '/api/organizations/', payload: { name } }, 400, {
       name: ['organization with this name already exists.'],
     });
@@ -329,8 +328,7 @@ describe('administration routes with bad input', () => {
   });
 
   it('clients: unknown organization, missing or bad fields', async () => {
-    const organization = uniqueName('clients');
-    await createOrganization(api.app, organization);
+    const { name: organization } = await createOrganizationWithKey(api, 'clients');
     const post = (payload: unknown): InjectOptions => ({
       method: 'POST',
       url: '/api/clients/',
@@ -355,11 +353,9 @@ describe('administration routes with bad input', () => {
   });
 
   it("help desks: another organization's client, unknown organization, malformed client", async () => {
-    const mine = uniqueName('mine');
-    const theirs = uniqueName('theirs');
-    await createOrganization(api.app, mine);
-    await createOrganization(api.app, theirs);
-    const theirClient = await createClient(api.app, theirs);
+    const { name: mine } = await createOrganizationWithKey(api, 'mine');
+    const { name: theirs } = await createOrganizationWithKey(api, 'theirs');
+    const theirClient = await createClient(api, theirs);
     const post = (payload: unknown): InjectOptions => ({
       method: 'POST',
       url: '/api/help-desks/',
@@ -377,6 +373,6 @@ describe('administration routes with bad input', () => {
     }
     await expectRefused(post({ organization: mine }), 400, { client: ['This field is required.'] });
     // Still fine for its own organization.
-    await createHelpDesk(api.app, theirs, theirClient.uuid);
+    await createHelpDesk(api, theirs, theirClient.uuid);
   });
 });

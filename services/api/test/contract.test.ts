@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ISO_MICROS, UUID, createClient, createHelpDesk, createOrganization, useApi } from './api-harness.js';
+import { createHelpDesk, createOrganization } from '../../../test/organization.js';
+import { ISO_MICROS, UUID, useApi } from './api-harness.js';
 
 const api = useApi();
 
 describe('REST contract on Postgres and Redis', () => {
   it('sends a message and answers it, keys in contract order, then lists it everywhere', async () => {
     const { app, prefix } = api;
-    await createOrganization(app, 'acme');
-    const client = await createClient(app, 'acme', 'Ana', '5511999');
-    const helpDesk = await createHelpDesk(app, 'acme', client.uuid);
+    const { client, helpDesk } = await createOrganization(api, 'acme', {
+      name: 'acme',
+      client: { name: 'Ana', phone: '5511999' },
+    });
 
     const res = await app.inject({
       method: 'POST',
@@ -70,10 +72,8 @@ describe('REST contract on Postgres and Redis', () => {
 
   it('lists help desks by most recent activity', async () => {
     const { app } = api;
-    await createOrganization(app, 'order-co');
-    const client = await createClient(app, 'order-co');
-    const first = await createHelpDesk(app, 'order-co', client.uuid);
-    const second = await createHelpDesk(app, 'order-co', client.uuid);
+    const { client, helpDesk: first } = await createOrganization(api, 'order-co', { name: 'order-co' });
+    const second = await createHelpDesk(api, 'order-co', client.uuid);
     let list = (await app.inject({ url: '/api/help-desks/?organization=order-co' })).json<Array<{ uuid: string }>>();
     expect(list.map((d) => d.uuid)).toEqual([second.uuid, first.uuid]);
     await app.inject({ method: 'POST', url: '/api/send-message/', payload: { message: 'hi', help_desk: first.uuid } });

@@ -2,24 +2,17 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  asKey,
-  createConversation,
-  createOrganization,
-  createOrganizationKey,
-  startApi,
-  uniqueName,
-  type ApiHarness,
-} from './api-harness.js';
+import { createOrganization, createOrganizationWithKey, type TestOrganization } from '../../../test/organization.js';
+import { asKey, startApi, type ApiHarness } from './api-harness.js';
 
 // Property test over the request schemas: whatever a client sends (JSON or form bodies, query
 // strings, path segments, with an administrator's or an organization's key), the api answers in
 // the contract's error shape or succeeds, never 500, and a rejected request writes nothing.
 
 let api: ApiHarness;
-let conversation: Awaited<ReturnType<typeof createConversation>>;
+let conversation: TestOrganization;
 /** Another organization, which `orgKey` must never reach. */
-let other: Awaited<ReturnType<typeof createConversation>>;
+let other: TestOrganization;
 /** The key of `conversation`'s organization. */
 let orgKey: string;
 /** An organization with no messages, the only one the webhook properties may configure. */
@@ -30,11 +23,10 @@ let otherMessage: string;
 
 beforeAll(async () => {
   api = await startApi();
-  conversation = await createConversation(api.app, 'fuzz');
-  other = await createConversation(api.app, 'other');
-  orgKey = await createOrganizationKey(api.app, conversation.organization);
-  hookOrganization = uniqueName('hook');
-  await createOrganization(api.app, hookOrganization);
+  conversation = await createOrganization(api, 'fuzz');
+  other = await createOrganization(api, 'other');
+  orgKey = conversation.key;
+  hookOrganization = (await createOrganizationWithKey(api, 'hook')).name;
   ownMessages = [];
   for (let i = 0; i < 3; i += 1) ownMessages.push(await sendMessage(conversation.helpDesk.uuid));
   otherMessage = await sendMessage(other.helpDesk.uuid);
@@ -267,7 +259,7 @@ describe('request schemas, fuzzed', () => {
       url: '/api/receive-message/',
       fields: ['organization', 'client', 'message', 'file', 'client.name', 'client.phone'],
       known: {
-        organization: [conversation.organization],
+        organization: [conversation.name],
         message: ['hello'],
         'client.name': ['Ana'],
         'client.phone': ['5511'],
@@ -276,15 +268,15 @@ describe('request schemas, fuzzed', () => {
     {
       url: '/api/clients/',
       fields: ['organization', 'name', 'phone'],
-      known: { organization: [conversation.organization], name: ['Ana'], phone: ['5511'] },
+      known: { organization: [conversation.name], name: ['Ana'], phone: ['5511'] },
     },
     {
       url: '/api/help-desks/',
       fields: ['organization', 'client'],
-      known: { organization: [conversation.organization], client: [conversation.client.uuid] },
+      known: { organization: [conversation.name], client: [conversation.client.uuid] },
     },
     { url: '/api/organizations/', fields: ['name'], known: {} },
-    { url: '/api/ws-tickets/', fields: ['organization'], known: { organization: [conversation.organization] } },
+    { url: '/api/ws-tickets/', fields: ['organization'], known: { organization: [conversation.name] } },
   ];
   const ROUTE_URLS = [
     '/api/send-message/',
@@ -369,7 +361,7 @@ describe('status changes (PATCH), fuzzed', () => {
           encodedBody(['status'], { status: statuses }),
           async (who, uuid, { 'content-type': contentType, payload }) => {
             // An administrator may change any organization's objects; an organization's key none of another's.
-            const theirs = who === 'organization' ? await holdings(other.organization) : undefined;
+            const theirs = who === 'organization' ? await holdings(other.name) : undefined;
             const res = await probe({
               method: 'PATCH',
               url: `/api/${url}/${uuid}/`,
@@ -378,7 +370,7 @@ describe('status changes (PATCH), fuzzed', () => {
             });
             if (who === 'organization') {
               if (uuid === uuids[0]) expect(res.statusCode).toBeGreaterThanOrEqual(400);
-              expect(await holdings(other.organization)).toEqual(theirs);
+              expect(await holdings(other.name)).toEqual(theirs);
             }
           },
         ),
@@ -392,7 +384,7 @@ describe('list routes, fuzzed query strings', () => {
   /** A query string: encoded pairs (repeated names at times), or pieces glued by hand. */
   const queryString = () => {
     const names = ['organization', 'organization[]', 'Organization', 'extra', '__proto__', ''];
-    const values = [conversation.organization, other.organization, hookOrganization];
+    const values = [conversation.name, other.name, hookOrganization];
     return formText(names, { organization: values, 'organization[]': values, Organization: values });
   };
 
@@ -406,7 +398,7 @@ describe('list routes, fuzzed query strings', () => {
           expectContractAnswer(res, request);
           expect(await writes()).toEqual(before);
           if (who === 'organization') {
-            for (const theirs of [other.organization, other.helpDesk.uuid, other.client.uuid, hookOrganization]) {
+            for (const theirs of [other.name, other.helpDesk.uuid, other.client.uuid, hookOrganization]) {
               expect(res.body).not.toContain(theirs);
             }
           }
@@ -443,7 +435,7 @@ describe('administration routes, fuzzed', () => {
       fc.asyncProperty(
         fc.constantFrom(...KEYS),
         fc.constantFrom('GET', 'POST', 'DELETE'),
-        pathSegment([conversation.organization, other.organization, hookOrganization]),
+        pathSegment([conversation.name, other.name, hookOrganization]),
         pathSegment([]),
         encodedBody(['name'], { name: ['ci', 'a'.repeat(100), 'a'.repeat(101)] }),
         async (who, method, name, uuid, { 'content-type': contentType, payload }) => {
@@ -492,11 +484,11 @@ describe('administration routes, fuzzed', () => {
 
 describe("receive-message's organization, fuzzed", () => {
   it("an organization's key writes only into its own organization, whatever `organization` says", async () => {
-    const theirs = other.organization;
+    const theirs = other.name;
     const organization = fc.oneof(
       fc.constant(undefined),
       fc.constantFrom(
-        conversation.organization,
+        conversation.name,
         theirs,
         hookOrganization,
         theirs.toUpperCase(),
@@ -506,7 +498,7 @@ describe("receive-message's organization, fuzzed", () => {
         `${theirs}\u0000`,
         `${theirs}%00`,
         `../${theirs}`,
-        `${conversation.organization},${theirs}`,
+        `${conversation.name},${theirs}`,
       ),
       fieldValue(),
     );
@@ -535,7 +527,7 @@ describe("receive-message's organization, fuzzed", () => {
               payload: JSON.stringify(fields),
             };
         const res = await probe(request);
-        if (res.statusCode === 201) expect([undefined, conversation.organization]).toContain(value);
+        if (res.statusCode === 201) expect([undefined, conversation.name]).toContain(value);
         if (value === theirs || value === hookOrganization) {
           expect([res.statusCode, res.json()]).toEqual([404, { detail: 'Not found.' }]);
         }
@@ -556,7 +548,7 @@ describe('bugs the properties found', () => {
       { url: '/api/send-message/', payload: `help_desk=${conversation.helpDesk.uuid}&message=hi` },
       {
         url: '/api/receive-message/',
-        payload: `organization=${conversation.organization}&client.name=Ana&client.phone=5511&message=hi`,
+        payload: `organization=${conversation.name}&client.name=Ana&client.phone=5511&message=hi`,
       },
     ];
     for (const { url, payload } of requests) {

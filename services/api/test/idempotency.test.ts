@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { pruneIdempotencyKeys } from '../src/db/idempotency.repository.js';
-import { asKey, createConversation, createOrganizationKey, useApi } from './api-harness.js';
+import { createOrganization } from '../../../test/organization.js';
+import { asKey, useApi } from './api-harness.js';
 
 // Issue 4, item 6: a retry with the same Idempotency-Key answers the first answer and creates nothing.
 
@@ -21,7 +22,7 @@ async function messagesIn(helpDesk: string): Promise<number> {
 
 describe('Idempotency-Key', () => {
   it('answers a retry with the first answer, and creates no message nor event again', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem');
+    const { helpDesk } = await createOrganization(api, 'idem');
     const payload = { message: 'once', help_desk: helpDesk.uuid };
     const first = await send(payload, 'key-1');
     expect(first.statusCode).toBe(201);
@@ -40,7 +41,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('refuses the same key for another request, and a malformed key', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem-other');
+    const { helpDesk } = await createOrganization(api, 'idem-other');
     expect((await send({ message: 'a', help_desk: helpDesk.uuid }, 'k')).statusCode).toBe(201);
     const other = await send({ message: 'b', help_desk: helpDesk.uuid }, 'k');
     expect(other.statusCode).toBe(422);
@@ -52,8 +53,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('keeps keys per API key', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'idem-keys');
-    const key = await createOrganizationKey(api.app, organization);
+    const { helpDesk, key } = await createOrganization(api, 'idem-keys');
     const payload = { message: 'same', help_desk: helpDesk.uuid };
     const byAdmin = await send(payload, 'shared');
     const byOrganization = await send(payload, 'shared', asKey(key));
@@ -62,7 +62,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('does not keep a failed answer: the corrected retry runs', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem-fail');
+    const { helpDesk } = await createOrganization(api, 'idem-fail');
     const wrong = await send(
       { message: 'x', help_desk: '00000000-0000-4000-8000-000000000000' },
       'retry-after-failure',
@@ -75,7 +75,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers a retry whose body lists the same fields in another order', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'idem-order');
+    const { name: organization, helpDesk } = await createOrganization(api, 'idem-order');
     const first = await send({ message: 'ordered', help_desk: helpDesk.uuid }, 'order');
     expect(first.statusCode).toBe(201);
     const retry = await send({ help_desk: helpDesk.uuid, message: 'ordered' }, 'order');
@@ -100,7 +100,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('lets a retry take over a claim held past its lock, and the first request then creates nothing', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem-takeover');
+    const { helpDesk } = await createOrganization(api, 'idem-takeover');
     const payload = { message: 'slow', help_desk: helpDesk.uuid };
     // Holds the help desk's row, so each request stops inside its transaction, before it commits.
     let unblock!: () => void;
@@ -159,7 +159,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('creates one message when retries race the first request', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem-race');
+    const { helpDesk } = await createOrganization(api, 'idem-race');
     const payload = { message: 'race', help_desk: helpDesk.uuid };
     const answers = await Promise.all(Array.from({ length: 8 }, () => send(payload, 'race')));
     const statuses = answers.map((a) => a.statusCode).sort();
@@ -171,7 +171,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('forgets a key once it expires', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem-expiry');
+    const { helpDesk } = await createOrganization(api, 'idem-expiry');
     const payload = { message: 'later', help_desk: helpDesk.uuid };
     await send(payload, 'old');
     await api.app.db
@@ -198,7 +198,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('works on receive-message too', async () => {
-    const { organization } = await createConversation(api.app, 'idem-in');
+    const { name: organization } = await createOrganization(api, 'idem-in');
     const payload = { organization, client: { name: 'Ana', phone: '1' }, message: 'oi' };
     const post = () =>
       api.app.inject({ method: 'POST', url: '/api/receive-message/', payload, headers: { 'idempotency-key': 'in-1' } });

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  asKey,
-  createConversation,
-  createOrganization,
-  createOrganizationKey,
-  useApi,
-  uniqueName,
-} from './api-harness.js';
+import { createOrganization, createOrganizationWithKey } from '../../../test/organization.js';
+import { asKey, useApi } from './api-harness.js';
 
 // Issue 4, item 5: status callbacks move a message forward only; help desks open and close.
 // Every change is one event, committed with it.
@@ -44,7 +38,7 @@ const patchMessage = (uuid: string, payload: unknown, headers = {}) =>
 
 describe('PATCH /api/messages/<uuid>/', () => {
   it('moves forward, each change one update_message with the next id', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'status');
+    const { name: organization, helpDesk } = await createOrganization(api, 'status');
     const message = await sendMessage(helpDesk.uuid);
     const before = (await api.traces()).events.length;
 
@@ -68,7 +62,7 @@ describe('PATCH /api/messages/<uuid>/', () => {
   });
 
   it('refuses a backward or same move, and failed after delivery, with a field error and no event', async () => {
-    const { helpDesk } = await createConversation(api.app, 'backward');
+    const { helpDesk } = await createOrganization(api, 'backward');
     const message = await sendMessage(helpDesk.uuid);
     expect((await patchMessage(message.uuid, { status: 'read' })).statusCode).toBe(200);
     const before = await api.traces();
@@ -81,7 +75,7 @@ describe('PATCH /api/messages/<uuid>/', () => {
   });
 
   it('fails a message that was not delivered; a failed message stays failed', async () => {
-    const { helpDesk } = await createConversation(api.app, 'failed');
+    const { helpDesk } = await createOrganization(api, 'failed');
     const message = await sendMessage(helpDesk.uuid);
     const failed = await patchMessage(message.uuid, { status: 'failed' });
     expect(failed.statusCode).toBe(200);
@@ -92,7 +86,7 @@ describe('PATCH /api/messages/<uuid>/', () => {
   });
 
   it('answers bad input in DRF shape', async () => {
-    const { helpDesk } = await createConversation(api.app, 'bad');
+    const { helpDesk } = await createOrganization(api, 'bad');
     const message = await sendMessage(helpDesk.uuid);
     expect((await patchMessage(message.uuid, { status: 'sending' })).json()).toEqual({
       status: ['"sending" is not a valid choice.'],
@@ -106,12 +100,9 @@ describe('PATCH /api/messages/<uuid>/', () => {
   });
 
   it("lets an organization's key change only its own messages (404 otherwise)", async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'mine');
+    const { helpDesk, key: ownKey } = await createOrganization(api, 'mine');
     const message = await sendMessage(helpDesk.uuid);
-    const other = uniqueName('other');
-    await createOrganization(api.app, other);
-    const otherKey = await createOrganizationKey(api.app, other);
-    const ownKey = await createOrganizationKey(api.app, organization);
+    const { key: otherKey } = await createOrganizationWithKey(api, 'other');
     expect((await patchMessage(message.uuid, { status: 'read' }, asKey(otherKey))).statusCode).toBe(404);
     expect((await patchMessage(message.uuid, { status: 'read' }, asKey(ownKey))).statusCode).toBe(200);
     expect((await patchMessage(message.uuid, { status: 'read' }, asKey(undefined))).statusCode).toBe(401);
@@ -123,7 +114,7 @@ describe('PATCH /api/help-desks/<uuid>/', () => {
     api.app.inject({ method: 'PATCH', url: `/api/help-desks/${uuid}/`, payload: payload as object, headers });
 
   it('closes and reopens a help desk, each change an update_helpdesk; the same status changes nothing', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'desk');
+    const { name: organization, helpDesk } = await createOrganization(api, 'desk');
     const before = (await api.traces()).events.length;
     const closed = await patchHelpDesk(helpDesk.uuid, { status: 'closed' });
     expect(closed.statusCode).toBe(200);
@@ -143,14 +134,12 @@ describe('PATCH /api/help-desks/<uuid>/', () => {
   });
 
   it('answers bad input and other tenants like DRF', async () => {
-    const { helpDesk } = await createConversation(api.app, 'desk-bad');
+    const { helpDesk } = await createOrganization(api, 'desk-bad');
     expect((await patchHelpDesk(helpDesk.uuid, { status: 'archived' })).json()).toEqual({
       status: ['"archived" is not a valid choice.'],
     });
     expect((await patchHelpDesk('nope', { status: 'closed' })).statusCode).toBe(404);
-    const other = uniqueName('other');
-    await createOrganization(api.app, other);
-    const otherKey = await createOrganizationKey(api.app, other);
+    const { key: otherKey } = await createOrganizationWithKey(api, 'other');
     expect((await patchHelpDesk(helpDesk.uuid, { status: 'closed' }, asKey(otherKey))).statusCode).toBe(404);
   });
 });

@@ -5,13 +5,12 @@ import { listHelpDesksPage } from '../src/db/help-desk.repository.js';
 import { findHistoryPage } from '../src/db/message.repository.js';
 import type { DB } from '../src/db/tables.js';
 import {
-  asKey,
-  createConversation,
-  createOrganizationKey,
-  createHelpDesk,
   createClient,
-  useApi,
-} from './api-harness.js';
+  createHelpDesk,
+  createOrganization,
+  createOrganizationWithKey,
+} from '../../../test/organization.js';
+import { asKey, useApi } from './api-harness.js';
 
 // Issue 11, section 1: cursor pagination of the help-desk list and of histories, on real Postgres.
 
@@ -78,7 +77,7 @@ async function send(helpDesk: string, message: string): Promise<void> {
 
 describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
   it('walks a 1,000-message history page by page, each message once, while new ones arrive', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'history-walk');
+    const { name: organization, helpDesk } = await createOrganization(api, 'history-walk');
     await insertMessages(organization, helpDesk.uuid, 1000);
     const everything = await getPage<{ uuid: string; message: string }>(`/api/help-desks/${helpDesk.uuid}/history/`);
     expect(everything.items).toHaveLength(1000);
@@ -110,7 +109,7 @@ describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
   });
 
   it('answers the same bytes as before without limit, and pages that concatenate to them', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'history-bytes');
+    const { name: organization, helpDesk } = await createOrganization(api, 'history-bytes');
     await insertMessages(organization, helpDesk.uuid, 25);
     const res = await api.app.inject({ method: 'GET', url: `/api/help-desks/${helpDesk.uuid}/history/` });
     expect(res.headers.link).toBeUndefined();
@@ -127,7 +126,7 @@ describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
   });
 
   it('has no Link on the only page, and answers an empty history as []', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'history-short');
+    const { name: organization, helpDesk } = await createOrganization(api, 'history-short');
     const empty = await getPage(`/api/help-desks/${helpDesk.uuid}/history/?limit=5`);
     expect(empty).toEqual({ items: [], link: undefined });
     await insertMessages(organization, helpDesk.uuid, 5);
@@ -137,14 +136,14 @@ describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
   });
 
   it('refuses bad limits and cursors with DRF field errors, and never leaks another organization', async () => {
-    const { organization, helpDesk, client } = await createConversation(api.app, 'history-errors');
+    const { name: organization, helpDesk, client } = await createOrganization(api, 'history-errors');
     await insertMessages(organization, helpDesk.uuid, 3);
     const [own] = (await getPage<{ uuid: string }>(`/api/help-desks/${helpDesk.uuid}/history/`)).items;
-    const sibling = await createHelpDesk(api.app, organization, client.uuid);
+    const sibling = await createHelpDesk(api, organization, client.uuid);
     await insertMessages(organization, sibling.uuid, 1);
     const [siblings] = (await getPage<{ uuid: string }>(`/api/help-desks/${sibling.uuid}/history/`)).items;
-    const other = await createConversation(api.app, 'history-other');
-    await insertMessages(other.organization, other.helpDesk.uuid, 1);
+    const other = await createOrganization(api, 'history-other');
+    await insertMessages(other.name, other.helpDesk.uuid, 1);
     const [others] = (await getPage<{ uuid: string }>(`/api/help-desks/${other.helpDesk.uuid}/history/`)).items;
     const unknown = '6f2c9a4e-0000-4000-8000-000000000000';
     const base = `/api/help-desks/${helpDesk.uuid}/history/`;
@@ -167,7 +166,7 @@ describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
     }
 
     // Another organization's key sees that help desk as missing, paginated or not.
-    const otherKey = await createOrganizationKey(api.app, other.organization);
+    const otherKey = other.key;
     for (const query of ['?limit=5', `?limit=5&before=${own!.uuid}`]) {
       const res = await api.app.inject({ method: 'GET', url: `${base}${query}`, headers: asKey(otherKey) });
       expect([res.statusCode, res.json()]).toEqual([404, { detail: 'Not found.' }]);
@@ -180,8 +179,7 @@ describe('GET /api/help-desks/<uuid>/history/?limit=&before=', () => {
 
 describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
   it('walks 500 help desks by recent activity, each once, while messages move them and new ones open', async () => {
-    const organization = `desks-walk-${Date.now()}`;
-    await api.app.inject({ method: 'POST', url: '/api/organizations/', payload: { name: organization } });
+    const { name: organization } = await createOrganizationWithKey(api, 'desks-walk');
     await insertHelpDesks(organization, 500);
     const list = `/api/help-desks/?organization=${organization}`;
     const before = (await getPage<{ uuid: string }>(list)).items.map((d) => d.uuid);
@@ -199,8 +197,8 @@ describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
       // Activity during the walk: a help desk already walked gets a message (it moves to the top),
       // and a new help desk opens (at the top too). Neither comes again further down the list.
       await send(page.items[0]!.uuid, `moves page ${pages}'s first help desk`);
-      const client = await createClient(api.app, organization, `new ${pages}`, `99${pages}`);
-      opened.push((await createHelpDesk(api.app, organization, client.uuid)).uuid);
+      const client = await createClient(api, organization, { name: `new ${pages}`, phone: `99${pages}` });
+      opened.push((await createHelpDesk(api, organization, client.uuid)).uuid);
     }
 
     expect(pages).toBe(Math.ceil(500 / 45));
@@ -212,8 +210,7 @@ describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
   });
 
   it('answers the same bytes as before without limit, and pages that concatenate to them', async () => {
-    const organization = `desks-bytes-${Date.now()}`;
-    await api.app.inject({ method: 'POST', url: '/api/organizations/', payload: { name: organization } });
+    const { name: organization } = await createOrganizationWithKey(api, 'desks-bytes');
     await insertHelpDesks(organization, 23);
     const res = await api.app.inject({ method: 'GET', url: `/api/help-desks/?organization=${organization}` });
     expect(res.statusCode).toBe(200);
@@ -230,8 +227,7 @@ describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
   });
 
   it('filters by status, in pages and without them; the Link keeps the filter', async () => {
-    const organization = `desks-status-${Date.now()}`;
-    await api.app.inject({ method: 'POST', url: '/api/organizations/', payload: { name: organization } });
+    const { name: organization } = await createOrganizationWithKey(api, 'desks-status');
     await insertHelpDesks(organization, 60);
     const all = (await getPage<{ uuid: string; status: string }>(`/api/help-desks/?organization=${organization}`))
       .items;
@@ -259,7 +255,7 @@ describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
   });
 
   it('refuses bad limits, cursors and statuses with DRF field errors', async () => {
-    const { organization } = await createConversation(api.app, 'desks-errors');
+    const { name: organization } = await createOrganization(api, 'desks-errors');
     const first = await getPage<unknown>(`/api/help-desks/?organization=${organization}&limit=1`);
     expect(first.link).toBeUndefined();
     const b64 = (text: string) => Buffer.from(text).toString('base64url');
@@ -292,24 +288,23 @@ describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
   });
 
   it("never shows another organization's help desks, whatever cursor is given", async () => {
-    const mine = await createConversation(api.app, 'desks-mine');
-    await insertHelpDesks(mine.organization, 3);
-    const theirs = await createConversation(api.app, 'desks-theirs');
-    await insertHelpDesks(theirs.organization, 5);
-    const key = await createOrganizationKey(api.app, mine.organization);
-    const mineAll = (await getPage<{ uuid: string }>(`/api/help-desks/?organization=${mine.organization}`, asKey(key)))
-      .items;
+    const mine = await createOrganization(api, 'desks-mine');
+    await insertHelpDesks(mine.name, 3);
+    const theirs = await createOrganization(api, 'desks-theirs');
+    await insertHelpDesks(theirs.name, 5);
+    const key = mine.key;
+    const mineAll = (await getPage<{ uuid: string }>(`/api/help-desks/?organization=${mine.name}`, asKey(key))).items;
     // Their cursor is only a position in the list order: mine older than it follow, theirs never.
-    const theirPage = await getPage<unknown>(`/api/help-desks/?organization=${theirs.organization}&limit=2`);
+    const theirPage = await getPage<unknown>(`/api/help-desks/?organization=${theirs.name}&limit=2`);
     const cursor = new URL(nextUrl(theirPage.link)!, 'http://x').searchParams.get('before');
     const mineWithTheirCursor = await getPage<{ uuid: string }>(
-      `/api/help-desks/?organization=${mine.organization}&limit=5&before=${cursor}`,
+      `/api/help-desks/?organization=${mine.name}&limit=5&before=${cursor}`,
       asKey(key),
     );
     expect(mineWithTheirCursor.items.map((d) => d.uuid)).toEqual(mineAll.slice(1).map((d) => d.uuid));
     const res = await api.app.inject({
       method: 'GET',
-      url: `/api/help-desks/?organization=${theirs.organization}&limit=5&before=${cursor}`,
+      url: `/api/help-desks/?organization=${theirs.name}&limit=5&before=${cursor}`,
       headers: asKey(key),
     });
     expect([res.statusCode, res.json()]).toEqual([404, { detail: 'Not found.' }]);
@@ -342,12 +337,12 @@ describe('each page is an index range scan (EXPLAIN on real Postgres)', () => {
 
   it('serves pages of a big organization and history from their indexes, without a sort or a seq scan', async () => {
     // Enough rows that a sequential scan would be the planner's choice were an index missing.
-    const big = await createConversation(api.app, 'explain');
-    await insertHelpDesks(big.organization, 10_000);
+    const big = await createOrganization(api, 'explain');
+    await insertHelpDesks(big.name, 10_000);
     const others: string[] = [];
     for (const n of [1, 2, 3]) {
-      const other = await createConversation(api.app, `explain-${n}`);
-      await insertHelpDesks(other.organization, 2_000);
+      const other = await createOrganization(api, `explain-${n}`);
+      await insertHelpDesks(other.name, 2_000);
       others.push(other.helpDesk.uuid);
     }
     // 1,000 messages of the history among 99,000 of other help desks, ids interleaved as in real
@@ -364,7 +359,7 @@ describe('each page is an index range scan (EXPLAIN on real Postgres)', () => {
     const org = await db
       .selectFrom('organizations')
       .select('id')
-      .where('name', '=', big.organization)
+      .where('name', '=', big.name)
       .executeTakeFirstOrThrow();
     const desk = await db
       .selectFrom('help_desks')

@@ -1,13 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  asKey,
-  createOrganization,
-  createOrganizationKey,
-  startApi,
-  uniqueName,
-  type ApiHarness,
-} from './api-harness.js';
+import { createOrganizationWithKey } from '../../../test/organization.js';
+import { asKey, startApi, type ApiHarness } from './api-harness.js';
 
 // REST rate limits in distributed mode (issue 3, item 5): the counters live in Redis, so a key's
 // requests count the same whichever api replica answers them.
@@ -31,9 +25,8 @@ afterAll(async () => {
 
 /** A new organization's key, made through replica a (two of the administrator's requests). */
 async function newKey(): Promise<{ organization: string; key: string }> {
-  const organization = uniqueName('rl');
-  await createOrganization(a.app, organization);
-  return { organization, key: await createOrganizationKey(a.app, organization) };
+  const { name, key } = await createOrganizationWithKey(a, 'rl');
+  return { organization: name, key };
 }
 
 function summary(res: LightMyRequestResponse) {

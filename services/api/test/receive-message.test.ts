@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MESSAGE_KEYS,
-  asKey,
-  createOrganization,
-  createOrganizationKey,
-  multipartBody,
-  useApi,
-  uniqueName,
-} from './api-harness.js';
+import { createOrganizationWithKey } from '../../../test/organization.js';
+import { MESSAGE_KEYS, asKey, multipartBody, useApi } from './api-harness.js';
 
 // Issue 4, item 3: POST /api/receive-message/, what a channel provider posts when a client writes.
 
@@ -15,11 +8,7 @@ const api = useApi();
 
 type Json = Record<string, unknown>;
 
-async function tenant(stem = 'inbound') {
-  const name = uniqueName(stem);
-  await createOrganization(api.app, name);
-  return { name, key: await createOrganizationKey(api.app, name) };
-}
+const tenant = (stem = 'inbound') => createOrganizationWithKey(api, stem);
 
 const receive = (key: string, payload: unknown) =>
   api.app.inject({ method: 'POST', url: '/api/receive-message/', payload: payload as Json, headers: asKey(key) });

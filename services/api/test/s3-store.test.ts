@@ -7,7 +7,8 @@ import { Client, type BucketItem } from 'minio';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3FileStore } from '../src/storage/s3-file-store.js';
-import { createConversation, multipartBody, startApi, type ApiHarness } from './api-harness.js';
+import { createOrganization } from '../../../test/organization.js';
+import { multipartBody, startApi, type ApiHarness } from './api-harness.js';
 
 // The S3 path against a real S3 HTTP server (s3rver, in this process): the api creates its
 // bucket, uploads through the minio client (multipart above 5 MiB), and serves the bytes back.
@@ -114,7 +115,7 @@ describe('S3 file store (s3rver)', () => {
   });
 
   it('an upload lands in the bucket, and its URL serves the same bytes through the api', async () => {
-    const { helpDesk } = await createConversation(api.app, 's3-small');
+    const { helpDesk } = await createOrganization(api, 's3-small');
     const bytes = randomBytes(70_000);
     const res = await sendFile(helpDesk.uuid, bytes, 'foto.png', 'image/png');
     expect(res.statusCode).toBe(201);
@@ -139,7 +140,7 @@ describe('S3 file store (s3rver)', () => {
   });
 
   it('a file over the 5 MiB part size (a multipart upload) round-trips byte for byte', async () => {
-    const { helpDesk } = await createConversation(api.app, 's3-large');
+    const { helpDesk } = await createOrganization(api, 's3-large');
     const bytes = randomBytes(5 * 1024 * 1024 * 2 + 12_345); // three parts, the last one short
     const res = await sendFile(helpDesk.uuid, bytes, 'video.mp4', 'video/mp4');
     expect(res.statusCode).toBe(201);
@@ -168,7 +169,7 @@ describe('S3 file store (s3rver)', () => {
   });
 
   it('a file whose object is gone is not found', async () => {
-    const { helpDesk } = await createConversation(api.app, 's3-gone');
+    const { helpDesk } = await createOrganization(api, 's3-gone');
     const res = await sendFile(helpDesk.uuid, randomBytes(10), 'gone.txt', 'text/plain');
     const { pathname } = new URL(res.json<{ file: string }>().file);
     await inspector.removeObject(bucket, pathname.split('/')[3]!);

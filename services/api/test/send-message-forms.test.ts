@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_KEYS, createConversation, multipartBody, startApi, useApi } from './api-harness.js';
+import { createOrganization } from '../../../test/organization.js';
+import { MESSAGE_KEYS, multipartBody, startApi, useApi } from './api-harness.js';
 
 // POST /api/send-message/ as browsers and old clients send it: form-urlencoded and multipart,
 // with and without a file. Same answers as JSON; a file comes back as an absolute URL that serves
@@ -44,7 +45,7 @@ async function expectRefused(request: InjectOptions, status: number, body: unkno
 
 describe('form-urlencoded', () => {
   it('sends a message, answered exactly as JSON is', async () => {
-    const { helpDesk } = await createConversation(api.app, 'form');
+    const { helpDesk } = await createOrganization(api, 'form');
     const res = await api.app.inject(
       post(new URLSearchParams({ message: 'olá, tudo bem? & = +', help_desk: helpDesk.uuid }).toString(), {
         'content-type': 'application/x-www-form-urlencoded',
@@ -65,7 +66,7 @@ describe('form-urlencoded', () => {
   });
 
   it('refuses bad fields with the same answers as JSON', async () => {
-    const { helpDesk } = await createConversation(api.app, 'form-bad');
+    const { helpDesk } = await createOrganization(api, 'form-bad');
     const send = (fields: Record<string, string>) =>
       post(new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
     const unknown = '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77';
@@ -90,7 +91,7 @@ describe('form-urlencoded', () => {
   });
 
   it('a repeated key counts once, the last one, as Django reads it', async () => {
-    const { helpDesk } = await createConversation(api.app, 'form-twice');
+    const { helpDesk } = await createOrganization(api, 'form-twice');
     const res = await api.app.inject(
       post(`message=first&help_desk=nope&message=second&help_desk=${helpDesk.uuid}`, {
         'content-type': 'application/x-www-form-urlencoded',
@@ -103,7 +104,7 @@ describe('form-urlencoded', () => {
 
 describe('multipart', () => {
   it('without a file: answered exactly as JSON is', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-text');
+    const { helpDesk } = await createOrganization(api, 'mp-text');
     const res = await api.app.inject(post(form({ message: 'só texto', help_desk: helpDesk.uuid })));
     expect(res.statusCode).toBe(201);
     const message = res.json<Message>();
@@ -112,7 +113,7 @@ describe('multipart', () => {
   });
 
   it('with a file: an absolute URL on the api origin that serves the exact bytes as an attachment', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'mp-file');
+    const { name: organization, helpDesk } = await createOrganization(api, 'mp-file');
     const bytes = randomBytes(MAX_FILE_BYTES); // exactly the limit: accepted
     const eventsBefore = (await api.traces()).events.length;
     const res = await api.app.inject(
@@ -168,7 +169,7 @@ describe('multipart', () => {
   });
 
   it('serves only harmless types inline-capable; anything else as application/octet-stream', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-types');
+    const { helpDesk } = await createOrganization(api, 'mp-types');
     const cases: Array<[string, string]> = [
       ['text/html', 'application/octet-stream'],
       ['image/svg+xml', 'application/octet-stream'],
@@ -187,7 +188,7 @@ describe('multipart', () => {
   });
 
   it('the file part may come before the help_desk field', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-order');
+    const { helpDesk } = await createOrganization(api, 'mp-order');
     const body = multipartBody([
       { name: 'file', value: 'first bytes', filename: 'a.txt', contentType: 'text/plain' },
       { name: 'message', value: 'depois' },
@@ -201,14 +202,14 @@ describe('multipart', () => {
   });
 
   it('a file alone is a message (empty text)', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-alone');
+    const { helpDesk } = await createOrganization(api, 'mp-alone');
     const res = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['x']))));
     expect(res.statusCode).toBe(201);
     expect(res.json<Message>()).toMatchObject({ message: '', file: expect.stringMatching(FILE_URL) as unknown });
   });
 
   it('file names: paths and control characters stripped, long names cut, every one served back', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-names');
+    const { helpDesk } = await createOrganization(api, 'mp-names');
     const long = `${'a'.repeat(250)}😀😀😀.txt`;
     const cases: Array<[string, string]> = [
       ['C:\\Users\\ana\\report.txt', 'report.txt'],
@@ -242,7 +243,7 @@ describe('multipart', () => {
   });
 
   it('an empty file input (no file chosen) is no file; an empty file is refused', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-empty');
+    const { helpDesk } = await createOrganization(api, 'mp-empty');
     // Django skips a file part whose name is empty, "." or "..": no file.
     for (const filename of ['', '.', '..']) {
       const noneChosen = multipartBody([
@@ -264,7 +265,7 @@ describe('multipart', () => {
   });
 
   it('refuses bad fields with the same answers as JSON, keeping no file', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-bad');
+    const { helpDesk } = await createOrganization(api, 'mp-bad');
     const unknown = '0b6b4a5e-7c1d-4f0e-9a51-3f1f3c2d9e77';
     const withFile = (fields: Record<string, string>) => post(form(fields, new Blob(['some bytes'])));
     await expectRefused(withFile({ message: 'hi' }), 400, { help_desk: ['This field is required.'] });
@@ -287,7 +288,7 @@ describe('multipart', () => {
   });
 
   it('a file over MAX_FILE_BYTES: 413, nothing stored nor spooled', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-big');
+    const { helpDesk } = await createOrganization(api, 'mp-big');
     await expectRefused(
       post(form({ message: 'big', help_desk: helpDesk.uuid }, new Blob([randomBytes(MAX_FILE_BYTES + 1)]))),
       413,
@@ -306,7 +307,7 @@ describe('multipart', () => {
   });
 
   it('two files: the last one counts (as Django reads a form); five: 413; a file under another name: 400', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-two');
+    const { helpDesk } = await createOrganization(api, 'mp-two');
     const two = multipartBody([
       { name: 'help_desk', value: helpDesk.uuid },
       { name: 'file', value: 'one', filename: 'one.txt' },
@@ -337,7 +338,7 @@ describe('multipart', () => {
   });
 
   it('a `file` that is not a file (a text part, a JSON or form value) is refused on `file`; null or empty is no file', async () => {
-    const { helpDesk } = await createConversation(api.app, 'not-a-file');
+    const { helpDesk } = await createOrganization(api, 'not-a-file');
     const notAFile = { file: ['The submitted data was not a file. Check the encoding type on the form.'] };
     const text = multipartBody([
       { name: 'help_desk', value: helpDesk.uuid },
@@ -367,7 +368,7 @@ describe('multipart', () => {
   });
 
   it('trims the text around the message, as DRF does, and refuses text that is only whitespace', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'trim');
+    const { name: organization, helpDesk } = await createOrganization(api, 'trim');
     const json = { 'content-type': 'application/json' };
     const res = await api.app.inject(post(JSON.stringify({ help_desk: helpDesk.uuid, message: '  olá \n\t' }), json));
     expect([res.statusCode, res.json<Message>().message]).toEqual([201, 'olá']);
@@ -389,7 +390,7 @@ describe('multipart', () => {
   });
 
   it('too many fields or an over-long field: 413, nothing kept', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-fields');
+    const { helpDesk } = await createOrganization(api, 'mp-fields');
     const many = multipartBody([
       { name: 'file', value: 'spooled first', filename: 'a.txt' },
       { name: 'help_desk', value: helpDesk.uuid },
@@ -405,7 +406,7 @@ describe('multipart', () => {
   });
 
   it('a part declared JSON is read as JSON: a string passes, anything else is refused', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-json');
+    const { helpDesk } = await createOrganization(api, 'mp-json');
     const ok = multipartBody([
       { name: 'help_desk', value: JSON.stringify(helpDesk.uuid), contentType: 'application/json' },
       { name: 'message', value: 'json part' },
@@ -425,7 +426,7 @@ describe('multipart', () => {
   });
 
   it('malformed bodies: 400 "Multipart form parse error", promptly, nothing kept', async () => {
-    const { helpDesk } = await createConversation(api.app, 'mp-broken');
+    const { helpDesk } = await createOrganization(api, 'mp-broken');
     const complete = multipartBody([
       { name: 'help_desk', value: helpDesk.uuid },
       { name: 'file', value: 'the whole file content', filename: 'cut.txt' },
@@ -458,7 +459,7 @@ describe('multipart', () => {
 
 describe('Idempotency-Key with a file', () => {
   it('recognises the request by the file bytes, not only its name and size', async () => {
-    const { helpDesk } = await createConversation(api.app, 'idem-file');
+    const { helpDesk } = await createOrganization(api, 'idem-file');
     const headers = { 'idempotency-key': 'with-file-1' };
     const first = await api.app.inject(post(form({ help_desk: helpDesk.uuid }, new Blob(['aaaa'])), headers));
     expect(first.statusCode).toBe(201);
@@ -478,7 +479,7 @@ describe('Idempotency-Key with a file', () => {
 
 describe('where file URLs point', () => {
   it('never where the request says: Host, X-Forwarded-* and Forwarded are ignored, from any peer', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'proxy');
+    const { name: organization, helpDesk } = await createOrganization(api, 'proxy');
     const forwarded = {
       'x-forwarded-proto': 'https',
       'x-forwarded-host': 'public.example.org',
@@ -503,7 +504,7 @@ describe('where file URLs point', () => {
   it('a listening api on an ephemeral port writes its bound origin, whatever the request says', async () => {
     const listening = await startApi({ HOST: '127.0.0.1', PORT: '0', TRUST_PROXY: '1' });
     try {
-      const { helpDesk } = await createConversation(listening.app, 'listening');
+      const { helpDesk } = await createOrganization(listening, 'listening');
       await listening.app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = listening.app.server.address() as { port: number };
       const body = new FormData();
@@ -530,7 +531,7 @@ describe('where file URLs point', () => {
   it('PUBLIC_BASE_URL wins over the request', async () => {
     const other = await startApi({ PUBLIC_BASE_URL: 'https://cdn.example.net/chat/' });
     try {
-      const { organization, helpDesk } = await createConversation(other.app, 'public');
+      const { name: organization, helpDesk } = await createOrganization(other, 'public');
       const res = await other.app.inject({
         ...post(form({ help_desk: helpDesk.uuid }, new Blob(['public bytes']), 'a b.txt'), {
           'x-forwarded-host': 'ignored.example',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ISO_MICROS, createClient, createHelpDesk, createOrganization, useApi, uniqueName } from './api-harness.js';
+import { createOrganization } from '../../../test/organization.js';
+import { ISO_MICROS, useApi } from './api-harness.js';
 
 // CONTRACT.md: timestamps are ISO 8601 with microseconds and the configured zone's offset, as
 // Postgres keeps them ("2021-06-14T22:10:39.551836-03:00"). São Paulo has kept -03:00 all year since 2019.
@@ -31,10 +32,7 @@ describe('TIME_ZONE=America/Sao_Paulo', () => {
   it('every answer and event carries -03:00 offsets with six fractional digits', async () => {
     const since = Date.now();
     const { app } = api;
-    const name = uniqueName('sp');
-    const organization = await createOrganization(app, name);
-    const client = await createClient(app, name);
-    const helpDesk = await createHelpDesk(app, name, client.uuid);
+    const { name, json: organization, client, helpDesk } = await createOrganization(api, 'sp');
     const sent = await app.inject({
       method: 'POST',
       url: '/api/send-message/',

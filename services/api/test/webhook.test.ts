@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/delivery/webhook-signature.js';
 import { pendingDeliveries } from '../src/db/webhook.repository.js';
-import { asKey, createConversation, createOrganizationKey, startApi, type ApiHarness } from './api-harness.js';
+import { createOrganization } from '../../../test/organization.js';
+import { asKey, startApi, type ApiHarness } from './api-harness.js';
 
 // Issue 4, item 4: a `sent` message of an organization with a webhook is POSTed there, signed,
 // retried with backoff, and settled `sent` (2xx) or `failed` (after the last attempt), each an
@@ -74,10 +75,10 @@ async function startReceiver(statuses: number[]): Promise<{ receiver: Receiver; 
 }
 
 async function conversationWithWebhook(url: string) {
-  const conversation = await createConversation(api.app, 'hook');
+  const conversation = await createOrganization(api, 'hook');
   const res = await api.app.inject({
     method: 'PUT',
-    url: `/api/organizations/${conversation.organization}/webhook/`,
+    url: `/api/organizations/${conversation.name}/webhook/`,
     payload: { url, secret: SECRET },
   });
   expect(res.statusCode).toBe(200);
@@ -109,7 +110,7 @@ async function updateMessageFrames(organization: string) {
 describe('delivery webhook', () => {
   it('posts a signed message, retries after failures, and marks it sent on a 2xx', async () => {
     const { receiver, url } = await startReceiver([500, 503, 200]);
-    const { organization, client, helpDesk } = await conversationWithWebhook(url);
+    const { name: organization, client, helpDesk } = await conversationWithWebhook(url);
     const message = await send(helpDesk.uuid);
     expect(message.status).toBe('sending');
 
@@ -141,7 +142,7 @@ describe('delivery webhook', () => {
 
   it('marks the message failed after the last attempt (errors, and a receiver that never answers)', async () => {
     const { receiver, url } = await startReceiver([500]);
-    const { organization, helpDesk } = await conversationWithWebhook(url);
+    const { name: organization, helpDesk } = await conversationWithWebhook(url);
     const message = await send(helpDesk.uuid);
     await expect.poll(() => statusOf(helpDesk.uuid)).toBe('failed');
     expect(receiver.requests).toHaveLength(3);
@@ -212,7 +213,7 @@ describe('delivery webhook', () => {
 
 describe('PUT/GET/DELETE /api/organizations/<name>/webhook/', () => {
   it("is an administrator's, never answers the secret, and refuses bad input", async () => {
-    const { organization } = await createConversation(api.app, 'admin');
+    const { name: organization, key } = await createOrganization(api, 'admin');
     const path = `/api/organizations/${organization}/webhook/`;
     expect((await api.app.inject({ url: path })).statusCode).toBe(404);
     const set = await api.app.inject({
@@ -225,7 +226,6 @@ describe('PUT/GET/DELETE /api/organizations/<name>/webhook/', () => {
     expect(set.body).not.toContain(SECRET);
     expect((await api.app.inject({ url: path })).json()).toMatchObject({ url: 'https://example.com/h' });
 
-    const key = await createOrganizationKey(api.app, organization);
     expect((await api.app.inject({ url: path, headers: asKey(key) })).statusCode).toBe(403);
     const bad = await api.app.inject({ method: 'PUT', url: path, payload: { url: 'ftp://x', secret: 'short' } });
     expect(bad.json()).toEqual({ secret: ['Ensure this field has at least 16 characters.'] });
