@@ -31,6 +31,9 @@ export async function startService(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
+  // 'close' comes after the exit and after the process's stdout and stderr ended: every line read.
+  const closed = once(child, 'close');
+  closed.catch(() => undefined);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${output.join('\n')}`)),
@@ -55,11 +58,11 @@ export async function startService(
     child,
     port,
     output,
+    /** Signals the process unless it exited, and resolves with its exit code once all it printed is in `output`. */
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = (await once(child, 'exit')) as [number | null];
-      return code;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await closed;
+      return child.exitCode;
     },
   };
 }
