@@ -51,30 +51,33 @@ describe('slow consumer against a gateway process', () => {
     const pid = gateway.child.pid!;
     const before = rssBytes(pid);
     let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
-
     // 2,000 frames of ~64 KiB: about 128 MiB, far more than the slow socket may buffer.
     const publisher = bus.publisher();
     const channel = organizationChannel(prefix, 'acme');
     const count = 2000;
     const text = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < count; i += 1) {
-      await publisher.publish(
-        channel,
-        encodeEnvelope('new_message', {
-          created_at: '2026-11-25T10:00:00.000000+00:00',
-          updated_at: '2026-11-25T10:00:00.000000+00:00',
-          uuid: '00000000-0000-4000-8000-000000000000',
-          message: `${i} ${text}`,
-          file: null,
-          type: 'sent',
-          status: 'sent',
-          help_desk: '00000000-0000-4000-8000-000000000001',
-        }),
-      );
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
+    try {
+      for (let i = 0; i < count; i += 1) {
+        await publisher.publish(
+          channel,
+          encodeEnvelope('new_message', {
+            created_at: '2026-11-25T10:00:00.000000+00:00',
+            updated_at: '2026-11-25T10:00:00.000000+00:00',
+            uuid: '00000000-0000-4000-8000-000000000000',
+            message: `${i} ${text}`,
+            file: null,
+            type: 'sent',
+            status: 'sent',
+            help_desk: '00000000-0000-4000-8000-000000000001',
+          }),
+        );
+      }
+      await fast.waitForFrames(count, 60_000);
+    } finally {
+      // Also when the wait fails: the gateway may exit before the sampler would read its /proc again.
+      clearInterval(sampler);
     }
-    await fast.waitForFrames(count, 60_000);
-    clearInterval(sampler);
     await publisher.close();
 
     slow.ws.resume();
