@@ -17,6 +17,8 @@ const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
 describe('embedded: everything in one process on one port', () => {
   let dataDir: string;
   let server: ServiceProcess;
+  /** The process of the first start (a test restarts `server`): it alone prints the generated key. */
+  let firstStart: ServiceProcess;
   let adminToken: string;
   let metricsPort: number;
 
@@ -24,6 +26,7 @@ describe('embedded: everything in one process on one port', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hd-embedded-'));
     metricsPort = await freePort();
     server = await startService(ENTRY, { DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) }, 60_000, /is up/);
+    firstStart = server;
     const dotEnv = await readFile(join(dataDir, '.env'), 'utf8');
     adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(dotEnv)?.[1] ?? '';
     expect(dotEnv).toMatch(/^SECRET_KEY=.{43}$/m);
@@ -36,7 +39,7 @@ describe('embedded: everything in one process on one port', () => {
 
   it('prints the generated administrator key once, with how to use it', async () => {
     expect(adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    await expect.poll(() => server.output.join('\n')).toContain(`Administrator key (shown once): ${adminToken}`);
+    await expect.poll(() => firstStart.output.join('\n')).toContain(`Administrator key (shown once): ${adminToken}`);
     const res = await fetch(`http://127.0.0.1:${server.port}/api/organizations/`);
     expect(res.status).toBe(401);
   });
@@ -106,6 +109,15 @@ describe('embedded: everything in one process on one port', () => {
   });
 
   it("serves the api's and the gateway's metrics together on the metrics port", async () => {
+    // A socket and a message of its own, so every counter below has moved whatever ran before.
+    const base = `http://127.0.0.1:${server.port}`;
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'metrics');
+    const socket = await RecordingSocket.open(
+      `ws://127.0.0.1:${server.port}${chatSocketPath(tenant.name)}?token=${await socketTicket(base, tenant.name, tenant.key)}`,
+    );
+    await post(base, '/api/send-message/', { help_desk: tenant.helpDesk.uuid, message: 'counted' }, tenant.key);
+    await socket.waitForFrames(3);
+    socket.close();
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toMatch(
       /^helpdesk_api_http_request_duration_seconds_count\{method="POST",route="\/api\/send-message\/",status="201"\} [1-9]/m,
@@ -123,10 +135,11 @@ describe('embedded: everything in one process on one port', () => {
           headers: { authorization: `Bearer ${adminToken}` },
         })
       ).json()) as unknown[];
+    await createOrganization({ baseUrl: `http://127.0.0.1:${server.port}`, adminToken }, 'kept');
     const before = await list();
     expect(before.length).toBeGreaterThan(0);
     expect(await server.stop()).toBe(0);
-    server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
+    server = await startService(ENTRY, { DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) }, 60_000, /is up/);
     expect(await list()).toEqual(before);
     expect(server.output.join('\n')).not.toContain(adminToken);
   }, 90_000);

@@ -24,6 +24,8 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
   let b: TestOrganization;
   const sockets: RecordingSocket[] = [];
 
+  let gatewayEnv: Record<string, string>;
+
   const http = (i: number) => `http://127.0.0.1:${apis[i]!.port}`;
   const ws = (i: number) => `ws://127.0.0.1:${gateways[i]!.port}`;
   const open = async (gateway: number, tenant: TestOrganization) => {
@@ -44,6 +46,7 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
     apis.push(
       ...(await Promise.all([0, 1].map(() => startService(join(REPO_ROOT, 'services/api/dist/main.js'), apiEnv)))),
     );
+    gatewayEnv = shared;
     gateways.push(
       ...(await Promise.all([0, 1].map(() => startService(join(REPO_ROOT, 'services/gateway/dist/main.js'), shared)))),
     );
@@ -87,6 +90,7 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
 
   it('gateways resubscribe by themselves when Redis restarts under them', async () => {
     const socket = await open(1, a);
+    await open(0, a);
     const channel = organizationChannel(prefix, a.name);
     await redis.kill();
     await redis.restart();
@@ -106,7 +110,10 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
   }, 30_000);
 
   it('SIGTERM drains a gateway under load: 1012, reconnect to the other with last_event_id, nothing lost', async () => {
-    const onFirst = await open(0, a);
+    // A third gateway, drained here: the other tests keep both of theirs, whatever order they run in.
+    gateways.push(await startService(join(REPO_ROOT, 'services/gateway/dist/main.js'), gatewayEnv));
+    const draining = gateways.length - 1;
+    const onFirst = await open(draining, a);
     const closed = new Promise<number>((resolve) => onFirst.ws.once('close', (code) => resolve(code)));
     const idOf = (frame: string) => (JSON.parse(frame) as { id: number }).id;
     // Posts keep coming while the gateway drains.
@@ -116,7 +123,7 @@ describe('fleet: 2 api and 2 gateway processes behind Redis', () => {
       }
     })();
     await onFirst.waitForFrames(3, 10_000);
-    const stopped = gateways[0]!.stop('SIGTERM');
+    const stopped = gateways[draining]!.stop('SIGTERM');
     expect(await closed).toBe(1012);
     expect(await stopped).toBe(0);
     const seen = [...onFirst.frames];

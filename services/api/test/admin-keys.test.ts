@@ -74,11 +74,17 @@ describe('administrator keys', () => {
   });
 
   it('rotate ADMIN_TOKEN without a gap: the new value works beside the old until that is revoked', async () => {
-    // A replica of the same deployment: same database, same Redis prefix (revocations reach it there).
-    const second = await startApi({ DATABASE_URL: api.databaseUrl, REDIS_PREFIX: api.prefix });
+    // A deployment of its own (its first ADMIN_TOKEN ends revoked, which the other tests here
+    // must not see), and a replica of it: same database, same Redis prefix (revocations reach it there).
+    const first = await startApi();
+    const second = await startApi({ DATABASE_URL: first.databaseUrl, REDIS_PREFIX: first.prefix });
     try {
-      const both = await listAdminKeys(second.adminToken);
-      expect((await api.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) })).statusCode).toBe(200);
+      const both = (await second.app.inject({ url: '/api/admin-keys/', headers: asKey(second.adminToken) })).json<
+        Key[]
+      >();
+      expect((await first.app.inject({ url: '/api/admin-keys/', headers: asKey(first.adminToken) })).statusCode).toBe(
+        200,
+      );
       const bootstrapped = both.filter((k) => k.name === 'ADMIN_TOKEN');
       expect(bootstrapped.length).toBeGreaterThanOrEqual(2);
       // The older one is the first api's: revoke it with the new value.
@@ -89,11 +95,13 @@ describe('administrator keys', () => {
         headers: asKey(second.adminToken),
       });
       expect(deleted.statusCode).toBe(204);
-      expect((await api.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) })).statusCode).toBe(401);
+      expect((await first.app.inject({ url: '/api/admin-keys/', headers: asKey(first.adminToken) })).statusCode).toBe(
+        401,
+      );
       // A replica (re)started with the old value does not bring it back.
-      const stale = await startApi({ DATABASE_URL: api.databaseUrl, ADMIN_TOKEN: api.adminToken });
+      const stale = await startApi({ DATABASE_URL: first.databaseUrl, ADMIN_TOKEN: first.adminToken });
       try {
-        const refused = await stale.app.inject({ url: '/api/admin-keys/', headers: asKey(api.adminToken) });
+        const refused = await stale.app.inject({ url: '/api/admin-keys/', headers: asKey(first.adminToken) });
         expect(refused.statusCode).toBe(401);
       } finally {
         await stale.close();
@@ -103,6 +111,7 @@ describe('administrator keys', () => {
       );
     } finally {
       await second.close();
+      await first.close();
     }
   });
 });
