@@ -103,7 +103,7 @@ describe('@helpdesk/client pages through long lists (api process on Postgres)', 
   }, 120_000);
 
   it('walks every page behind a proxy that mounts the api under a path (Link targets resolve under baseUrl)', async () => {
-    const other = await createTenant(base(), 'mounted', E2E_ADMIN_TOKEN);
+    const other = await createOrganization({ baseUrl: base(), adminToken: E2E_ADMIN_TOKEN }, 'mounted');
     const proxy = await startMountingProxy('/helpdesk', api.port);
     try {
       const mounted = createClient({ baseUrl: proxy.url, apiKey: other.key });
