@@ -124,7 +124,7 @@ describe('agents', () => {
 
 describe('notifications', () => {
   it('a received message plays a sound while the tab is hidden, once; never for the agent’s own send, nor with Sound off', async () => {
-    const tenant = await createTenant(server.origin, 'sound', server.adminToken);
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'sound');
     const { page } = await newAgentPage(browser, server.origin);
     // Before the console's scripts: a tab whose visibility the test decides (as switching to
     // another tab would), and a count of every sound started, Web Audio or a media element.

@@ -4,7 +4,8 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../test-env.js';
-import { createTenant, post } from '../rest.js';
+import { post } from '../rest.js';
+import { createOrganization, createOrganizationWithKey } from '../organization.js';
 import { errorsOf, launchChromium, newAgentPage, signIn } from './browser.js';
 import { startEmbedded, type EmbeddedServer } from './embedded-server.js';
 import { clientName, clientPhone, messageText, seedHelpDesks, seedHistory } from './seed.js';
@@ -73,7 +74,7 @@ function scrollToTop(page: Page): Promise<{ text: string; offset: number }> {
 describe('a long conversation', () => {
   it('opens on the newest page; scrolling up loads older pages in order, the message being read stays put', async () => {
     const total = 250;
-    const tenant = await createTenant(server.origin, 'history', server.adminToken);
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'history');
     await seedHistory(databaseUrl, String(tenant.helpDesk.uuid), total);
     const { page } = await newAgentPage(browser, server.origin);
     await signIn(page, tenant.key);
@@ -165,10 +166,9 @@ describe('5,000 help desks', () => {
   const MAX_ROWS_IN_PAGE = 60;
 
   it('show the first page at once, load more pages while scrolling, stay live and smooth with thousands loaded', async () => {
-    const name = `desks-${Date.now().toString(36)}`;
-    await post(server.origin, '/api/organizations/', { name }, server.adminToken);
-    const key = String(
-      (await post(server.origin, `/api/organizations/${name}/api-keys/`, { name: 'agents' }, server.adminToken)).key,
+    const { name, key } = await createOrganizationWithKey(
+      { baseUrl: server.origin, adminToken: server.adminToken },
+      'desks',
     );
     await seedHelpDesks(databaseUrl, name, 5000, new Date());
 
