@@ -23,6 +23,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 class LiveSocket implements FeedSocket {
   readonly received: string[] = [];
+  subscribed = false;
   send(message: BusPayload): number {
     this.received.push(message.toString());
     return 1;
@@ -31,6 +32,7 @@ class LiveSocket implements FeedSocket {
     return 0;
   }
   subscribe(): boolean {
+    this.subscribed = true;
     return true;
   }
   cork(callback: () => void): this {
@@ -48,6 +50,8 @@ function setup() {
     latestId: () => new Promise((answer) => latest.push(answer)),
   };
   const socket = new LiveSocket();
+  socket.subscribed = true;
+  const sockets = [socket];
   const stats = emptyCatchUpStats();
   const feed = new TopicFeed<LiveSocket>({
     history,
@@ -55,8 +59,10 @@ function setup() {
     timeoutMs: 5000,
     bufferBytes: 100_000,
     sendBelowBufferedBytes: 100_000,
-    // The one socket is subscribed to the topic: what is published reaches it.
-    publish: (_topic, payload) => socket.send(payload),
+    // app.publish: every socket subscribed to the topic then gets the payload.
+    publish: (_topic, payload) => {
+      for (const each of sockets) if (each.subscribed) each.send(payload);
+    },
     hosts: () => true,
     confirmSubscribed: () => new Promise((resolve) => confirmations.push(resolve)),
     close: () => undefined,
@@ -78,7 +84,34 @@ function setup() {
     latest.shift()!(id);
     await settle();
   };
-  return { feed, socket, stats, floor, subscribed, open, deliver, answerLatest, reads, confirmations };
+  /** Another socket without last_event_id opens on the topic. */
+  const another = (): LiveSocket => {
+    const next = new LiveSocket();
+    sockets.push(next);
+    feed.join(next, TOPIC);
+    return next;
+  };
+  /** Another socket opens on the topic with ?last_event_id. */
+  const replaying = (lastEventId: number): LiveSocket => {
+    const next = new LiveSocket();
+    sockets.push(next);
+    feed.replay(next, TOPIC, lastEventId);
+    return next;
+  };
+  return {
+    feed,
+    socket,
+    stats,
+    floor,
+    subscribed,
+    open,
+    deliver,
+    answerLatest,
+    reads,
+    confirmations,
+    another,
+    replaying,
+  };
 }
 
 describe('catch-up of a topic whose first socket opened before its subscription', () => {
@@ -166,6 +199,60 @@ describe('catch-up of a topic whose first socket opened before its subscription'
     noFloor.deliver(3);
     expect(noFloor.socket.received).toEqual([event(3)]);
     expect(noFloor.reads).toEqual([]);
+  });
+
+  it('gives a socket that opens during the catch-up nothing it held back from before, then the rest', async () => {
+    const { socket, floor, subscribed, open, deliver, answerLatest, reads, confirmations, another } = setup();
+    open();
+    floor.resolve(4);
+    subscribed.resolve(true);
+    await settle();
+    deliver(5, 6);
+    const late = another();
+    expect(late.subscribed).toBe(false);
+    deliver(7);
+    await answerLatest(7);
+    confirmations.shift()!(true);
+    await settle();
+    expect(reads).toEqual([]);
+    expect(socket.received).toEqual([5, 6, 7].map(event));
+    expect(late.received).toEqual([event(7)]);
+    expect(late.subscribed).toBe(true);
+    deliver(8);
+    expect(late.received).toEqual([7, 8].map(event));
+
+    // Opened when the fill held nothing yet: it joins once the fill ended, with nothing released.
+    const quiet = setup();
+    quiet.open();
+    const early = quiet.another();
+    quiet.floor.resolve(4);
+    quiet.subscribed.resolve(true);
+    await settle();
+    await quiet.answerLatest(4);
+    expect([early.subscribed, quiet.feed.replayingSockets()]).toEqual([true, 0]);
+  });
+
+  it('keeps a replay that opens during the catch-up off the topic until it ended, and from what it held back', async () => {
+    const { floor, subscribed, open, deliver, answerLatest, reads, confirmations, replaying } = setup();
+    open();
+    floor.resolve(0);
+    subscribed.resolve(true);
+    await settle();
+    deliver(1, 2);
+    const ahead = replaying(7);
+    // Its id is past the history's end: a resync (the read is asked twice when it finds nothing).
+    reads.shift()!.answer({ events: [], complete: false });
+    await settle();
+    reads.shift()!.answer({ events: [], complete: false });
+    await settle();
+    expect([ahead.received, ahead.subscribed]).toEqual([[encodeResync(7)], false]);
+    await answerLatest(2);
+    confirmations.shift()!(true);
+    await settle();
+    // 1 and 2 were published before it opened: released to the topic, not to it; then it joined.
+    expect([ahead.received, ahead.subscribed]).toEqual([[encodeResync(7)], true]);
+    deliver(3);
+    expect(ahead.received).toEqual([encodeResync(7), event(3)]);
   });
 
   it('lets a second socket of the topic join the catch-up in progress', async () => {

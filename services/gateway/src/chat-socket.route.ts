@@ -30,8 +30,9 @@ import { requestClientAddress } from './uws-client-address.js';
 // last_event_id), so a client without a valid ticket never takes a slot or causes a bus
 // subscription. The ticket and the query string are never logged.
 //
-// A socket without `last_event_id` subscribes to its organization's topic in `open`. One with it
-// is handed to the TopicFeed, which replays what it missed and subscribes it after (replay.ts).
+// A socket without `last_event_id` subscribes to its organization's topic in `open` (or stands by
+// while the topic fills a gap). One with it is handed to the TopicFeed, which replays what it
+// missed and subscribes it after (replay.ts).
 //
 // The upgrade never waits: the socket opens inside this handler, where uWS corks the 101 (an
 // upgrade after an await prints "uWS.HttpResponse writes must be made from within a corked
@@ -51,7 +52,7 @@ export interface ChatSocketData {
   topic: string;
   /** `?last_event_id=`: the socket wants what it missed after that id. */
   lastEventId: number | undefined;
-  /** Its replay, from `open` until the socket closes. */
+  /** Its replay (or what stands by for it while its topic fills a gap), from `open` until it closes. */
   replay: Replay<ChatSocket> | undefined;
   /**
    * Its hold on the organization's bus subscription (OrganizationTopics), taken in `upgrade`:
@@ -221,7 +222,8 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
     upgrade,
     open: (ws) => {
       const data = ws.getUserData();
-      if (data.lastEventId === undefined) ws.subscribe(data.topic);
+      // Before the catch-up below: the socket that starts one is subscribed at once.
+      if (data.lastEventId === undefined) data.replay = feed.join(ws, data.topic);
       registry.add(data.topic, ws);
       // After add: the feed keeps the topic's last id only while the topic has sockets.
       awaitSubscription(ws, data);

@@ -80,6 +80,8 @@ export interface GapFillOptions {
   confirmSubscribed(topic: string): Promise<boolean>;
   /** Through the duplicate filter to the topic; false when it was a duplicate. */
   forward(topic: string, id: number | undefined, payload: BusPayload): boolean;
+  /** The topic's fill ended and everything it held went on (sockets standing by may join). */
+  released(topic: string): void;
   stats: GapFillStats;
   catchUpStats: CatchUpStats;
   logger: Logger;
@@ -113,6 +115,24 @@ export class GapFills {
   private readonly floors = new Map<string, number>();
 
   constructor(private readonly options: GapFillOptions) {}
+
+  /**
+   * For a socket opening on the topic now: undefined when the topic is not filling; otherwise the
+   * newest id the fill knows of (its floor or last forwarded id, or a held-back one), up to which
+   * what it releases predates the socket (-Infinity when it knows none yet).
+   */
+  newestKnownId(topic: string): number | undefined {
+    const fill = this.filling.get(topic);
+    if (!fill) return undefined;
+    let newest = fill.afterId ?? -Infinity;
+    for (const { id } of fill.live) if (id !== undefined && id > newest) newest = id;
+    return newest;
+  }
+
+  /** Whether the topic fills a gap (or catches up) now. */
+  isFilling(topic: string): boolean {
+    return this.filling.has(topic);
+  }
 
   /** Holds the payload back while its topic fills a gap; false when the topic is not filling. */
   holdBack(topic: string, id: number | undefined, payload: BusPayload): boolean {
@@ -322,12 +342,14 @@ export class GapFills {
     }
     for (const event of missing) if (this.options.forward(topic, event.id, event.payload)) fill.stats.events += 1;
     for (const event of fill.live) this.options.forward(topic, event.id, event.payload);
+    this.options.released(topic);
   }
 
   /** Ends a catch-up whose SUBSCRIBE failed (its sockets are being closed); what it held back goes on. */
   private drop(topic: string, fill: GapFill): void {
     this.filling.delete(topic);
     for (const event of fill.live) this.options.forward(topic, event.id, event.payload);
+    this.options.released(topic);
   }
 }
 

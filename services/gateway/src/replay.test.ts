@@ -48,6 +48,7 @@ function setup(history: HistoryRead, lastForwarded?: number) {
       throw new Error('not closed in these tests');
     },
     lastForwarded: () => lastForwarded,
+    filling: () => false,
     untrack: (replay) => untracked.push(replay),
     stats: emptyReplayStats(),
     logger: pino({ level: 'silent' }),

@@ -31,6 +31,13 @@ import { readMissed, type MissedEvents, type NoReplayReason } from './missed-eve
 //                               │  ▲                 ╰──▶ waiting ──a higher id comes──▶ live
 //                               ╰──╯ paused until drain
 //   any phase ──the socket closed (left)──▶ closed
+//
+// A socket that opens while its topic fills a gap (gap-fill.ts: a catch-up, or a fill after a
+// resubscribe) must not get what the fill held back from before it opened. A replay started then
+// ignores ids up to the topic's newest known id (`ignoreUpTo`); a socket without last_event_id
+// stands by as a replay that starts out waiting, from that id. Neither joins the topic while the
+// fill runs (its release is published there): they wait, and once the fill released everything
+// (joinAfterFill) the one standing by joins, and a replay decides again.
 
 /** What a replay needs of a uWS WebSocket (narrowed so that it is tested without uWS). */
 export interface FeedSocket {
@@ -75,6 +82,8 @@ export interface ReplayOptions<Socket extends FeedSocket> {
   close(socket: Socket, reason: ReplayCloseReason): void;
   /** The highest id forwarded to the topic so far (the duplicate filter's). */
   lastForwarded(topic: string): number | undefined;
+  /** Whether the topic fills a gap now: what it releases may predate a socket that joins now. */
+  filling(topic: string): boolean;
   /** The replay needs no more live events offered: it joined the topic, or its socket left. */
   untrack(replay: Replay<Socket>): void;
   stats: ReplayStats;
@@ -116,14 +125,36 @@ export class Replay<Socket extends FeedSocket> {
   /** The highest id the socket has: its last_event_id, then each id sent to it. */
   private lastSent: number;
   private resync = false;
+  /** A socket without last_event_id standing by while its topic fills a gap. */
+  private standingBy = false;
+  /** All was sent while the topic filled a gap: the join is decided again once it ended. */
+  private deferred = false;
 
   constructor(
     readonly socket: Socket,
     readonly topic: string,
     readonly lastEventId: number,
     private readonly options: ReplayOptions<Socket>,
+    /** Offered ids up to this one predate the socket: a fill held them back (see above). */
+    private readonly ignoreUpTo = -Infinity,
   ) {
     this.lastSent = lastEventId;
+  }
+
+  /**
+   * A socket without last_event_id that opened while its topic fills a gap: off the topic, it
+   * joins right before the first released id above `newestId`, or once the fill ended.
+   */
+  static standingBy<Socket extends FeedSocket>(
+    socket: Socket,
+    topic: string,
+    newestId: number,
+    options: ReplayOptions<Socket>,
+  ): Replay<Socket> {
+    const replay = new Replay(socket, topic, newestId, options);
+    replay.phase = 'waiting';
+    replay.standingBy = true;
+    return replay;
   }
 
   /** Reads what the socket missed; what follows happens as the read answers. */
@@ -140,6 +171,7 @@ export class Replay<Socket extends FeedSocket> {
 
   /** A payload forwarded to the topic while the replay has not joined it. */
   offer(id: number | undefined, payload: BusPayload): void {
+    if (id !== undefined && id <= this.ignoreUpTo) return;
     switch (this.phase) {
       case 'reading':
       case 'sending': {
@@ -152,7 +184,7 @@ export class Replay<Socket extends FeedSocket> {
       case 'waiting':
         if (id === undefined) {
           if (this.socket.send(payload, false) === SEND_DROPPED) this.options.close(this.socket, 'dropped');
-        } else if (id > this.lastSent) {
+        } else if (this.resync || id > this.lastSent) {
           // Joins right before this payload is published to the topic, so it gets it from there.
           this.join();
         }
@@ -160,6 +192,17 @@ export class Replay<Socket extends FeedSocket> {
       case 'live':
       case 'closed':
         return;
+    }
+  }
+
+  /** Its topic's fill released everything it held: a socket standing by joins the topic now. */
+  joinAfterFill(): void {
+    if (this.phase !== 'waiting') return;
+    if (this.standingBy) {
+      this.join();
+    } else if (this.deferred) {
+      this.deferred = false;
+      this.sent();
     }
   }
 
@@ -251,6 +294,13 @@ export class Replay<Socket extends FeedSocket> {
 
   /** Everything was sent: join the topic now if that cannot repeat an event, or wait. */
   private sent(): void {
+    // Joined now, it would get what the fill releases from before it opened: it waits off the
+    // topic instead (offers above `ignoreUpTo` still reach it), and decides again at the end.
+    if (this.options.filling(this.topic)) {
+      this.phase = 'waiting';
+      this.deferred = true;
+      return;
+    }
     const forwarded = this.options.lastForwarded(this.topic);
     // After a resync nothing from the history was sent, and every buffered event came through
     // the duplicate filter, so the topic can only carry newer ones. Otherwise, any event up to

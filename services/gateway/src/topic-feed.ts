@@ -82,6 +82,10 @@ export class TopicFeed<Socket extends FeedSocket> {
       bufferBytes,
       confirmSubscribed: (topic) => options.confirmSubscribed(topic),
       forward: (topic, id, payload) => this.forward(topic, id, payload),
+      released: (topic) => {
+        // A replay may join, which deletes it from the set: safe while iterating.
+        for (const replay of this.replaying.get(topic) ?? []) replay.joinAfterFill();
+      },
       stats: options.gapStats,
       catchUpStats: options.catchUpStats ?? emptyCatchUpStats(),
       logger,
@@ -94,6 +98,7 @@ export class TopicFeed<Socket extends FeedSocket> {
       sendBelowBufferedBytes: options.sendBelowBufferedBytes,
       close: (socket, reason) => options.close(socket, reason),
       lastForwarded: (topic) => this.filter.lastId(topic),
+      filling: (topic) => this.gaps.isFilling(topic),
       untrack: (replay) => this.untrack(replay),
       stats: options.stats,
       logger,
@@ -146,12 +151,26 @@ export class TopicFeed<Socket extends FeedSocket> {
    * replay for drained() and left().
    */
   replay(socket: Socket, topic: string, lastEventId: number): Replay<Socket> {
-    const replay = new Replay(socket, topic, lastEventId, this.replayOptions);
-    let replays = this.replaying.get(topic);
-    if (!replays) this.replaying.set(topic, (replays = new Set()));
-    replays.add(replay);
+    const replay = new Replay(socket, topic, lastEventId, this.replayOptions, this.gaps.newestKnownId(topic));
+    this.track(replay);
     replay.start();
     return replay;
+  }
+
+  /**
+   * A socket without last_event_id opened on the topic: subscribed now, unless the topic fills a
+   * gap; then it stands by, and gets nothing the fill held back from before it opened (replay.ts).
+   * Returns what stands by for it, for drained() and left().
+   */
+  join(socket: Socket, topic: string): Replay<Socket> | undefined {
+    const newestId = this.gaps.newestKnownId(topic);
+    if (newestId === undefined) {
+      socket.subscribe(topic);
+      return undefined;
+    }
+    const standingBy = Replay.standingBy(socket, topic, newestId, this.replayOptions);
+    this.track(standingBy);
+    return standingBy;
   }
 
   /** The socket's backpressure drained some: send more of its replay. */
@@ -170,7 +189,7 @@ export class TopicFeed<Socket extends FeedSocket> {
     this.gaps.forget(topic);
   }
 
-  /** Sockets whose replay has not yet joined the topic (a gauge). */
+  /** Sockets not yet joined to their topic: replaying, or standing by during a fill (a gauge). */
   replayingSockets(): number {
     let count = 0;
     for (const replays of this.replaying.values()) count += replays.size;
@@ -189,6 +208,12 @@ export class TopicFeed<Socket extends FeedSocket> {
     if (replays) for (const replay of replays) replay.offer(id, payload);
     this.options.publish(topic, payload);
     return true;
+  }
+
+  private track(replay: Replay<Socket>): void {
+    let replays = this.replaying.get(replay.topic);
+    if (!replays) this.replaying.set(replay.topic, (replays = new Set()));
+    replays.add(replay);
   }
 
   private untrack(replay: Replay<Socket>): void {
