@@ -27,6 +27,11 @@ import {
 
 // The gateway against a real Redis, as in distributed mode: events published to an
 // organization's channel by anyone (the api) reach that organization's sockets, byte for byte.
+//
+// A test that publishes id-less envelopes right after connecting uses organizations no other test
+// uses: tests run in any order, and right after another test's last socket of an organization
+// left, its UNSUBSCRIBE may be in flight, which a new socket's SUBSCRIBE waits for; an id-less
+// envelope published meanwhile reaches no one (events with ids are caught up from the history).
 
 let redisBus: RedisBus;
 let publisher: EventPublisher;
@@ -58,14 +63,14 @@ async function subscribedChannels(gateway: TestGateway): Promise<string[]> {
 
 describe('fan-out', () => {
   it("delivers an organization's events to each of its sockets, with or without the trailing slash, and to no one else", async () => {
-    const a1 = await TestClient.connect(served.chat('acme'));
-    const a2 = await TestClient.connect(served.chat('acme', { trailingSlash: false }));
-    const b = await TestClient.connect(served.chat('globex'));
+    const a1 = await TestClient.connect(served.chat('fanout'));
+    const a2 = await TestClient.connect(served.chat('fanout', { trailingSlash: false }));
+    const b = await TestClient.connect(served.chat('elsewhere'));
 
     const first = sampleEnvelope('primeira mensagem ✓');
     const second = sampleEnvelope('segunda');
-    await publisher.publish(channelOf(served, 'acme'), first);
-    await publisher.publish(channelOf(served, 'acme'), second);
+    await publisher.publish(channelOf(served, 'fanout'), first);
+    await publisher.publish(channelOf(served, 'fanout'), second);
 
     for (const client of [a1, a2]) {
       const frames = await client.waitForFrames(2);
@@ -75,7 +80,7 @@ describe('fan-out', () => {
 
     // globex's own event arrives, and nothing of acme's came before it.
     const forB = sampleEnvelope('para globex');
-    await publisher.publish(channelOf(served, 'globex'), forB);
+    await publisher.publish(channelOf(served, 'elsewhere'), forB);
     const framesOfB = await b.waitForFrames(1);
     expect(framesOfB.map((frame) => frame.data.toString())).toEqual([forB]);
     expect(a1.frames).toHaveLength(2);
@@ -120,11 +125,11 @@ describe('fan-out', () => {
   });
 
   it('ignores what clients send', async () => {
-    const client = await TestClient.connect(served.chat('acme'));
+    const client = await TestClient.connect(served.chat('quiet'));
     client.socket.send('{"type":"anything"}');
     client.socket.send(Buffer.from([1, 2, 3]));
     const envelope = sampleEnvelope();
-    await publisher.publish(channelOf(served, 'acme'), envelope);
+    await publisher.publish(channelOf(served, 'quiet'), envelope);
     const frames = await client.waitForFrames(1);
     expect(frames.map((frame) => frame.data.toString())).toEqual([envelope]);
     await client.close();
@@ -268,26 +273,26 @@ describe('socket tickets', () => {
 
   it("closes the sockets of a revoked key's tickets with 4001, refuses its tickets, and keeps the others", async () => {
     const [revokedKey, otherKey] = [randomUUID(), randomUUID()];
-    const revokedTicket = ticketFor('acme', { keyId: revokedKey });
+    const revokedTicket = ticketFor('keyholder', { keyId: revokedKey });
     const revokedSockets = await Promise.all([
-      TestClient.connect(served.chat('acme', { token: revokedTicket })),
-      TestClient.connect(served.chat('globex', { token: ticketFor('globex', { keyId: revokedKey }) })),
+      TestClient.connect(served.chat('keyholder', { token: revokedTicket })),
+      TestClient.connect(served.chat('keyholder2', { token: ticketFor('keyholder2', { keyId: revokedKey }) })),
     ]);
     const kept = await Promise.all([
-      TestClient.connect(served.chat('acme', { token: ticketFor('acme', { keyId: otherKey }) })),
-      TestClient.connect(served.chat('acme')), // a ticket that names no key
+      TestClient.connect(served.chat('keyholder', { token: ticketFor('keyholder', { keyId: otherKey }) })),
+      TestClient.connect(served.chat('keyholder')), // a ticket that names no key
     ]);
     await publisher.publish(keyRevocationsChannel(served.config.redisPrefix), encodeKeyRevoked(revokedKey));
     for (const client of revokedSockets) {
       expect(await client.closed).toEqual({ code: CLOSE_CODES.keyRevoked, reason: 'API key revoked' });
     }
     // Unexpired, and seen before (remembered as verified): refused all the same.
-    expect(await refusedUpgrade(served.chat('acme', { token: revokedTicket }))).toMatchObject({
+    expect(await refusedUpgrade(served.chat('keyholder', { token: revokedTicket }))).toMatchObject({
       status: 401,
       body: DETAIL_INVALID,
     });
     const frame = sampleEnvelope('still here');
-    await publisher.publish(channelOf(served, 'acme'), frame);
+    await publisher.publish(channelOf(served, 'keyholder'), frame);
     for (const client of kept) expect((await client.waitForFrames(1))[0]?.data.toString()).toBe(frame);
     await Promise.all(kept.map((client) => client.close()));
   });
@@ -299,9 +304,6 @@ describe('socket tickets', () => {
   });
 
   it("opens with a browser's ['helpdesk-ticket', ticket] and selects helpdesk-ticket", async () => {
-    // An organization of its own: the previous test's socket just left, so acme's UNSUBSCRIBE may
-    // be in flight, which a new SUBSCRIBE waits for; an id-less envelope published meanwhile would
-    // reach no one (events with ids are caught up from the history).
     const client = await TestClient.connect(served.ws(`${chatSocketPath('browser')}`), [
       TICKET_PROTOCOL,
       ticketFor('browser'),

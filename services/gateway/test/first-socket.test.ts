@@ -119,7 +119,7 @@ describe("an organization's first socket", () => {
   it('drops the live copies of events its catch-up read from the history', async () => {
     let history: HeldHistory | undefined;
     const { held, served, org, publish, payloads, stats, framesBeforeMarker } = await setup((bus) => {
-      history = new HeldHistory(bus.history(), { readFirst: false });
+      history = new HeldHistory(bus.history(), { readFirst: false, afterId: 3 });
       return withHistory(bus, history);
     });
     await publish(1, 3);

@@ -110,7 +110,8 @@ async function setup() {
     started.buses.push(own);
     return own.publisher();
   };
-  const stats = () => served.gateway.stats() as { resubscribes: number; gapFills: Record<string, unknown> };
+  const stats = () =>
+    served.gateway.stats() as { resubscribes: number; gapFills: Record<string, unknown>; subscribedChannels: number };
   /** Kills Redis (the gate drops the gateway's connections first) and starts it again, empty. */
   const restartBehindShutGate = async () => {
     gate.close();
@@ -209,6 +210,7 @@ describe('gap fill after the gateway lost Redis', () => {
     // The sockets opened before their SUBSCRIBE was answered; once it was, and their topic caught
     // up, an id-less event reaches them (the topic still carried no id). A bus lost before that
     // would leave the catch-up unsure what it missed: a resync, not this test's case.
+    await waitFor(() => stats().subscribedChannels === 1, 'the SUBSCRIBE');
     const caughtUp = sampleEnvelope(`${org.name} caught up`);
     await relay.publish(org.channel, caughtUp);
     await waitFor(() => sockets.every((s) => s.frames.length === 1), 'the catch-up');

@@ -232,7 +232,9 @@ interface HeldRead {
 /**
  * A history whose answers the test lets through: each read goes to the real history at once
  * (`readFirst`) or only when released, and its answer is held until release(). Between the two,
- * the test publishes live events, to put them on either side of what the read saw.
+ * the test publishes live events, to put them on either side of what the read saw. With
+ * `afterId`, only reads after that id are held (a reconnecting socket's), and others pass through
+ * uncounted (an organization's first socket may read what the bus missed while it subscribed).
  */
 export class HeldHistory implements EventHistory {
   /** Reads asked for. */
@@ -244,10 +246,13 @@ export class HeldHistory implements EventHistory {
 
   constructor(
     private readonly history: EventHistory,
-    private readonly options: { readFirst: boolean },
+    private readonly options: { readFirst: boolean; afterId?: number },
   ) {}
 
   async since(channel: string, afterId: number, limit: number): Promise<HistoryRead> {
+    if (this.options.afterId !== undefined && afterId !== this.options.afterId) {
+      return this.history.since(channel, afterId, limit);
+    }
     this.reads.push({ channel, afterId, limit });
     let read: HistoryRead | undefined;
     if (this.options.readFirst) {
