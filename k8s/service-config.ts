@@ -168,6 +168,8 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     WS_REPLAY_TIMEOUT_MS:
       'replay tuning: how long the history read may take for a socket that opened with last_event_id (or a topic filling a gap after a Redis reconnect) before it gets a resync; the upgrade never waits for it',
     WS_REPLAY_BUFFER_BYTES: 'replay tuning: live bytes held for a socket while it replays',
+    WS_CLOSE_TIMEOUT_MS:
+      'close tuning: how long a socket the gateway closes may take to read what it had buffered before its connection is cut',
   },
 };
 

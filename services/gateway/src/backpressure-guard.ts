@@ -27,7 +27,10 @@ export interface BufferedSocket {
 export interface BackpressureGuardOptions<Socket extends BufferedSocket> {
   limitBytes: number;
   socketsIn(topic: string): Iterable<Socket> | undefined;
-  /** Must close the socket (ws.end), which removes it from socketsIn. */
+  /**
+   * Must close the socket (SocketCloser). One whose close frame still waits for its buffer to
+   * empty stays in socketsIn, over the limit, and is offered again: it must be ignored then.
+   */
   onSlowConsumer(socket: Socket, bufferedBytes: number): void;
   /** Least time between two checks of a topic that stays under the byte budget. */
   intervalMs?: number;

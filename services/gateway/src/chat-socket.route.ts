@@ -20,6 +20,7 @@ import { presentedTicket, type TicketChecker } from './socket-ticket.js';
 import type { Replay } from './replay.js';
 import type { TopicFeed } from './topic-feed.js';
 import { uWS } from './uws-native.js';
+import type { SocketCloser } from './socket-closer.js';
 import type { SocketRegistry } from './socket-registry.js';
 import { requestClientAddress } from './uws-client-address.js';
 
@@ -74,6 +75,7 @@ export interface ChatSocketRouteOptions {
   topics: OrganizationTopics;
   feed: TopicFeed<ChatSocket>;
   guard: BackpressureGuard<ChatSocket>;
+  closer: SocketCloser<ChatSocket>;
   registry: SocketRegistry<ChatSocket>;
   logger: Logger;
   stats: GatewayStats;
@@ -103,7 +105,7 @@ export function organizationFromPath(path: string): string | undefined {
 }
 
 export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBehavior<ChatSocketData> {
-  const { config, topics, feed, guard, registry, logger, stats, rateLimiter, tickets } = options;
+  const { config, topics, feed, guard, closer, registry, logger, stats, rateLimiter, tickets } = options;
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     // Nothing here awaits: every answer, the 101 included, is written within this call.
@@ -205,7 +207,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
         logger.warn({ err: error, organization: data.organization }, 'socket closed: its subscription failed');
         if (data.closed) return;
         stats.eventsUnavailableCloses += 1;
-        ws.end(CLOSE_CODES.eventsUnavailable, CLOSE_REASONS.eventsUnavailable);
+        closer.close(ws, CLOSE_CODES.eventsUnavailable, CLOSE_REASONS.eventsUnavailable);
       },
     );
   };
@@ -232,6 +234,8 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       logger.debug({ organization: data.organization, replay: data.lastEventId !== undefined }, 'socket opened');
     },
     drain: (ws) => {
+      // A socket being closed only waits for its buffer to empty.
+      if (closer.drained(ws)) return;
       const { replay } = ws.getUserData();
       if (replay) feed.drained(replay);
     },
@@ -242,6 +246,7 @@ export function chatSocketBehavior(options: ChatSocketRouteOptions): WebSocketBe
       const data = ws.getUserData();
       const { organization, topic, replay } = data;
       data.closed = true;
+      closer.closed(ws);
       if (replay) feed.left(replay);
       registry.remove(organization, topic, ws);
       if (!registry.socketsIn(topic)) {

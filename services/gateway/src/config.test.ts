@@ -39,6 +39,7 @@ describe('loadGatewayConfig', () => {
       replayMaxEvents: 1000,
       replayTimeoutMs: 2000,
       replayBufferBytes: 1024 * 1024,
+      closeTimeoutMs: 5000,
       metricsPort: 9464,
       metricsHost: '0.0.0.0',
       history: { maxEvents: 1000, maxAgeMs: 3_600_000 },
@@ -66,6 +67,7 @@ describe('loadGatewayConfig', () => {
       WS_REPLAY_MAX_EVENTS: '0',
       WS_REPLAY_TIMEOUT_MS: '250',
       WS_REPLAY_BUFFER_BYTES: '4096',
+      WS_CLOSE_TIMEOUT_MS: '750',
       METRICS_PORT: '0',
       METRICS_HOST: '127.0.0.1',
     });
@@ -88,6 +90,7 @@ describe('loadGatewayConfig', () => {
       replayMaxEvents: 0,
       replayTimeoutMs: 250,
       replayBufferBytes: 4096,
+      closeTimeoutMs: 750,
       metricsPort: 0,
       metricsHost: '127.0.0.1',
     });
@@ -156,6 +159,7 @@ describe('loadGatewayConfig', () => {
         WS_REPLAY_MAX_EVENTS: '-1',
         WS_REPLAY_TIMEOUT_MS: '0',
         WS_REPLAY_BUFFER_BYTES: 'lots',
+        WS_CLOSE_TIMEOUT_MS: '50',
         METRICS_PORT: '65536',
       });
     } catch (caught) {
@@ -182,6 +186,7 @@ describe('loadGatewayConfig', () => {
         'WS_REPLAY_BUFFER_BYTES',
         'WS_REPLAY_MAX_EVENTS',
         'WS_REPLAY_TIMEOUT_MS',
+        'WS_CLOSE_TIMEOUT_MS',
         'METRICS_PORT',
       ].sort(),
     );

@@ -34,6 +34,8 @@ export interface GatewayConfig {
   replayTimeoutMs: number;
   /** Live bytes held for one socket while its replay is sent; over it, the socket is closed (4008). */
   replayBufferBytes: number;
+  /** How long a socket the gateway closes may take to get its close frame out before its connection is cut. */
+  closeTimeoutMs: number;
   /** Port of the Prometheus /metrics server main.ts starts; 0 starts none. */
   metricsPort: number;
   metricsHost: string;
@@ -101,6 +103,11 @@ export function loadGatewayConfig(env: Env = process.env, options: LoadGatewayCo
     // Live event bytes held for one socket while its replay is being sent; a socket over it is
     // closed like a slow consumer (code 4008).
     replayBufferBytes: read.int('WS_REPLAY_BUFFER_BYTES', MIB, 1024, 1024 * MIB),
+    // Milliseconds a socket the gateway closes (a slow consumer, a revoked key) may take to empty
+    // what it has buffered, so that its close frame can go out; past it, the connection is cut
+    // (the client sees 1006). Bounds how long a client that stopped reading keeps its connection,
+    // and the bytes queued for it, instead of uWS's own timeout.
+    closeTimeoutMs: read.int('WS_CLOSE_TIMEOUT_MS', 5000, 100, 120_000),
     // Port of the Prometheus endpoint (GET /metrics, helpdesk_gateway_* and process metrics), on
     // its own port so the ingress that faces the internet never routes it (9464, the default of
     // OpenTelemetry's Prometheus exporter). 0 serves no metrics. Two gateways on one host (tests,

@@ -120,6 +120,11 @@ export function registerGatewayMetrics(registry: Registry, source: MetricsSource
     () => stats.slowConsumers,
   );
   counter(
+    'forced_closes_total',
+    'Sockets the gateway closed whose close frame had not gone out within WS_CLOSE_TIMEOUT_MS (a client that stopped reading): their connection was cut.',
+    () => stats.forcedCloses,
+  );
+  counter(
     'revoked_key_closes_total',
     'Sockets closed with 4001 because the API key their ticket was issued to was revoked.',
     () => stats.revokedKeyCloses,

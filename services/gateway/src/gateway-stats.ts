@@ -23,6 +23,8 @@ export class GatewayStats {
   duplicateFramesDropped = 0;
   /** Bytes still buffered for sockets closed as slow consumers: what they never received. */
   slowConsumerBytesDropped = 0;
+  /** Sockets whose close frame could not go out within WS_CLOSE_TIMEOUT_MS: their connection was cut. */
+  forcedCloses = 0;
   /**
    * Seconds from each forwarded event's change (its data's updated_at, Postgres' clock) to its
    * fan-out here; set by the metrics when registered.
@@ -58,6 +60,7 @@ export class GatewayStats {
       opened: this.opened,
       closed: this.closed,
       slowConsumers: this.slowConsumers,
+      forcedCloses: this.forcedCloses,
       eventsForwarded: this.eventsForwarded,
       framesPublished: this.framesPublished,
       duplicatesDropped: this.duplicatesDropped,

@@ -24,6 +24,7 @@ import { sendDetail } from './http-response.js';
 import { OrganizationTopics } from './organization-topics.js';
 import { SharedHistoryReads } from './missed-events.js';
 import { RevokedKeys } from './revoked-keys.js';
+import { SocketCloser } from './socket-closer.js';
 import { SocketRegistry } from './socket-registry.js';
 import { TicketChecker } from './socket-ticket.js';
 import type { ReplayCloseReason } from './replay.js';
@@ -78,21 +79,40 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     limitBytes: config.maxBackpressureBytes,
     socketsIn: (topic) => registry.socketsIn(topic),
     onSlowConsumer: (ws, bufferedBytes) => {
+      // Still over the limit while its close frame waits for its buffer to empty.
+      if (closer.isClosing(ws)) return;
       stats.slowConsumers += 1;
       stats.slowConsumerBytesDropped += bufferedBytes;
       logger.warn({ organization: ws.getUserData().organization, bufferedBytes }, 'slow consumer closed');
-      ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
+      closer.close(ws, CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
+    },
+  });
+  // Every socket the gateway closes on its own (all but the drain's) goes through here: its close
+  // frame goes out after what it buffered, or its connection is cut after WS_CLOSE_TIMEOUT_MS.
+  const closer = new SocketCloser<ChatSocket>({
+    timeoutMs: config.closeTimeoutMs,
+    quiet: (ws) => {
+      const data = ws.getUserData();
+      ws.unsubscribe(data.topic);
+      if (data.replay) feed.left(data.replay);
+    },
+    onCut: (ws, bufferedBytes) => {
+      stats.forcedCloses += 1;
+      logger.warn(
+        { organization: ws.getUserData().organization, bufferedBytes, closeTimeoutMs: config.closeTimeoutMs },
+        'close frame not sent in time (the client does not read): connection cut',
+      );
     },
   });
   // A socket being replayed to that cannot be kept gap-free is closed like a slow consumer.
   const closeReplaying = (ws: ChatSocket, reason: ReplayCloseReason): void => {
     if (reason === 'failed') {
-      ws.end(CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
+      closer.close(ws, CLOSE_CODES.internalError, CLOSE_REASONS.internalError);
       return;
     }
     stats.slowConsumers += 1;
     logger.warn({ organization: ws.getUserData().organization, reason }, 'slow consumer closed during replay');
-    ws.end(CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
+    closer.close(ws, CLOSE_CODES.slowConsumer, CLOSE_REASONS.slowConsumer);
   };
   const feed = new TopicFeed<ChatSocket>({
     history: new SharedHistoryReads(options.history ?? bus.history()),
@@ -132,7 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     let closed = 0;
     for (const ws of registry.allSockets()) {
       if (ws.getUserData().keyId !== keyUuid) continue;
-      ws.end(CLOSE_CODES.keyRevoked, CLOSE_REASONS.keyRevoked);
+      closer.close(ws, CLOSE_CODES.keyRevoked, CLOSE_REASONS.keyRevoked);
       closed += 1;
     }
     stats.revokedKeyCloses += closed;
@@ -173,6 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       topics,
       feed,
       guard,
+      closer,
       registry,
       logger,
       stats,
@@ -222,6 +243,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const sockets = registry.allSockets();
     // Each end() runs the close handler at once, which gives back the slot and the topic hold.
     for (const ws of sockets) ws.end(CLOSE_CODES.serviceRestart, CLOSE_REASONS.serviceRestart);
+    closer.stop();
     guard.close();
     feed.close();
     await topics.whenIdle();

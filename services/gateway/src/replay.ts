@@ -78,7 +78,10 @@ export interface ReplayOptions<Socket extends FeedSocket> {
   bufferBytes: number;
   /** Frames are sent while the socket buffers fewer bytes than this, and resumed at drain. */
   sendBelowBufferedBytes: number;
-  /** Must close the socket now (ws.end); its close handler then calls left(). */
+  /**
+   * Must close the socket and stop it at once: left() is called before this returns (by its close
+   * handler, or by the SocketCloser quieting it while its buffer empties).
+   */
   close(socket: Socket, reason: ReplayCloseReason): void;
   /** The highest id forwarded to the topic so far (the duplicate filter's). */
   lastForwarded(topic: string): number | undefined;

@@ -53,7 +53,7 @@ export interface TopicFeedOptions<Socket extends FeedSocket> {
    * with false when the topic is no longer held (OrganizationTopics.reconfirm).
    */
   confirmSubscribed(topic: string): Promise<boolean>;
-  /** Must close the socket now (ws.end); its close handler then calls left(). */
+  /** Must close the socket and call left() at once (see ReplayOptions.close). */
   close(socket: Socket, reason: ReplayCloseReason): void;
   stats: ReplayStats;
   gapStats: GapFillStats;

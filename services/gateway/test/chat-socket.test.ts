@@ -446,7 +446,8 @@ describe('health and drain', () => {
 
 describe('slow consumers', () => {
   it('closes a socket that stopped reading with 4008 while a reading socket gets every frame', async () => {
-    const guarded = await startTestGateway(redisBus, { maxBackpressureBytes: 64 * 1024 });
+    // Its close frame waits until it reads again, however long this machine takes to publish.
+    const guarded = await startTestGateway(redisBus, { maxBackpressureBytes: 64 * 1024, closeTimeoutMs: 60_000 });
     const slow = await TestClient.connect(guarded.chat('acme'));
     const fast = await TestClient.connect(guarded.chat('acme'));
     slow.socket.pause();
