@@ -51,6 +51,24 @@ describe('createClient REST helpers', () => {
     ]);
   });
 
+  it("searches help desks: the first request carries the search, the next ones the api's Link", async () => {
+    const { fetch, requests } = fakeFetch((request) =>
+      new URL(request.url).searchParams.has('before')
+        ? json([{ uuid: 'd2' }])
+        : json([{ uuid: 'd1' }], {
+            headers: { link: '</api/help-desks/?organization=acme&limit=1&search=ana+%26+co&before=c1>; rel="next"' },
+          }),
+    );
+    const client = createClient({ baseUrl: 'http://api.test', apiKey: 'k', fetch });
+    const pages = [];
+    for await (const page of client.helpDesks('acme', { limit: 1, search: 'ana & co' })) pages.push(page);
+    expect(pages).toEqual([[{ uuid: 'd1' }], [{ uuid: 'd2' }]]);
+    expect(requests.map((r) => r.url)).toEqual([
+      'http://api.test/api/help-desks/?organization=acme&limit=1&search=ana+%26+co',
+      'http://api.test/api/help-desks/?organization=acme&limit=1&search=ana+%26+co&before=c1',
+    ]);
+  });
+
   it('throws ApiError with the status and the DRF body', async () => {
     const { fetch } = fakeFetch(() => json({ organization: ['Organization not found.'] }, { status: 400 }));
     const client = createClient({ baseUrl: 'http://api.test', apiKey: 'k', fetch });

@@ -46,7 +46,10 @@ export interface ClientOptions {
 /** `limit` (1 to 200; without it the api answers one page of everything) and `before` (a message uuid). */
 export type PageOptions = NonNullable<paths['/api/help-desks/{uuid}/history/']['get']['parameters']['query']>;
 
-/** `limit`, `before` (the api's opaque cursor) and `status` (open or closed). */
+/**
+ * `limit`, `before` (the api's opaque cursor), `status` (open or closed) and `search` (a part of the
+ * client's name or phone; the next pages keep it).
+ */
 export type HelpDeskPageOptions = Omit<paths['/api/help-desks/']['get']['parameters']['query'], 'organization'>;
 
 export interface HelpdeskClient {
@@ -89,8 +92,8 @@ export function createClient(options: ClientOptions): HelpdeskClient {
     sendMessage: (input) => sendMessage(api, input),
     history: (helpDesk, { limit, before } = {}) =>
       pages<Message>(`/api/help-desks/${encodeURIComponent(helpDesk)}/history/`, { limit, before }),
-    helpDesks: (organization, { limit, before, status } = {}) =>
-      pages<HelpDesk>('/api/help-desks/', { organization, limit, before, status }),
+    helpDesks: (organization, { limit, before, status, search } = {}) =>
+      pages<HelpDesk>('/api/help-desks/', { organization, limit, before, status, search }),
     async downloadFile(fileUrl) {
       const pathname = apiPath(baseUrl, fileUrl);
       if (!pathname.startsWith(FILES_PATH)) throw new TypeError(`not a file of this api: ${fileUrl}`);

@@ -9,6 +9,12 @@ import { OrganizationName } from './schemas.js';
 /** The largest `limit` the api accepts unless configured otherwise (PAGINATION_MAX_LIMIT). */
 export const DEFAULT_PAGINATION_MAX_LIMIT = 200;
 
+/**
+ * The longest `search` of the help-desk list (GET /api/help-desks/?search=): room for any part of
+ * a name or phone a person types. An input bound like a client name's, not a tuning knob.
+ */
+export const HELP_DESK_SEARCH_MAX_LENGTH = 100;
+
 /** The `rel` of the Link header that points to the next page. */
 export const NEXT_PAGE_REL = 'next';
 
@@ -37,6 +43,14 @@ export function helpDeskListQuery(maxLimit: number = DEFAULT_PAGINATION_MAX_LIMI
         HELP_DESK_STATUSES.map((s) => Type.Literal(s)),
         { description: 'Only the help desks with this status' },
       ),
+    ),
+    search: Type.Optional(
+      Type.String({
+        maxLength: HELP_DESK_SEARCH_MAX_LENGTH,
+        description:
+          "Only the help desks whose client's name or phone contains this text (case-insensitive; % _ and \\ " +
+          'match themselves; surrounding spaces ignored; empty: no filter). Works with `limit`, `before` and `status`.',
+      }),
     ),
   });
 }

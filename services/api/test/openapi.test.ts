@@ -83,7 +83,7 @@ describe('GET /api/schema/', () => {
     expect(json(doc.paths['/api/help-desks/']?.post, '201')).toEqual(ref('HelpDesk'));
   });
 
-  it('documents the pagination of both lists: limit, before, status, and the Link header (issue 11)', () => {
+  it('documents the pagination of both lists: limit, before, status, search, and the Link header (issue 11)', () => {
     const list = doc.paths['/api/help-desks/']?.get;
     const history = doc.paths['/api/help-desks/{uuid}/history/']?.get;
     const query = (op: Operation | undefined) =>
@@ -104,6 +104,7 @@ describe('GET /api/schema/', () => {
           ],
         }),
       ],
+      search: [false, expect.objectContaining({ type: 'string', maxLength: 100 })],
     });
     expect(query(history)).toEqual({
       limit,

@@ -299,6 +299,8 @@ export interface paths {
           before?: string;
           /** @description Only the help desks with this status */
           status?: 'open' | 'closed';
+          /** @description Only the help desks whose client's name or phone contains this text (case-insensitive; % _ and \ match themselves; surrounding spaces ignored; empty: no filter). Works with `limit`, `before` and `status`. */
+          search?: string;
         };
         header?: never;
         path?: never;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { HelpDeskRecord, HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
 import { JOINED_CLIENT_COLUMNS, joinedClient } from './client.repository.js';
+import { containsPattern } from './like-pattern.js';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -65,15 +66,39 @@ export function toRecord(row: HelpDeskRow): HelpDeskRecord {
   };
 }
 
-/** The organization's help desks (only those with `status`, when given), most recent activity first. */
+/** Which of an organization's help desks a list answers: all, or only those with a status, or a search. */
+export interface HelpDeskFilter {
+  status?: HelpDeskStatus | undefined;
+  /** Text the client's name or phone contains, case-insensitive and literal (no wildcards); trimmed, not empty. */
+  search?: string | undefined;
+}
+
+/** The organization's help desks that pass `filter`, in list order (most recent activity first). */
+function selectListed(db: Executor, organizationId: string, { status, search }: HelpDeskFilter) {
+  let query = selectHelpDeskRecords(db).where('h.organization_id', '=', organizationId);
+  if (status !== undefined) query = query.where('h.status', '=', status);
+  if (search !== undefined) {
+    const pattern = containsPattern(search);
+    // A help desk's client is always of its organization; said here too so that, for a search
+    // few clients match, Postgres reads the organization's clients (clients_organization_idx),
+    // not every organization's (a sequential scan: no index serves a substring match).
+    query = query
+      .where('c.organization_id', '=', organizationId)
+      .where((eb) => eb.or([eb('c.name', 'ilike', pattern), eb('c.phone', 'ilike', pattern)]));
+  }
+  return query;
+}
+
+/** The organization's help desks that pass `filter`, most recent activity first. */
 export async function listHelpDesks(
   db: Executor,
   organizationId: string,
-  status?: HelpDeskStatus,
+  filter: HelpDeskFilter = {},
 ): Promise<HelpDeskRecord[]> {
-  let query = selectHelpDeskRecords(db).where('h.organization_id', '=', organizationId);
-  if (status !== undefined) query = query.where('h.status', '=', status);
-  const rows = await query.orderBy('h.updated_at', 'desc').orderBy('h.id', 'desc').execute();
+  const rows = await selectListed(db, organizationId, filter)
+    .orderBy('h.updated_at', 'desc')
+    .orderBy('h.id', 'desc')
+    .execute();
   return rows.map(toRecord);
 }
 
@@ -84,17 +109,19 @@ export interface HelpDeskPage {
 }
 
 /**
- * One page of the organization's help desks, most recent activity first: the `limit` that come
- * after `after` (updated_at, id) in that order. An index range scan of
+ * One page of the organization's help desks that pass `filter`, most recent activity first: the
+ * `limit` that come after `after` (updated_at, id) in that order. An index range scan of
  * help_desks_organization_activity_idx (or, with `status`, help_desks_organization_status_activity_idx).
+ * With a search that many match, the same walk with a filter, stopping at the `limit + 1`th match;
+ * with one few match, the organization's matching clients joined to its help desks and only those
+ * sorted. Either way only the organization's rows are read (services/api/test/help-desk-search.test.ts).
  */
 export async function listHelpDesksPage(
   db: Executor,
   organizationId: string,
-  page: { limit: number; after?: { updatedAt: string; id: string } | undefined; status?: HelpDeskStatus | undefined },
+  page: HelpDeskFilter & { limit: number; after?: { updatedAt: string; id: string } | undefined },
 ): Promise<HelpDeskPage> {
-  let query = selectHelpDeskRecords(db).select('h.id').where('h.organization_id', '=', organizationId);
-  if (page.status !== undefined) query = query.where('h.status', '=', page.status);
+  let query = selectListed(db, organizationId, page).select('h.id');
   if (page.after !== undefined) {
     const { updatedAt, id } = page.after;
     query = query.where(sql<boolean>`(h.updated_at, h.id) < (${updatedAt}::timestamptz, ${id}::bigint)`);

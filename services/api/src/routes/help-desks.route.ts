@@ -23,6 +23,7 @@ import {
 } from '../db/help-desk.repository.js';
 import { findHistoryPage, listMessages } from '../db/message.repository.js';
 import { fieldError, notFound } from '../http/api-error.js';
+import { DRF_MESSAGES } from '../http/drf-messages.js';
 import { coercingQueryValidator } from '../http/query-validator.js';
 import { rejectInvalidRequest } from '../http/validation-errors.js';
 import { decodeHelpDeskCursor, encodeHelpDeskCursor } from '../pagination/help-desk-cursor.js';
@@ -34,6 +35,14 @@ import { requireOrganization } from '../services/organization.service.js';
 const BEFORE_NEEDS_LIMIT = 'This field is required when "before" is given.';
 const INVALID_CURSOR = 'Invalid cursor.';
 
+/** The list's `search` as the repository takes it: trimmed, and undefined when that leaves nothing. */
+function searchText(search: string | undefined): string | undefined {
+  // Postgres text cannot hold NUL: refused as DRF's CharField refuses it, not a 500.
+  if (search?.includes('\u0000')) throw fieldError('search', DRF_MESSAGES.nullCharacters);
+  const trimmed = search?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
 const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (app, { maxPageLimit }, done) => {
   app.get(
     '/api/help-desks/',
@@ -44,7 +53,9 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
         description:
           "Without `limit`, every help desk (the contract). With it, one page; the next page's URL is in " +
           'the `Link` header (rel="next"), absent on the last page. A help desk that moves to the top of ' +
-          'the list while you walk it (a new message) is not repeated; its update_helpdesk event tells you.',
+          'the list while you walk it (a new message) is not repeated; its update_helpdesk event tells you. ' +
+          "`search` keeps the help desks whose client's name or phone contains the text (case-insensitive, " +
+          'literal: `%` and `_` are no wildcards), in the same order and pages; the Link keeps it.',
         querystring: helpDeskListQuery(maxPageLimit),
         response: {
           200: Type.Array(Type.Ref('HelpDesk'), { headers: PaginationHeaders }),
@@ -56,6 +67,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
     async (request, reply) => {
       const { limit, before, status } = request.query;
       if (before !== undefined && limit === undefined) throw fieldError('limit', BEFORE_NEEDS_LIMIT);
+      const search = searchText(request.query.search);
       const organization = await requireOrganization(
         app.db,
         accessCheck(request),
@@ -64,13 +76,13 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
       );
       const baseUrl = app.publicOrigin();
       if (limit === undefined) {
-        return (await listHelpDesks(app.db, organization.id, status)).map((record) =>
+        return (await listHelpDesks(app.db, organization.id, { status, search })).map((record) =>
           serializeHelpDesk(record, baseUrl),
         );
       }
       const after = before === undefined ? undefined : decodeHelpDeskCursor(before);
       if (before !== undefined && after === undefined) throw fieldError('before', INVALID_CURSOR);
-      const page = await listHelpDesksPage(app.db, organization.id, { limit, after, status });
+      const page = await listHelpDesksPage(app.db, organization.id, { limit, after, status, search });
       if (page.next !== undefined) {
         void reply.header(
           'link',
@@ -78,6 +90,7 @@ const helpDesksRoute: FastifyPluginCallbackTypebox<{ maxPageLimit: number }> = (
             organization: organization.name,
             limit,
             status,
+            search,
             before: encodeHelpDeskCursor(page.next),
           }),
         );
