@@ -138,6 +138,9 @@ describe('a long conversation', () => {
   }, 90_000);
 });
 
+/** The rows a windowed list may have in the page: a screenful and some, never the thousands loaded. */
+const MAX_ROWS_IN_PAGE = 60;
+
 /** The help-desk list's rows as the page has them: position (aria-posinset) and client name. */
 function deskList(page: Page): Locator {
   return page.getByRole('navigation', { name: 'Help desks' }).getByRole('list');
@@ -163,7 +166,6 @@ describe('5,000 help desks', () => {
   // typically shows in well under a second, and a frame's work stays under 50 ms.
   const FIRST_PAGE_WITHIN_MS = 5_000;
   const LONGEST_TASK_MS = 200;
-  const MAX_ROWS_IN_PAGE = 60;
 
   it('show the first page at once, load more pages while scrolling, stay live and smooth with thousands loaded', async () => {
     const { name, key } = await createOrganizationWithKey(
@@ -248,4 +250,150 @@ describe('5,000 help desks', () => {
     expect(Math.max(0, ...(await longTasks()))).toBeLessThan(LONGEST_TASK_MS);
     expect(cspViolations(page)).toEqual([]);
   }, 180_000);
+});
+
+/** An organization with `count` seeded help desks and its key (help desk n: clientName(n), the n-th most recent). */
+async function seededOrganization(label: string, count: number): Promise<{ name: string; key: string }> {
+  const { name, key } = await createOrganizationWithKey(
+    { baseUrl: server.origin, adminToken: server.adminToken },
+    label,
+  );
+  await seedHelpDesks(databaseUrl, name, count, new Date());
+  return { name, key };
+}
+
+/** A client writes in (POST /api/receive-message/): their help desk gets a message and moves to the top. */
+async function clientWrites(key: string, n: number, message: string): Promise<void> {
+  await post(
+    server.origin,
+    '/api/receive-message/',
+    { client: { name: clientName(n), phone: clientPhone(n) }, message },
+    key,
+  );
+}
+
+describe('searching 5,000 help desks', () => {
+  it('finds a help desk far down the list by name and by phone, pages the results by scrolling, stays live', async () => {
+    const { key } = await seededOrganization('search', 5000);
+    const { page } = await newAgentPage(browser, server.origin);
+    const searches: string[] = [];
+    page.on('request', (request) => {
+      const search = new URL(request.url()).searchParams.get('search');
+      if (search !== null) searches.push(search);
+    });
+    await signIn(page, key);
+    await page.getByRole('button', { name: new RegExp(clientName(1)) }).waitFor();
+    expect((await rowsInView(page)).total).toBe(50);
+    const box = page.getByRole('searchbox', { name: 'Search by name or phone' });
+
+    // By name, typed as a person types: one search once typing pauses, not one per key.
+    await box.pressSequentially(clientName(4321), { delay: 20 });
+    await expect.poll(async () => (await rowsInView(page)).inView).toEqual([`1 ${clientName(4321)}`]);
+    expect(searches.at(-1)).toBe(clientName(4321));
+    expect(searches.length).toBeLessThan(clientName(4321).length / 2);
+
+    // By a part of the phone.
+    await box.fill(clientPhone(3777).slice(-7));
+    await expect.poll(async () => (await rowsInView(page)).inView).toEqual([`1 ${clientName(3777)}`]);
+
+    // 1,000 match "Client 4": scrolled a screen at a time, pages of results load on the way.
+    await box.fill('client 4');
+    await expect.poll(async () => (await rowsInView(page)).inView[0]).toBe(`1 ${clientName(4000)}`);
+    const seen = new Set<string>();
+    for (let step = 0; ; step++) {
+      if (step > 500) throw new Error(`not past result 300 after ${step} steps`);
+      const rows = await rowsInView(page);
+      rows.inView.forEach((row) => seen.add(row));
+      if (rows.inView.some((row) => Number(row.split(' ')[0]) >= 300)) break;
+      await deskList(page).evaluate(async (list) => {
+        list.scrollTop += list.clientHeight;
+        await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      });
+    }
+    // Result n is help desk 3999 + n, each at its place, none missing.
+    const positions = [...seen].map((row) => Number(row.split(' ')[0]));
+    for (const row of seen) expect(row).toBe(`${row.split(' ')[0]} ${clientName(3999 + Number(row.split(' ')[0]))}`);
+    expect(Array.from({ length: 300 }, (_, i) => i + 1).filter((n) => !positions.includes(n))).toEqual([]);
+    expect((await rowsInView(page)).rendered).toBeLessThanOrEqual(MAX_ROWS_IN_PAGE);
+
+    // Live: the last of the results (never loaded) writes, and moves to the top of the results;
+    // a client the search does not match writes too, and stays out of them.
+    await clientWrites(key, 4999, 'Anyone there?');
+    await clientWrites(key, 2, 'Hello again');
+    await deskList(page).evaluate((list) => (list.scrollTop = 0));
+    await expect
+      .poll(async () => (await rowsInView(page)).inView.slice(0, 2))
+      .toEqual([`1 ${clientName(4999)}`, `2 ${clientName(4000)}`]);
+    expect(await page.getByRole('button', { name: new RegExp(clientName(4999)) }).innerText()).toContain(
+      'Anyone there?',
+    );
+
+    // Emptied, the search gives back the whole list, with what moved meanwhile on top.
+    await box.fill('');
+    await expect
+      .poll(async () => (await rowsInView(page)).inView.slice(0, 4))
+      .toEqual([`1 ${clientName(2)}`, `2 ${clientName(4999)}`, `3 ${clientName(1)}`, `4 ${clientName(3)}`]);
+    expect(cspViolations(page)).toEqual([]);
+  }, 120_000);
+});
+
+describe('the keyboard in a long list', () => {
+  it('keeps the focus on a help desk scrolled far out of view, and when it moves to the top', async () => {
+    const { key } = await seededOrganization('focus', 500);
+    const { page } = await newAgentPage(browser, server.origin);
+    await signIn(page, key);
+    const row = page.getByRole('button', { name: new RegExp(clientName(5)) });
+    await row.focus();
+    const focusedRow = () =>
+      page.evaluate(
+        () => document.activeElement?.querySelector('.client-name')?.textContent ?? document.activeElement?.tagName,
+      );
+
+    // Scrolled far away: its row stays in the page (alone, away from the rows in view), focused.
+    for (let screens = 0; screens < 6; screens++) {
+      await deskList(page).evaluate(async (list) => {
+        list.scrollTop += list.clientHeight;
+        await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      });
+    }
+    const away = await rowsInView(page);
+    expect(away.inView).not.toContain(`5 ${clientName(5)}`);
+    expect(Number(away.inView[0]?.split(' ')[0])).toBeGreaterThan(40);
+    expect(await focusedRow()).toBe(clientName(5));
+    expect(away.rendered).toBeLessThanOrEqual(MAX_ROWS_IN_PAGE);
+
+    // Back in view, then moved to the top by a message (among the rows in view): still focused.
+    await deskList(page).evaluate((list) => (list.scrollTop = 0));
+    await expect.poll(async () => (await rowsInView(page)).inView[4]).toBe(`5 ${clientName(5)}`);
+    expect(await focusedRow()).toBe(clientName(5));
+    await clientWrites(key, 5, 'Moving up');
+    await expect.poll(async () => (await rowsInView(page)).inView[0]).toBe(`1 ${clientName(5)}`);
+    expect(await focusedRow()).toBe(clientName(5));
+
+    // And the keyboard still works it: Enter opens that conversation.
+    await page.keyboard.press('Enter');
+    await page.getByRole('list', { name: 'Messages' }).getByText('Moving up').waitFor();
+
+    // The panes fill the space under the top bar; the lists scroll inside them, never the page.
+    const layout = await page.evaluate(() => {
+      const panes = document.querySelector<HTMLElement>('.panes')!;
+      const list = document.querySelector<HTMLElement>('.desk-list')!;
+      return {
+        panesBottom: Math.round(panes.getBoundingClientRect().bottom),
+        row: getComputedStyle(panes).gridTemplateRows,
+        panesHeight: `${Math.round(panes.getBoundingClientRect().height)}px`,
+        pageScrolls: document.documentElement.scrollHeight > innerHeight,
+        listScrolls: list.scrollHeight > list.clientHeight,
+        height: innerHeight,
+      };
+    });
+    expect(layout).toEqual({
+      panesBottom: layout.height,
+      row: layout.panesHeight,
+      panesHeight: layout.panesHeight,
+      pageScrolls: false,
+      listScrolls: true,
+      height: layout.height,
+    });
+  }, 120_000);
 });

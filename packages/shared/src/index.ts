@@ -8,6 +8,7 @@ export * from './organizations.js';
 export * from './errors.js';
 export * from './schemas.js';
 export * from './pagination.js';
+export * from './help-desk-search.js';
 export * from './config-reader.js';
 export * from './secret.js';
 export * from './bus/event-bus.js';

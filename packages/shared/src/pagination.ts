@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { HELP_DESK_SEARCH_MAX_LENGTH } from './help-desk-search.js';
 import { HELP_DESK_STATUSES } from './objects.js';
 import { OrganizationName } from './schemas.js';
 
@@ -8,12 +9,6 @@ import { OrganizationName } from './schemas.js';
 
 /** The largest `limit` the api accepts unless configured otherwise (PAGINATION_MAX_LIMIT). */
 export const DEFAULT_PAGINATION_MAX_LIMIT = 200;
-
-/**
- * The longest `search` of the help-desk list (GET /api/help-desks/?search=): room for any part of
- * a name or phone a person types. An input bound like a client name's, not a tuning knob.
- */
-export const HELP_DESK_SEARCH_MAX_LENGTH = 100;
 
 /** The `rel` of the Link header that points to the next page. */
 export const NEXT_PAGE_REL = 'next';

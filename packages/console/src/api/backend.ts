@@ -63,9 +63,10 @@ export interface Backend {
   /** Who the key belongs to; throws BackendError 401 for a wrong or revoked key. */
   identify(): Promise<Identity>;
   limits(): Promise<ServerLimits>;
+  /** The organization's help desks in pages; with `search`, only those whose client's name or phone contains it. */
   helpDeskPages(
     organization: string,
-    options: { status: HelpDeskStatus | undefined; limit: number },
+    options: { status: HelpDeskStatus | undefined; limit: number; search: string | undefined },
   ): AsyncIterator<HelpDeskJson[]>;
   historyPages(helpDesk: string, options: { limit: number }): AsyncIterator<MessageJson[]>;
   sendMessage(input: SendInput): Promise<MessageJson>;

@@ -50,8 +50,8 @@ export function createClientBackend(apiKey: string, origin = window.location.ori
       const body = (await response.json()) as { max_file_bytes: number; max_message_chars: number };
       return { maxFileBytes: body.max_file_bytes, maxMessageChars: body.max_message_chars } satisfies ServerLimits;
     },
-    helpDeskPages: (organization, { status, limit }) =>
-      translatedPages<HelpDeskJson[]>(client.helpDesks(organization, { status, limit })),
+    helpDeskPages: (organization, { status, limit, search }) =>
+      translatedPages<HelpDeskJson[]>(client.helpDesks(organization, { status, limit, search })),
     historyPages: (helpDesk, { limit }) => translatedPages<MessageJson[]>(client.history(helpDesk, { limit })),
     sendMessage: ({ helpDesk, message, file, idempotencyKey }) =>
       translated<MessageJson>(client.sendMessage({ helpDesk, message, file, idempotencyKey })),

@@ -2,8 +2,9 @@ import { useSignal } from '@preact/signals';
 import { Component } from 'preact';
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { HelpDeskJson } from '@helpdesk/shared';
+import { HELP_DESK_SEARCH_MAX_LENGTH } from '@helpdesk/shared/client-contract';
 import { statusOf, type StatusFilter } from '../state/help-desk-list';
-import { nearEnd, rowWindow } from '../state/row-window';
+import { nearEnd, rowSegments, rowWindow } from '../state/row-window';
 import { unreadCount } from '../state/unread';
 import type { Workspace } from '../stores/workspace';
 import { messageTime } from '../format';
@@ -47,7 +48,7 @@ class DeskRow extends Component<DeskRowProps> {
     const { desk, position, total, unread, selected, workspace } = this.props;
     const status = statusOf(desk);
     return (
-      <li aria-posinset={position} aria-setsize={total}>
+      <li aria-posinset={position} aria-setsize={total} data-uuid={desk.uuid}>
         <button
           type="button"
           class={`desk${selected ? ' selected' : ''}${unread > 0 ? ' unread' : ''}`}
@@ -92,10 +93,12 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
   const selected = store.selected.value;
   const loading = store.loading.value;
   const hasMore = store.hasMore.value;
-  const searching = store.query.value.trim() !== '';
+  const search = store.search.value;
   const list = useRef<HTMLUListElement>(null);
   const view = useSignal({ top: 0, height: window.innerHeight });
   const rowHeight = useSignal(ESTIMATED_ROW_PX);
+  /** The help desk whose row has the keyboard's focus, if one has. */
+  const focused = useSignal<string | undefined>(undefined);
   const range = rowWindow({
     scrollTop: view.value.top,
     viewportHeight: view.value.height,
@@ -103,6 +106,7 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
     rowCount: desks.length,
     overscan: OVERSCAN_ROWS,
   });
+  const focusedAt = focused.value === undefined ? -1 : desks.findIndex((desk) => desk.uuid === focused.value);
 
   const measure = () => {
     const element = list.current;
@@ -118,7 +122,20 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
     if (!element) return;
     const observer = new ResizeObserver(measure);
     observer.observe(element);
-    return () => observer.disconnect();
+    const onFocusIn = (event: FocusEvent) => {
+      const row = (event.target as Element).closest<HTMLElement>('li[data-uuid]');
+      focused.value = row?.dataset.uuid;
+    };
+    const onFocusOut = (event: FocusEvent) => {
+      if (!element.contains(event.relatedTarget as Node | null)) focused.value = undefined;
+    };
+    element.addEventListener('focusin', onFocusIn);
+    element.addEventListener('focusout', onFocusOut);
+    return () => {
+      observer.disconnect();
+      element.removeEventListener('focusin', onFocusIn);
+      element.removeEventListener('focusout', onFocusOut);
+    };
   }, []);
 
   useLayoutEffect(() => {
@@ -127,12 +144,14 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
     if (height > 0 && height !== rowHeight.value) rowHeight.value = height;
   });
 
-  // Scrolling near the end of what is loaded loads the next page (the button below is the same
-  // for the keyboard). Not while searching: the search runs over the loaded help desks, and
-  // a search that matches few would otherwise load every page.
+  // Another search (or none) is another list: it starts at its top.
+  useEffect(toTop, [search]);
+
+  // Scrolling near the end of what is loaded loads the next page, of the list or of the search's
+  // results (the button below is the same for the keyboard).
   useEffect(() => {
-    if (!searching && hasMore && !loading && nearEnd(range, desks.length, LOAD_AHEAD_ROWS)) void store.loadMore();
-  }, [searching, hasMore, loading, range.end, desks.length]);
+    if (hasMore && !loading && nearEnd(range, desks.length, LOAD_AHEAD_ROWS)) void store.loadMore();
+  }, [search, hasMore, loading, range.end, desks.length]);
 
   return (
     <nav class="help-desks" aria-label="Help desks">
@@ -141,11 +160,9 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
           type="search"
           aria-label="Search by name or phone"
           placeholder="Search by name or phone"
+          maxLength={HELP_DESK_SEARCH_MAX_LENGTH}
           value={store.query.value}
-          onInput={(event) => {
-            store.query.value = event.currentTarget.value;
-            toTop();
-          }}
+          onInput={(event) => store.setQuery(event.currentTarget.value)}
         />
         <label class="filter">
           <span>Show</span>
@@ -167,21 +184,36 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
           {store.error.value}
         </p>
       )}
-      <ul class="desk-list" ref={list} onScroll={measure}>
-        <Spacer height={range.start * rowHeight.value} />
-        {desks.slice(range.start, range.end).map((desk, offset) => (
-          <DeskRow
-            key={desk.uuid}
-            desk={desk}
-            position={range.start + offset + 1}
-            total={desks.length}
-            unread={unreadCount(unread, desk.uuid)}
-            selected={selected === desk.uuid}
-            workspace={workspace}
-          />
-        ))}
-        <Spacer height={(desks.length - range.end) * rowHeight.value} />
-        {desks.length === 0 && !loading && <li class="empty">No help desks here.</li>}
+      <ul class="desk-list" ref={list} onScroll={measure} aria-busy={loading ? 'true' : undefined}>
+        {/* One flat list of keyed children: a row keeps its element (and the focus) as the window moves. */}
+        {rowSegments(range, focusedAt < 0 ? undefined : focusedAt, desks.length).flatMap((segment) =>
+          segment.kind === 'gap'
+            ? [<Spacer key={segment.key} height={segment.rows * rowHeight.value} />]
+            : desks
+                .slice(segment.start, segment.end)
+                .map((desk, offset) => (
+                  <DeskRow
+                    key={desk.uuid}
+                    desk={desk}
+                    position={segment.start + offset + 1}
+                    total={desks.length}
+                    unread={unreadCount(unread, desk.uuid)}
+                    selected={selected === desk.uuid}
+                    workspace={workspace}
+                  />
+                )),
+        )}
+        {desks.length === 0 && (
+          <li class="empty" role="status">
+            {loading
+              ? search
+                ? 'Searching…'
+                : 'Loading help desks…'
+              : search
+                ? 'No help desk matches this search.'
+                : 'No help desks here.'}
+          </li>
+        )}
       </ul>
       {hasMore && (
         <button

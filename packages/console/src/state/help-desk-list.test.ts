@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { mergeHelpDesks, upsertHelpDesk, visibleHelpDesks, type HelpDeskIndex } from './help-desk-list';
+import {
+  matchesSearch,
+  mergeHelpDesks,
+  upsertHelpDesk,
+  visibleHelpDesks,
+  withMembers,
+  type HelpDeskIndex,
+} from './help-desk-list';
 import { at, helpDesk } from './test-objects';
 
-const uuids = (index: HelpDeskIndex, status: 'open' | 'closed' | 'all' = 'all', query = '') =>
-  visibleHelpDesks(index, status, query).map((desk) => desk.uuid);
+/** The list of every help desk in the index, or only of `members`. */
+const uuids = (index: HelpDeskIndex, status: 'open' | 'closed' | 'all' = 'all', members?: ReadonlySet<string>) =>
+  visibleHelpDesks(index, members ?? new Set(index.keys()), status).map((desk) => desk.uuid);
 
 describe('the help-desk list', () => {
   it('orders by most recent activity, to the microsecond, whatever the offsets', () => {
@@ -41,22 +49,42 @@ describe('the help-desk list', () => {
     expect(uuids(index)).toEqual(['a', 'b']);
   });
 
-  it('filters by status and searches the client’s name or phone', () => {
+  it('filters by status; a list shows only its members, in the same order', () => {
     const index = mergeHelpDesks(new Map(), [
-      helpDesk('a', at(3), {
-        client: { ...helpDesk('a', at(0)).client, name: 'Ana Souza', phone: '+55 11 99999-0000' },
-      }),
-      helpDesk('b', at(2), {
-        status: 'closed',
-        client: { ...helpDesk('b', at(0)).client, name: 'Bruno', phone: '5521988887777' },
-      }),
+      helpDesk('a', at(3)),
+      helpDesk('b', at(2), { status: 'closed' }),
+      helpDesk('c', at(1)),
     ]);
-    expect(uuids(index, 'open')).toEqual(['a']);
+    expect(uuids(index, 'open')).toEqual(['a', 'c']);
     expect(uuids(index, 'closed')).toEqual(['b']);
-    expect(uuids(index, 'all', 'souza')).toEqual(['a']);
-    expect(uuids(index, 'all', '11999990000')).toEqual(['a']);
-    expect(uuids(index, 'all', '8888')).toEqual(['b']);
-    expect(uuids(index, 'open', 'bruno')).toEqual([]);
+    // A member not (yet) in the index is left out rather than shown half-known.
+    expect(uuids(index, 'all', new Set(['c', 'a', 'unknown']))).toEqual(['a', 'c']);
+    expect(uuids(index, 'closed', new Set(['c', 'a']))).toEqual([]);
+  });
+
+  it('adds members with one copy of the set, and none when they all were members already', () => {
+    const members = withMembers(new Set(), ['a', 'b']);
+    expect(withMembers(members, ['b', 'a'])).toBe(members);
+    expect([...withMembers(members, ['b', 'c'])]).toEqual(['a', 'b', 'c']);
+  });
+
+  it('matches a search as the api does: a part of the name or phone, in any case, literally', () => {
+    const desk = helpDesk('a', at(1), {
+      client: { ...helpDesk('a', at(0)).client, name: 'Ana Souza 100%', phone: '+55 11 99999-0000' },
+    });
+    expect(['souza', 'ANA S', '100%', '11 999', '+55'].map((search) => matchesSearch(desk, search))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['bruno', '1199999', 'a%a', '_'].map((search) => matchesSearch(desk, search))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('keeps 5,000 help desks in order as updates move them', () => {

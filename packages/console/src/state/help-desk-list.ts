@@ -34,26 +34,39 @@ export function statusOf(desk: HelpDeskJson): HelpDeskStatus {
   return desk.status ?? 'open';
 }
 
-/** Whether a help desk shows under a status filter and a search of its client's name or phone. */
-export function matchesFilter(desk: HelpDeskJson, status: StatusFilter, query: string): boolean {
-  if (status !== 'all' && statusOf(desk) !== status) return false;
-  const words = query.trim().toLowerCase();
-  if (words === '') return true;
-  const digits = words.replace(/[^0-9]/g, '');
-  return (
-    desk.client.name.toLowerCase().includes(words) ||
-    desk.client.phone.toLowerCase().includes(words) ||
-    (digits !== '' && desk.client.phone.replace(/[^0-9]/g, '').includes(digits))
-  );
+/**
+ * Whether the help desk's client's name or phone contains `search` (trimmed, not empty), in any
+ * case: what the api's `search` matches, so a live update is judged as the server would judge it.
+ */
+export function matchesSearch(desk: HelpDeskJson, search: string): boolean {
+  const wanted = search.toLowerCase();
+  return desk.client.name.toLowerCase().includes(wanted) || desk.client.phone.toLowerCase().includes(wanted);
 }
 
 /**
- * The help desks to show, in order. Each timestamp is read once (not once per comparison): this
- * runs on every event, over thousands of help desks.
+ * The help desks of a list (the whole list, or a search's results): their uuids, in no order. A
+ * help desk is in a list once one of its pages or a live update put it there, so a list holds the
+ * top of its order without a gap, whatever other lists brought into the index.
  */
-export function visibleHelpDesks(index: HelpDeskIndex, status: StatusFilter, query: string): HelpDeskJson[] {
-  return [...index.values()]
-    .filter((desk) => matchesFilter(desk, status, query))
+export type Members = ReadonlySet<string>;
+
+/** The members with these help desks too; the same set when they all were already. */
+export function withMembers(members: Members, uuids: readonly string[]): Members {
+  if (uuids.every((uuid) => members.has(uuid))) return members;
+  return new Set([...members, ...uuids]);
+}
+
+/**
+ * The help desks of a list to show, in order, under the status filter. Each timestamp is read once
+ * (not once per comparison): this runs on every event, over thousands of help desks.
+ */
+export function visibleHelpDesks(index: HelpDeskIndex, members: Members, status: StatusFilter): HelpDeskJson[] {
+  return [...members]
+    .flatMap((uuid) => {
+      const desk = index.get(uuid);
+      return desk === undefined ? [] : [desk];
+    })
+    .filter((desk) => status === 'all' || statusOf(desk) === status)
     .map((desk) => ({ desk, activity: micros(desk.updated_at) }))
     .sort((a, b) => b.activity - a.activity || (a.desk.uuid < b.desk.uuid ? -1 : a.desk.uuid > b.desk.uuid ? 1 : 0))
     .map(({ desk }) => desk);

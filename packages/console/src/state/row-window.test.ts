@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearEnd, rowWindow } from './row-window';
+import { nearEnd, rowSegments, rowWindow, type RowSegment } from './row-window';
 
 const base = { viewportHeight: 700, rowHeight: 70, rowCount: 5000, overscan: 5 };
 
@@ -28,5 +28,30 @@ describe('the rows of a long list worth rendering', () => {
     expect(nearEnd({ start: 0, end: 15 }, 50, 30)).toBe(false);
     expect(nearEnd({ start: 5, end: 20 }, 50, 30)).toBe(true);
     expect(nearEnd({ start: 0, end: 0 }, 0, 30)).toBe(true);
+  });
+});
+
+describe('what to render of a long list', () => {
+  /** Segments as text: "3" for three rows of space, "[10-20)" for rows 10 to 19. */
+  const shape = (segments: RowSegment[]) =>
+    segments.map((s) => (s.kind === 'gap' ? String(s.rows) : `[${s.start}-${s.end})`)).join(' ');
+  const window = { start: 100, end: 120 };
+
+  it('is the window between the space of the rows above and below it', () => {
+    expect(shape(rowSegments(window, undefined, 5000))).toBe('100 [100-120) 4880');
+    expect(shape(rowSegments(window, 110, 5000))).toBe('100 [100-120) 4880');
+  });
+
+  it('keeps the focused row wherever it is, with the space either side of it; the total stays the list', () => {
+    expect(shape(rowSegments(window, 4, 5000))).toBe('4 [4-5) 95 [100-120) 4880');
+    expect(shape(rowSegments(window, 99, 5000))).toBe('99 [99-100) 0 [100-120) 4880');
+    expect(shape(rowSegments(window, 4999, 5000))).toBe('100 [100-120) 4879 [4999-5000) 0');
+    for (const pinned of [0, 4, 99, 120, 4999]) {
+      const rows = rowSegments(window, pinned, 5000).reduce(
+        (sum, s) => sum + (s.kind === 'gap' ? s.rows : s.end - s.start),
+        0,
+      );
+      expect([pinned, rows]).toEqual([pinned, 5000]);
+    }
   });
 });

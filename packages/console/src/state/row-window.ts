@@ -33,3 +33,38 @@ export function rowWindow({ scrollTop, viewportHeight, rowHeight, rowCount, over
 export function nearEnd(window: RowWindow, rowCount: number, ahead: number): boolean {
   return window.end >= rowCount - ahead;
 }
+
+/** A run of rows to render, or the empty space of `rows` rows (keyed, so it stays the same element). */
+export type RowSegment = { kind: 'rows'; start: number; end: number } | { kind: 'gap'; key: string; rows: number };
+
+/**
+ * What to render of the list, top to bottom: the window's rows and, wherever it is, the `pinned`
+ * row (the one with the keyboard's focus: taken out of the page, the focus would drop to the
+ * page's body), with gaps of empty space for the rest.
+ */
+export function rowSegments(window: RowWindow, pinned: number | undefined, rowCount: number): RowSegment[] {
+  const rows: RowSegment = { kind: 'rows', start: window.start, end: window.end };
+  if (pinned === undefined || (pinned >= window.start && pinned < window.end)) {
+    return [
+      { kind: 'gap', key: 'above', rows: window.start },
+      rows,
+      { kind: 'gap', key: 'below', rows: rowCount - window.end },
+    ];
+  }
+  const alone: RowSegment = { kind: 'rows', start: pinned, end: pinned + 1 };
+  return pinned < window.start
+    ? [
+        { kind: 'gap', key: 'above', rows: pinned },
+        alone,
+        { kind: 'gap', key: 'between', rows: window.start - pinned - 1 },
+        rows,
+        { kind: 'gap', key: 'below', rows: rowCount - window.end },
+      ]
+    : [
+        { kind: 'gap', key: 'above', rows: window.start },
+        rows,
+        { kind: 'gap', key: 'between', rows: pinned - window.end },
+        alone,
+        { kind: 'gap', key: 'below', rows: rowCount - pinned - 1 },
+      ];
+}

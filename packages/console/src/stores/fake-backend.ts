@@ -2,10 +2,14 @@ import type { HelpDeskJson, MessageJson } from '@helpdesk/shared';
 import type { Backend, LiveEventMap, LiveSubscription, SendInput } from '../api/backend';
 
 type Listener = (value: never) => unknown;
+type HelpDeskPageRequest = Parameters<Backend['helpDeskPages']>[1];
 
 /** A Backend for the stores' tests: pages and answers are set by the test, events emitted by it. */
 export class FakeBackend implements Partial<Backend> {
   helpDeskPagesServed: HelpDeskJson[][] = [];
+  /** Given, answers the help-desk pages of each request instead (a search's, say); every request is kept. */
+  helpDeskPagesFor: ((options: HelpDeskPageRequest) => HelpDeskJson[][]) | undefined;
+  helpDeskRequests: HelpDeskPageRequest[] = [];
   historyServed: MessageJson[][] = [];
   sends: SendInput[] = [];
   /** Resolves or rejects each send; the test settles it. */
@@ -15,7 +19,10 @@ export class FakeBackend implements Partial<Backend> {
   identify = () => Promise.resolve({ kind: 'organization' as const, organization: 'acme' });
   limits = () => Promise.resolve({ maxFileBytes: 1000, maxMessageChars: 100 });
 
-  helpDeskPages = () => pagesOf(this.helpDeskPagesServed);
+  helpDeskPages = (_organization: string, options: HelpDeskPageRequest) => {
+    this.helpDeskRequests.push(options);
+    return pagesOf(this.helpDeskPagesFor?.(options) ?? this.helpDeskPagesServed);
+  };
   historyPages = () => pagesOf(this.historyServed);
 
   sendMessage = (input: SendInput) => {

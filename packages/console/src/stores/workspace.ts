@@ -80,5 +80,6 @@ export class Workspace {
 
   stop(): void {
     this.subscription.close();
+    this.helpDesks.stop();
   }
 }
