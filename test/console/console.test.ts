@@ -235,6 +235,24 @@ describe('administrators', () => {
     expect(desks.map((desk) => desk.last_message?.message)).toEqual(['Welcome, Dora']);
   });
 
+  it('sign in with either kind of key without a refused request (nothing for the browser to log)', async () => {
+    const tenant = await createOrganization({ baseUrl: server.origin, adminToken: server.adminToken }, 'quiet');
+    for (const [key, landed] of [
+      [tenant.key, (page: Page) => page.getByRole('status', { name: 'Connection' }).getByText('Live')],
+      [server.adminToken, (page: Page) => page.getByRole('heading', { name: 'Organizations' })],
+    ] as const) {
+      const { page } = await newAgentPage(browser, server.origin);
+      const refused: string[] = [];
+      page.on('response', (response) => {
+        if (response.status() >= 400) refused.push(`${response.status()} ${new URL(response.url()).pathname}`);
+      });
+      await signIn(page, key);
+      await landed(page).waitFor();
+      expect(refused).toEqual([]);
+      expect(errorsOf(page)).toEqual([]);
+    }
+  });
+
   it('a wrong key gets a clear message and no session (signing in from the keyboard)', async () => {
     const { page } = await newAgentPage(browser, server.origin);
     await page.goto('/');

@@ -178,6 +178,20 @@ export const WsTicketSchema = Type.Object(
   { $id: 'WsTicket' },
 );
 
+/** GET /api/whoami/ (ours): whom the request's key belongs to, so an app knows what it may offer. */
+export const WhoAmISchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('admin'), Type.Literal('organization')], {
+      description: "An administrator's key, or an organization's",
+    }),
+    organization: Type.Union([Type.String(), Type.Null()], {
+      description: "The organization's name for an organization's key; null for an administrator's",
+    }),
+  },
+  { $id: 'WhoAmI' },
+);
+export type WhoAmI = Static<typeof WhoAmISchema>;
+
 export const CreateApiKeyBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
@@ -229,4 +243,5 @@ export const SHARED_SCHEMAS = [
   ApiKeySchema,
   CreatedApiKeySchema,
   WsTicketSchema,
+  WhoAmISchema,
 ];

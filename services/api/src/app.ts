@@ -39,6 +39,7 @@ import webhooksRoute from './routes/webhooks.route.js';
 import receiveMessageRoute from './routes/receive-message.route.js';
 import sendMessageRoute from './routes/send-message.route.js';
 import wsTicketsRoute from './routes/ws-tickets.route.js';
+import whoAmIRoute from './routes/whoami.route.js';
 import type { FileStore } from './storage/file-store.js';
 
 export interface AppOptions {
@@ -146,6 +147,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 
   await fastify.register(healthRoute, { db, redis: rateLimitRedis });
+  await fastify.register(whoAmIRoute);
   await fastify.register(organizationsRoute);
   await fastify.register(clientsRoute);
   await fastify.register(helpDesksRoute, { maxPageLimit: config.pagination.maxLimit });

@@ -175,6 +175,7 @@ describe('GET /api/schema/', () => {
       '/api/organizations/{name}/webhook/',
       '/api/receive-message/',
       '/api/send-message/',
+      '/api/whoami/',
       '/api/ws-tickets/',
     ]);
     expect(Object.keys(doc.paths['/api/organizations/{name}/api-keys/{uuid}/'] ?? {})).toEqual(['delete']);

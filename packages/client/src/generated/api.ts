@@ -2,6 +2,60 @@
 // Do not edit: change the route schemas, then regenerate (a test fails while this file differs).
 
 export interface paths {
+  '/api/whoami/': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whom the request's key belongs to: an administrator, or an organization (which) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['WhoAmI'];
+          };
+        };
+        /** @description No valid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DetailError'];
+          };
+        };
+        /** @description Too many requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['DetailError'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/organizations/': {
     parameters: {
       query?: never;
@@ -286,7 +340,7 @@ export interface paths {
     };
     /**
      * An organization's help desks, most recent activity first
-     * @description Without `limit`, every help desk (the contract). With it, one page; the next page's URL is in the `Link` header (rel="next"), absent on the last page. A help desk that moves to the top of the list while you walk it (a new message) is not repeated; its update_helpdesk event tells you.
+     * @description Without `limit`, every help desk (the contract). With it, one page; the next page's URL is in the `Link` header (rel="next"), absent on the last page. A help desk that moves to the top of the list while you walk it (a new message) is not repeated; its update_helpdesk event tells you. `search` keeps the help desks whose client's name or phone contains the text (case-insensitive, literal: `%` and `_` are no wildcards), in the same order and pages; the Link keeps it.
      */
     get: {
       parameters: {
@@ -1958,6 +2012,12 @@ export interface components {
        * @example 2021-06-14T22:10:39.551836-03:00
        */
       expires_at: string;
+    };
+    WhoAmI: {
+      /** @description An administrator's key, or an organization's */
+      kind: 'admin' | 'organization';
+      /** @description The organization's name for an organization's key; null for an administrator's */
+      organization: string | null;
     };
     /** @description The secret is never answered back */
     Webhook: {
