@@ -50,6 +50,8 @@ export interface ApiConfig {
     fileBytes: number;
     /** Longest message text, in characters. */
     messageChars: number;
+    /** Largest request head (request line and header fields), in bytes: Node's parser answers 431 past it. */
+    headerBytes: number;
   };
   shutdownGraceSeconds: number;
   auth: {
@@ -186,6 +188,8 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       bodyBytes: read.int('MAX_BODY_BYTES', 1024 * 1024, 1024),
       fileBytes: read.int('MAX_FILE_BYTES', 25 * 1024 * 1024, 1),
       messageChars: read.int('MAX_MESSAGE_CHARS', 10_000, 1),
+      // Node's own default; a proxy in front (nginx, an Ingress) usually allows less.
+      headerBytes: read.int('MAX_HEADER_BYTES', 16_384, 1024, 1024 * 1024),
     },
     shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
     auth: {

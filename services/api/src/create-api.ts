@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrator.js';
 import { addApiFormats, AJV_OPTIONS } from './http/ajv-options.js';
 import { parseLastValues } from './http/body-parsers.js';
 import { answerRoutingError } from './http/error-handler.js';
+import { answerClientError, refuseConnectRequests, requireHostOnHttp11 } from './http/protocol-errors.js';
 import { trustedHops } from './http/trusted-proxies.js';
 import { createFileStore } from './storage/create-file-store.js';
 
@@ -38,6 +39,9 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
   const fastify = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.limits.bodyBytes,
+    // Node's parser refuses a longer head (431); without Host on HTTP/1.1 we answer, not Node.
+    http: { maxHeaderSize: config.limits.headerBytes, requireHostHeader: false },
+    clientErrorHandler: answerClientError(config.limits),
     trustProxy: trustedHops(config.trustProxy),
     routerOptions: {
       ignoreTrailingSlash: true,
@@ -58,6 +62,9 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
     // would otherwise leave in Fastify's own shape: no route matches them, as Django would say.
     frameworkErrors: answerRoutingError,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  refuseConnectRequests(fastify.server);
+  requireHostOnHttp11(fastify);
 
   // Closing (SIGTERM): answers to requests still in flight close their connection, so an idle
   // keep-alive connection left behind does not hold the server open until its timeout.

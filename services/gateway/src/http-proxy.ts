@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { ERROR_MESSAGES } from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { sendDetail, statusLine } from './http-response.js';
@@ -8,7 +9,7 @@ import { requestClientAddress } from './uws-client-address.js';
 // that is not a chat socket is passed to the Fastify api over node:http. Bodies stream both ways
 // with backpressure (file uploads and downloads of tens of MB pass through here):
 // - request: uWS onData → upstream.write; when that returns false, pause the client's socket
-//   (res.pause) until the upstream drains.
+//   (res.pause) until the upstream drains. The last byte waits a turn of the event loop (below).
 // - response: upstream data → res.tryEnd (known length) or res.write (chunked); when uWS cannot
 //   take more, pause the upstream until res.onWritable.
 // The response is never touched after it was aborted or ended.
@@ -67,6 +68,12 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger, trustedProx
       sendDetail(res, 503, DETAILS.draining);
       return;
     }
+    // CONNECT asks for a tunnel: node:http would hand the api's answer to a 'connect' listener
+    // instead of a response. The api refuses it anyway; so does this, in its words.
+    if (method.toUpperCase() === 'CONNECT') {
+      sendDetail(res, 405, ERROR_MESSAGES.methodNotAllowed(method));
+      return;
+    }
 
     inFlight += 1;
     let finished = false; // res was ended, closed or aborted: never touch it again
@@ -94,11 +101,28 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger, trustedProx
       incoming?.destroy();
     });
 
+    // uWS answers pipelined requests only while each is answered at once: a request that arrives
+    // while this one is still being proxied makes it close the connection, aborting this one too
+    // (issue 13, item 6; README, "The one port"). When both came in one read, uWS has done so
+    // before the event loop turns again. So the api gets the request's last byte (or, without a
+    // body, the request at all) only on setImmediate after the body ended, and never once the
+    // client's connection is gone: a request refused that way has not run.
+    let held: Buffer | undefined; // the last byte received so far, sent with what follows it
     res.onData((chunk, isLast) => {
       if (finished) return;
       // uWS neuters the ArrayBuffer when this returns, so the bytes are copied.
-      const accepted = chunk.byteLength === 0 || upstream.write(Buffer.copyBytesFrom(new Uint8Array(chunk)));
-      if (!accepted && !isLast && !paused) {
+      const data = joinHeld(held, chunk);
+      if (isLast) {
+        held = undefined;
+        setImmediate(() => {
+          if (!finished) upstream.end(data);
+        });
+        return;
+      }
+      if (data.byteLength === 0) return;
+      held = data.subarray(data.byteLength - 1);
+      const accepted = data.byteLength === 1 || upstream.write(data.subarray(0, data.byteLength - 1));
+      if (!accepted && !paused) {
         paused = true;
         res.pause();
         upstream.once('drain', () => {
@@ -107,7 +131,6 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger, trustedProx
           res.resume();
         });
       }
-      if (isLast) upstream.end();
     });
 
     upstream.on('error', (error) => {
@@ -145,6 +168,16 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger, trustedProx
   };
 
   return { handle, close };
+}
+
+/** A chunk uWS lends (valid only during its callback), copied after the byte held back before it. */
+function joinHeld(held: Buffer | undefined, chunk: ArrayBuffer): Buffer {
+  const bytes = new Uint8Array(chunk);
+  if (held === undefined) return Buffer.copyBytesFrom(bytes);
+  const joined = Buffer.allocUnsafe(held.byteLength + bytes.byteLength);
+  joined.set(held, 0);
+  joined.set(bytes, held.byteLength);
+  return joined;
 }
 
 function upstreamHeaders(req: HttpRequest, clientAddress: string): OutgoingHttpHeaders {

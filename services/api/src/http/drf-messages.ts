@@ -30,6 +30,7 @@ export const DRF_MESSAGES = {
   unique: (model: string, field: string) => `${model} with this ${field} already exists.`,
   jsonParseError: (reason: string) => `JSON parse error - ${reason}`,
   multipartParseError: (reason: string) => `Multipart form parse error - ${reason}`,
+  malformedRequest: 'Malformed request.',
 } as const;
 
 /** The Python type name DRF prints for a JSON value (`type(data).__name__`). */

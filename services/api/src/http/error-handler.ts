@@ -9,6 +9,7 @@ import {
 } from '../services/domain-errors.js';
 import { ApiError } from './api-error.js';
 import { DRF_MESSAGES } from './drf-messages.js';
+import { methodNotAllowed, SERVED_METHODS } from './method-not-allowed.js';
 import { toFieldErrors } from './validation-errors.js';
 
 /**
@@ -61,7 +62,13 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
     return reply.code(500).send(detailError('A server error occurred.'));
   });
 
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send(detailError(ERROR_MESSAGES.notFound)));
+  // A method no route serves anywhere (TRACE, PROPFIND …) on a path that is not the api's: 405,
+  // as Node's parser refusing one it does not know (FOO) is answered (protocol-errors.ts).
+  app.setNotFoundHandler((request, reply) =>
+    SERVED_METHODS.has(request.method)
+      ? reply.code(404).send(detailError(ERROR_MESSAGES.notFound))
+      : reply.code(405).send(methodNotAllowed(request.method)),
+  );
 }
 
 const IDEMPOTENCY_STATUS: Record<IdempotencyRefusal, number> = {
