@@ -164,7 +164,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(messagesRoute);
   await fastify.register(filesRoute);
   await fastify.register(apiKeysRoute);
-  await fastify.register(webhooksRoute);
+  await fastify.register(webhooksRoute, { allowPrivateAddresses: config.webhooks.allowPrivateAddresses });
   await fastify.register(consoleRoute, { dir: config.consoleDir, limits: config.limits });
   await fastify.register(wsTicketsRoute, {
     secretKey: config.auth.secretKey.reveal(),

@@ -105,6 +105,11 @@ export interface ApiConfig {
     timeoutMs: number;
     /** How often due deliveries are looked for (besides right after a send). */
     pollIntervalMs: number;
+    /**
+     * Accept webhook URLs of loopback, link-local and private addresses, and deliver to them. Off:
+     * refused when set, and at each delivery on the address connected to (issue 13, item 8).
+     */
+    allowPrivateAddresses: boolean;
   };
 }
 
@@ -236,6 +241,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       retryMaxMs: read.int('WEBHOOK_RETRY_MAX_MS', 300_000, 1, 86_400_000),
       timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
       pollIntervalMs: read.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      allowPrivateAddresses: read.bool('WEBHOOK_ALLOW_PRIVATE', false),
     },
   };
   read.done();

@@ -38,6 +38,8 @@ beforeAll(async () => {
     ADMIN_TOKEN: admin,
     RATE_LIMIT_MAX: '0',
     RATE_LIMIT_AUTH_FAILURES: '0',
+    // The receiver is this test's own server, on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
     WEBHOOK_RETRY_BASE_MS: '20',
     WEBHOOK_POLL_INTERVAL_MS: '20',
   });

@@ -52,6 +52,8 @@ class Receiver {
 let api: ApiHarness;
 const receivers: Receiver[] = [];
 const env = {
+  // The receivers are this test's own servers, on 127.0.0.1.
+  WEBHOOK_ALLOW_PRIVATE: 'true',
   WEBHOOK_MAX_ATTEMPTS: '3',
   WEBHOOK_RETRY_BASE_MS: '40',
   WEBHOOK_POLL_INTERVAL_MS: '20',
@@ -233,5 +235,103 @@ describe('PUT/GET/DELETE /api/organizations/<name>/webhook/', () => {
     expect(badUrl.json()).toEqual({ url: ['Enter a valid URL.'] });
     expect((await api.app.inject({ method: 'DELETE', url: path })).statusCode).toBe(204);
     expect((await api.app.inject({ method: 'DELETE', url: path })).statusCode).toBe(404);
+  });
+});
+
+describe('webhooks to loopback, link-local and private addresses (issue 13, item 8)', () => {
+  // The default: WEBHOOK_ALLOW_PRIVATE unset. Spoken to over HTTP, as an administrator would.
+  let guarded: ApiHarness;
+  let base: string;
+  const { WEBHOOK_ALLOW_PRIVATE: _allowed, ...guardedEnv } = env;
+
+  beforeAll(async () => {
+    // Two attempts a second apart: long enough to read the first one's error.
+    guarded = await startApi({ ...guardedEnv, WEBHOOK_MAX_ATTEMPTS: '2', WEBHOOK_RETRY_BASE_MS: '1000' });
+    await guarded.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(guarded.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  const admin = () => ({ authorization: `Bearer ${guarded.adminToken}`, 'content-type': 'application/json' });
+  const putWebhook = (organization: string, url: string) =>
+    fetch(`${base}/api/organizations/${organization}/webhook/`, {
+      method: 'PUT',
+      headers: admin(),
+      body: JSON.stringify({ url, secret: SECRET }),
+    });
+
+  it('are refused when set (400 on url), and nothing is set; public ones are accepted', async () => {
+    const { organization } = await createConversation(guarded.app, 'ssrf');
+    const refused = {
+      'http://127.0.0.1:9/hook': '127.0.0.1 is a loopback address',
+      'http://2130706433/hook': '127.0.0.1 is a loopback address',
+      'http://[::1]/hook': '::1 is a loopback address',
+      'http://[::ffff:127.0.0.1]/hook': '::ffff:7f00:1 is a loopback address',
+      'http://0.0.0.0:8000/': '0.0.0.0 is an unspecified address',
+      'http://169.254.169.254/latest/meta-data/': '169.254.169.254 is a link-local address',
+      'http://10.1.2.3/hook': '10.1.2.3 is a private address',
+      'http://172.16.5.4/hook': '172.16.5.4 is a private address',
+      'https://192.168.0.10/hook': '192.168.0.10 is a private address',
+      'http://[fd12::1]/hook': 'fd12::1 is a private (unique local) address',
+      'http://[fe80::1]/hook': 'fe80::1 is a link-local address',
+      'http://100.64.0.1/hook': '100.64.0.1 is a shared (carrier-grade NAT) address',
+    };
+    for (const [url, why] of Object.entries(refused)) {
+      const res = await putWebhook(organization, url);
+      expect([url, res.status, await res.json()]).toEqual([
+        url,
+        400,
+        { url: [`${why}; webhooks only go to public addresses.`] },
+      ]);
+    }
+    // A name is judged by what it resolves to.
+    const named = await putWebhook(organization, 'http://localhost:3000/hook');
+    expect(named.status).toBe(400);
+    expect(await named.json()).toEqual({
+      url: [
+        expect.stringMatching(
+          /^localhost resolves to (127\.0\.0\.1|::1), a loopback address; webhooks only go to public addresses\.$/,
+        ),
+      ],
+    });
+    const nothing = await fetch(`${base}/api/organizations/${organization}/webhook/`, { headers: admin() });
+    expect(nothing.status).toBe(404);
+
+    // A public address, and a name that does not resolve (yet): each delivery checks it again.
+    for (const url of ['http://93.184.215.14/hook', 'https://hooks.invalid/hook']) {
+      expect([url, (await putWebhook(organization, url)).status]).toEqual([url, 200]);
+    }
+  });
+
+  it('are not delivered to when the name resolves to one at delivery time (DNS rebinding), nor as a literal', async () => {
+    const { receiver, url } = await startReceiver([200]);
+    const port = new URL(url).port;
+    for (const target of [`http://localhost:${port}/hook`, `http://127.0.0.1:${port}/hook`]) {
+      const { organization, helpDesk } = await createConversation(guarded.app, 'rebind');
+      expect((await putWebhook(organization, 'https://hooks.invalid/hook')).status).toBe(200);
+      // Since it was set, the name has come to point at the api's own host.
+      await guarded.app.db.updateTable('organization_webhooks').set({ url: target }).execute();
+      const sent = await fetch(`${base}/api/send-message/`, {
+        method: 'POST',
+        headers: admin(),
+        body: JSON.stringify({ help_desk: helpDesk.uuid, message: 'olá' }),
+      });
+      expect(sent.status).toBe(201);
+      const lastError = async () =>
+        (await guarded.app.db.selectFrom('webhook_deliveries').select('last_error').executeTakeFirst())?.last_error;
+      await expect
+        .poll(lastError)
+        .toMatch(
+          /^(localhost resolves to (127\.0\.0\.1|::1), a|127\.0\.0\.1 is a) loopback address; webhooks only go to public addresses$/,
+        );
+      const history = async () =>
+        (await guarded.app.inject({ url: `/api/help-desks/${helpDesk.uuid}/history/` })).json<
+          Array<{ status: string }>
+        >();
+      await expect.poll(async () => (await history())[0]?.status).toBe('failed');
+      expect(receiver.requests).toEqual([]);
+    }
   });
 });

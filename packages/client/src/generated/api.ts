@@ -1651,7 +1651,7 @@ export interface paths {
     };
     /**
      * Set an organization's delivery webhook (administrator)
-     * @description From now on its `sent` messages stay `sending` until the webhook answers 2xx (then `sent`), or fail after the last retry (`failed`).
+     * @description From now on its `sent` messages stay `sending` until the webhook answers 2xx (then `sent`), or fail after the last retry (`failed`). A URL whose host is (or resolves to) a loopback, link-local or private address is refused unless the server allows them (WEBHOOK_ALLOW_PRIVATE).
      */
     put: {
       parameters: {

@@ -16,6 +16,8 @@ import {
 } from '../db/webhook.repository.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
 import { canMoveMessage } from '../lifecycle/statuses.js';
+import { Agent, request } from 'undici';
+import { literalRefusal, publicAddressLookup } from './outbound-address.js';
 import { signatureHeader, SIGNATURE_HEADER } from './webhook-signature.js';
 
 // Outbound delivery (issue 4, item 4). A `sent` message of an organization with a webhook is
@@ -35,6 +37,8 @@ export interface WebhookWorkerOptions {
   pollIntervalMs: number;
   /** Deliveries claimed (and posted concurrently) per round. */
   batchSize: number;
+  /** POST to loopback, link-local and private addresses too (WEBHOOK_ALLOW_PRIVATE); otherwise refused. */
+  allowPrivateAddresses: boolean;
 }
 
 type Outcome = { ok: true } | { ok: false; error: string };
@@ -45,8 +49,16 @@ export class WebhookWorker {
   /** Set by close(): an aborted POST is then not a failed attempt. */
   private closed = false;
   private readonly inFlight = new Set<AbortController>();
+  /**
+   * Connections to receivers. Unless private addresses are allowed, every connection it opens
+   * resolves its host through publicAddressLookup: the address checked is the address connected
+   * to, whatever the name resolved to when the webhook was set (DNS rebinding).
+   */
+  private readonly agent: Agent;
 
-  constructor(private readonly options: WebhookWorkerOptions) {}
+  constructor(private readonly options: WebhookWorkerOptions) {
+    this.agent = new Agent(options.allowPrivateAddresses ? {} : { connect: { lookup: publicAddressLookup } });
+  }
 
   start(): void {
     this.timer = setInterval(() => this.nudge(), this.options.pollIntervalMs);
@@ -71,6 +83,7 @@ export class WebhookWorker {
     const last = this.runner.stop();
     for (const controller of this.inFlight) controller.abort();
     await last;
+    await this.agent.close();
   }
 
   /** Claims and delivers what is due; a full batch means more may be due. */
@@ -128,6 +141,11 @@ export class WebhookWorker {
   }
 
   private async post(webhook: { url: string; secret: string }, body: string, messageUuid: string): Promise<Outcome> {
+    if (!this.options.allowPrivateAddresses) {
+      // An IP literal is connected to without a lookup, so publicAddressLookup never sees it.
+      const refused = literalRefusal(new URL(webhook.url));
+      if (refused !== undefined) return { ok: false, error: refused };
+    }
     const controller = new AbortController();
     this.inFlight.add(controller);
     const timer = setTimeout(
@@ -135,8 +153,10 @@ export class WebhookWorker {
       this.options.timeoutMs,
     );
     try {
-      const res = await fetch(webhook.url, {
+      // undici's request follows no redirect: a 3xx is an answer like any other (not a 2xx).
+      const res = await request(webhook.url, {
         method: 'POST',
+        dispatcher: this.agent,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'helpdesk-chat-webhook',
@@ -146,11 +166,12 @@ export class WebhookWorker {
           [SIGNATURE_HEADER]: signatureHeader(webhook.secret, body, Math.floor(Date.now() / 1000)),
         },
         body,
-        redirect: 'manual',
         signal: controller.signal,
       });
-      await res.body?.cancel();
-      return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, error: `HTTP ${res.status}` };
+      await res.body.dump();
+      return res.statusCode >= 200 && res.statusCode < 300
+        ? { ok: true }
+        : { ok: false, error: `HTTP ${res.statusCode}` };
     } catch (error) {
       const reason = controller.signal.reason instanceof Error ? controller.signal.reason : error;
       return { ok: false, error: reason instanceof Error ? reason.message : String(reason) };

@@ -6,6 +6,7 @@ import { deleteWebhook, findWebhook, setWebhook, type WebhookRecord } from '../d
 import { fieldError, notFound } from '../http/api-error.js';
 import { errorResponses } from './error-responses.js';
 import { requireOrganization } from '../services/organization.service.js';
+import { urlRefusal } from '../delivery/outbound-address.js';
 
 const WEBHOOK_PATH = '/api/organizations/:name/webhook/';
 
@@ -15,8 +16,16 @@ const answer = (record: WebhookRecord) => ({
   updated_at: pgTimestampToIso(record.updated_at),
 });
 
+export interface WebhooksRouteOptions {
+  /** WEBHOOK_ALLOW_PRIVATE: accept URLs of loopback, link-local and private addresses. */
+  allowPrivateAddresses: boolean;
+}
+
+/** How long setting a webhook waits for its host name to resolve before accepting it unchecked. */
+const RESOLVE_TIMEOUT_MS = 3000;
+
 /** Administration (ours, issue 4, item 4): an organization's delivery webhook. */
-const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
+const webhooksRoute: FastifyPluginCallbackTypebox<WebhooksRouteOptions> = (app, options, done) => {
   app.addSchema(WebhookSchema);
 
   app.put(
@@ -27,7 +36,8 @@ const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
         summary: "Set an organization's delivery webhook (administrator)",
         description:
           'From now on its `sent` messages stay `sending` until the webhook answers 2xx (then `sent`), ' +
-          'or fail after the last retry (`failed`).',
+          'or fail after the last retry (`failed`). A URL whose host is (or resolves to) a loopback, ' +
+          'link-local or private address is refused unless the server allows them (WEBHOOK_ALLOW_PRIVATE).',
         params: OrganizationParams,
         body: SetWebhookBody,
         response: { 200: Type.Ref('Webhook'), ...errorResponses(400, 401, 403, 404, 415) },
@@ -37,6 +47,10 @@ const webhooksRoute: FastifyPluginCallbackTypebox = (app, _options, done) => {
       requireAdmin(request);
       const organization = await requireOrganization(app.db, accessCheck(request), request.params.name);
       if (!isHttpUrl(request.body.url)) throw fieldError('url', 'Enter a valid URL.');
+      if (!options.allowPrivateAddresses) {
+        const refused = await urlRefusal(new URL(request.body.url), RESOLVE_TIMEOUT_MS);
+        if (refused !== undefined) throw fieldError('url', `${refused}.`);
+      }
       return answer(await setWebhook(app.db, organization.id, request.body));
     },
   );
