@@ -27,6 +27,7 @@ import eventsPlugin from './plugins/events.plugin.js';
 import idempotencyPruningPlugin from './plugins/idempotency-pruning.plugin.js';
 import rateLimitPlugin from './plugins/rate-limit.plugin.js';
 import storagePlugin from './plugins/storage.plugin.js';
+import uploadSpoolPlugin from './plugins/upload-spool.plugin.js';
 import apiKeysRoute from './routes/api-keys.route.js';
 import clientsRoute from './routes/clients.route.js';
 import consoleRoute from './routes/console.route.js';
@@ -118,6 +119,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(databasePlugin, { db });
   await fastify.register(idempotencyPruningPlugin);
   await fastify.register(storagePlugin, { files });
+  await fastify.register(uploadSpoolPlugin, { root: config.uploadSpoolDir });
   await fastify.register(publicOriginPlugin, {
     configured: config.publicBaseUrl,
     resolve: publicOrigin,
@@ -152,12 +154,12 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(clientsRoute);
   await fastify.register(helpDesksRoute, { maxPageLimit: config.pagination.maxLimit });
   await fastify.register(sendMessageRoute, {
-    uploadSpoolDir: config.uploadSpoolDir,
+    uploadSpoolDir: fastify.uploadSpoolDir,
     limits: config.limits,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });
   await fastify.register(receiveMessageRoute, {
-    uploadSpoolDir: config.uploadSpoolDir,
+    uploadSpoolDir: fastify.uploadSpoolDir,
     limits: config.limits,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   });

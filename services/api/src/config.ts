@@ -31,7 +31,10 @@ export interface ApiConfig {
     | { kind: 'pglite'; dataDir: string };
   events: { kind: 'redis'; url: string; prefix: string; cluster: boolean } | { kind: 'in-process'; prefix: string };
   storage: ({ kind: 's3' } & S3FileStoreOptions) | { kind: 'disk'; dir: string };
-  /** Uploads are spooled here while their size limit is checked, then moved into the store. */
+  /**
+   * Uploads are spooled under here while their size limit is checked, then moved into the store:
+   * each process in a folder of its own, made at start and removed at stop (storage/upload-spool.ts).
+   */
   uploadSpoolDir: string;
   /** The agent console's build, served at /console/; unset: the built @helpdesk/console package. */
   consoleDir: string | undefined;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { REPO_ROOT, startService, type ServiceProcess } from '../../../test/proc
 import { bearer, createTenant, type Tenant } from '../../../test/rest.js';
 import { rawExchange, rawRequest, type RawExchange } from '../../api/test/raw-http.js';
 
-// Issue 13, item 6, on the embedded quick start: the built `pnpm start` process, uWS on
+// Issue 13, items 6 and 8, on the embedded quick start: the built `pnpm start` process, uWS on
 // the one port in front of the api, spoken to over raw TCP where fetch would not send the request.
 
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
@@ -137,5 +137,32 @@ describe("what uWS 20.30's parser refuses natively: closed unanswered, and nothi
       ),
     };
     for (const [what, exchange] of Object.entries(refused)) expect([what, (await exchange).raw]).toEqual([what, '']);
+  });
+});
+
+describe('files and uploads on the quick start (item 8)', () => {
+  it('stores a file 0600 in 0700 folders, and spools in a folder of the process that it removes at stop', async () => {
+    const form = new FormData();
+    form.set('help_desk', String(tenant.helpDesk.uuid));
+    form.set('file', new Blob(['hello'], { type: 'text/plain' }), 'hello.txt');
+    const sent = await fetch(`${base}/api/send-message/`, { method: 'POST', headers: bearer(tenant.key), body: form });
+    expect(sent.status).toBe(201);
+    const filesDir = join(dataDir, 'files');
+    const [fanout] = await readdir(filesDir);
+    const [file] = await readdir(join(filesDir, fanout!));
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    expect([
+      await mode(filesDir),
+      await mode(join(filesDir, fanout!)),
+      await mode(join(filesDir, fanout!, file!)),
+    ]).toEqual([0o700, 0o700, 0o600]);
+    const spools = await readdir(spoolRoot);
+    expect(spools).toEqual([
+      expect.stringMatching(new RegExp(`^helpdesk-spool-${server.child.pid}-[0-9a-f]{8}-[A-Za-z0-9]{6}$`)),
+    ]);
+    expect(await mode(join(spoolRoot, spools[0]!))).toBe(0o700);
+
+    expect(await server.stop()).toBe(0);
+    expect(await readdir(spoolRoot)).toEqual([]);
   });
 });

@@ -69,7 +69,8 @@ export async function readMultipart(
       // Another `file` part replaces the one before it: the last one counts, as Django reads a form.
       await file?.discard();
       file = undefined;
-      await mkdir(spoolDir, { recursive: true });
+      // Made at start; made again if a temp-folder cleaner removed it while the process was idle.
+      await mkdir(spoolDir, { recursive: true, mode: 0o700 });
       const path = join(spoolDir, randomBytes(16).toString('hex'));
       file = {
         path,
@@ -105,7 +106,8 @@ async function spool(source: Readable, path: string): Promise<{ size: number; sh
     size += chunk.length;
     hash.update(chunk);
   });
-  const sink = createWriteStream(path);
+  // Owner only, as in the store it is moved to (issue 13, item 8).
+  const sink = createWriteStream(path, { mode: 0o600 });
   try {
     await pipeline(source, sink);
   } catch (error) {
