@@ -146,6 +146,7 @@ export const DEFAULTS_RELIED_ON: Record<ServiceName, Record<string, string>> = {
     MAX_FILE_BYTES: 'a contract limit: the default is the one the embedded mode serves',
     MAX_MESSAGE_CHARS: 'a contract limit: the default is the one the embedded mode serves',
     MAX_HEADER_BYTES: "a protocol limit: Node's own default; the proxy in front keeps its own",
+    MAX_STORAGE_BYTES_PER_ORGANIZATION: 'off by default: a storage quota is a choice of each deployment',
     OUTBOX_BATCH_SIZE: 'relay tuning: the default batch suits any load this api handles',
     OUTBOX_POLL_INTERVAL_MS: 'relay tuning: commits nudge the relay at once; the poll only backs that up',
     OUTBOX_RETRY_MAX_MS: 'relay tuning: the longest backoff while Redis is away',

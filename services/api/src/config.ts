@@ -55,6 +55,8 @@ export interface ApiConfig {
     messageChars: number;
     /** Largest request head (request line and header fields), in bytes: Node's parser answers 431 past it. */
     headerBytes: number;
+    /** Bytes of files one organization may keep (413 past it); 0: no quota. */
+    storageBytesPerOrganization: number;
   };
   shutdownGraceSeconds: number;
   auth: {
@@ -198,6 +200,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
       messageChars: read.int('MAX_MESSAGE_CHARS', 10_000, 1),
       // Node's own default; a proxy in front (nginx, an Ingress) usually allows less.
       headerBytes: read.int('MAX_HEADER_BYTES', 16_384, 1024, 1024 * 1024),
+      storageBytesPerOrganization: read.int('MAX_STORAGE_BYTES_PER_ORGANIZATION', 0, 0),
     },
     shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
     auth: {

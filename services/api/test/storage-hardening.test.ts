@@ -5,12 +5,24 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/test-env.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest, MIGRATION_TABLE } from '../src/db/migrator.js';
+import { MIGRATIONS } from '../src/db/migrations/index.js';
 import { hostTag } from '../src/storage/upload-spool.js';
-import { createConversation, listFiles, startApi, useApi, type ApiHarness } from './api-harness.js';
+import {
+  createConversation,
+  createOrganizationKey,
+  listFiles,
+  startApi,
+  useApi,
+  type ApiHarness,
+} from './api-harness.js';
 
 // Issue 13, item 8: files at rest are the owner's alone, each process spools uploads in a folder
-// of its own. Spoken to over HTTP.
+// of its own, and an organization's files can be held under a quota. Spoken to over HTTP.
 
 async function listen(api: ApiHarness): Promise<string> {
   await api.app.listen({ host: '127.0.0.1', port: 0 });
@@ -26,6 +38,20 @@ function sendFile(base: string, key: string, helpDesk: string, bytes: number, na
   form.set('message', 'see attached');
   form.set('file', new Blob([Buffer.alloc(bytes, 'x')], { type: 'text/plain' }), name);
   return fetch(`${base}/api/send-message/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
+}
+
+/** POST /api/receive-message/ with a file, as a channel provider posts a client's message. */
+function receiveFile(base: string, key: string, phone: string, bytes: number) {
+  const form = new FormData();
+  form.set('client.name', 'Ana');
+  form.set('client.phone', phone);
+  form.set('message', 'a photo');
+  form.set('file', new Blob([Buffer.alloc(bytes, 'y')], { type: 'image/png' }), 'photo.png');
+  return fetch(`${base}/api/receive-message/`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}` },
     body: form,
@@ -166,6 +192,118 @@ describe('each process spools into a folder of its own under UPLOAD_SPOOL_DIR (i
       await expect(stat(own[1]!)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       living.kill();
+    }
+  });
+});
+
+describe('MAX_STORAGE_BYTES_PER_ORGANIZATION (item 8d)', () => {
+  const api = useApi({ MAX_STORAGE_BYTES_PER_ORGANIZATION: '1000' });
+  let base: string;
+  beforeAll(async () => {
+    base = await listen(api);
+  });
+  const refusal = { detail: "This organization's files would exceed its storage quota of 1000 bytes." };
+
+  const storedBytes = async (organization: string) =>
+    Number(
+      (
+        await api.app.db
+          .selectFrom('organizations')
+          .select('storage_bytes')
+          .where('name', '=', organization)
+          .executeTakeFirstOrThrow()
+      ).storage_bytes,
+    );
+
+  it('a file past the quota is a 413 that writes nothing; up to it, and text, still go', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'quota');
+    const key = await createOrganizationKey(api.app, organization);
+    expect((await sendFile(base, key, helpDesk.uuid, 600)).status).toBe(201);
+
+    const before = await api.traces();
+    const over = await sendFile(base, key, helpDesk.uuid, 401);
+    expect([over.status, await over.json()]).toEqual([413, refusal]);
+    const inbound = await receiveFile(base, key, '5511900000001', 401);
+    expect([inbound.status, await inbound.json()]).toEqual([413, refusal]);
+    expect(await api.traces()).toEqual(before);
+    expect(await storedBytes(organization)).toBe(600);
+
+    const text = await fetch(`${base}/api/send-message/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ help_desk: helpDesk.uuid, message: 'no file, no quota' }),
+    });
+    expect(text.status).toBe(201);
+    expect((await sendFile(base, key, helpDesk.uuid, 300)).status).toBe(201);
+    expect((await receiveFile(base, key, '5511900000001', 100)).status).toBe(201);
+    expect(await storedBytes(organization)).toBe(1000);
+    expect((await sendFile(base, key, helpDesk.uuid, 1)).status).toBe(413);
+
+    // The quota is each organization's own.
+    const other = await createConversation(api.app, 'quota-other');
+    expect((await sendFile(base, api.adminToken, other.helpDesk.uuid, 1000)).status).toBe(201);
+  });
+
+  it('concurrent uploads, sent and received, never take an organization past it', async () => {
+    const { organization, helpDesk } = await createConversation(api.app, 'quota-race');
+    const key = await createOrganizationKey(api.app, organization);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2 === 0 ? sendFile(base, key, helpDesk.uuid, 300) : receiveFile(base, key, `55119000001${i}`, 300),
+      ),
+    );
+    const statuses = answers.map((res) => res.status).sort();
+    expect(statuses).toEqual([201, 201, 201, ...Array<number>(9).fill(413)]);
+    expect(await storedBytes(organization)).toBe(900);
+    const kept = await api.app.db
+      .selectFrom('messages')
+      .innerJoin('organizations', 'organizations.id', 'messages.organization_id')
+      .select('messages.file_key')
+      .where('organizations.name', '=', organization)
+      .execute();
+    expect(kept).toHaveLength(3);
+    const stored = await listFiles(api.filesDir);
+    for (const { file_key } of kept) expect(stored).toContain(`${file_key!.slice(0, 2)}/${file_key}`);
+    expect((await api.traces()).spoolFiles).toEqual([]);
+  });
+
+  it('counts the files stored before the upgrade that added it', async () => {
+    const db = await openDatabase(
+      { kind: 'postgres', url: await createTestDatabase(), poolSize: 2, preparedStatements: false },
+      'UTC',
+    );
+    try {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: 'schema_migrations_lock',
+      });
+      const down = await migrator.migrateDown();
+      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['2026-12-06T0200-organization-storage-bytes', 'Success'],
+      ]);
+      const statements = [
+        sql`insert into organizations (uuid, name) values (gen_random_uuid(), 'a'), (gen_random_uuid(), 'b'), (gen_random_uuid(), 'c')`,
+        sql`insert into clients (uuid, organization_id, name, phone) select gen_random_uuid(), id, 'Ana', '1' from organizations`,
+        sql`insert into help_desks (uuid, organization_id, client_id) select gen_random_uuid(), organization_id, id from clients`,
+        sql`insert into messages (uuid, organization_id, help_desk_id, message, file_key, file_name, file_content_type, file_size, type, status)
+            select gen_random_uuid(), h.organization_id, h.id, 'x', md5(random()::text), 'f', 'text/plain', s.size, 'sent', 'sent'
+            from help_desks h join organizations o on o.id = h.organization_id
+            join (values ('a', 100), ('a', 250), ('b', 7)) s (name, size) on s.name = o.name`,
+        sql`insert into messages (uuid, organization_id, help_desk_id, message, type, status)
+            select gen_random_uuid(), organization_id, id, 'text only', 'sent', 'sent' from help_desks`,
+      ];
+      for (const statement of statements) await statement.execute(db);
+      await migrateToLatest(db);
+      const rows = await db.selectFrom('organizations').select(['name', 'storage_bytes']).orderBy('name').execute();
+      expect(rows.map((r) => [r.name, Number(r.storage_bytes)])).toEqual([
+        ['a', 350],
+        ['b', 7],
+        ['c', 0],
+      ]);
+    } finally {
+      await db.destroy();
     }
   });
 });

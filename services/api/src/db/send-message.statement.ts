@@ -66,7 +66,9 @@ with d as (
   where id = (select id from d) and exists (select from m)
   returning uuid, created_at, updated_at, status
 ), o as (
-  update organizations set event_seq = event_seq + (select case when d.has_webhook then 2 else 3 end from d)
+  -- The file's bytes are counted against the organization's storage (storage.repository.ts).
+  update organizations set event_seq = event_seq + (select case when d.has_webhook then 2 else 3 end from d),
+                           storage_bytes = storage_bytes + coalesce($8::bigint, 0)
   where id = (select organization_id from d) and exists (select from h)
   returning event_seq
 ), j as (

@@ -12,6 +12,8 @@ export interface OrganizationTable {
   name: string;
   /** The last event id given to the organization's events (outbox). */
   event_seq: Generated<string>;
+  /** Bytes of the files its messages keep (MAX_STORAGE_BYTES_PER_ORGANIZATION). */
+  storage_bytes: Generated<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

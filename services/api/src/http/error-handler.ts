@@ -5,6 +5,7 @@ import {
   IdempotencyError,
   InvalidFieldError,
   NotFoundError,
+  StorageQuotaError,
   type IdempotencyRefusal,
 } from '../services/domain-errors.js';
 import { ApiError } from './api-error.js';
@@ -23,6 +24,7 @@ export function installErrorHandling(app: FastifyInstance, limits: { bodyBytes: 
     }
     if (error instanceof NotFoundError) return reply.code(404).send(detailError(ERROR_MESSAGES.notFound));
     if (error instanceof InvalidFieldError) return reply.code(400).send({ [error.field]: [error.message] });
+    if (error instanceof StorageQuotaError) return reply.code(413).send(detailError(error.message));
     if (error instanceof IdempotencyError) {
       return reply.code(IDEMPOTENCY_STATUS[error.refusal]).send(detailError(error.message));
     }

@@ -18,7 +18,7 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 export interface MessageRouteOptions {
   idempotencyTtlSeconds: number;
   uploadSpoolDir: string;
-  limits: { fileBytes: number; messageChars: number };
+  limits: { fileBytes: number; messageChars: number; storageBytesPerOrganization: number };
 }
 
 /** A message that passed every check, ready for its service. */

@@ -78,7 +78,13 @@ const receiveMessageRoute: FastifyPluginCallbackTypebox<MessageRouteOptions> = (
         }),
         store: (message) =>
           receiveMessage(
-            { db: app.db, files: app.files, relay: app.relay, log: request.log },
+            {
+              db: app.db,
+              files: app.files,
+              relay: app.relay,
+              log: request.log,
+              storageQuotaBytes: options.limits.storageBytesPerOrganization,
+            },
             {
               organization: message.found,
               client: message.fields.client,

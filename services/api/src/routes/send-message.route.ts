@@ -60,7 +60,14 @@ const sendMessageRoute: FastifyPluginCallbackTypebox<MessageRouteOptions> = (app
         asked: (fields) => ({ help_desk: fields.help_desk }),
         store: (message) =>
           sendMessage(
-            { db: app.db, files: app.files, relay: app.relay, deliveries: app.deliveries, log: request.log },
+            {
+              db: app.db,
+              files: app.files,
+              relay: app.relay,
+              deliveries: app.deliveries,
+              log: request.log,
+              storageQuotaBytes: options.limits.storageBytesPerOrganization,
+            },
             {
               helpDeskUuid: message.fields.help_desk,
               message: message.text,

@@ -35,3 +35,11 @@ export class IdempotencyError extends Error {
     this.name = 'IdempotencyError';
   }
 }
+
+/** A file would take its organization's stored bytes past MAX_STORAGE_BYTES_PER_ORGANIZATION. */
+export class StorageQuotaError extends Error {
+  constructor(readonly quotaBytes: number) {
+    super(`This organization's files would exceed its storage quota of ${quotaBytes} bytes.`);
+    this.name = 'StorageQuotaError';
+  }
+}

@@ -7,9 +7,11 @@ import { createHelpDesk, findOpenHelpDesk, getHelpDeskRecord, setLastMessage } f
 import { insertMessage } from '../db/message.repository.js';
 import { lockOrganizationPhone, type OrganizationRef } from '../db/organization.repository.js';
 import { enqueueEvents } from '../db/outbox.repository.js';
+import { addStorageBytes, storageOfOrganization } from '../db/storage.repository.js';
 import type { DB } from '../db/tables.js';
 import type { OutboxRelay } from '../events/outbox-relay.js';
 import type { FileStore, UploadedFile } from '../storage/file-store.js';
+import { StorageQuotaError } from './domain-errors.js';
 import { commitWithUpload } from './upload-commit.js';
 
 // Inbound messages (issue 4, item 3): what a channel provider posts when a client writes.
@@ -19,6 +21,8 @@ export interface ReceiveMessageDeps {
   files: FileStore;
   relay: OutboxRelay;
   log: FastifyBaseLogger;
+  /** Bytes of files one organization may keep (MAX_STORAGE_BYTES_PER_ORGANIZATION); 0: no quota. */
+  storageQuotaBytes: number;
 }
 
 export interface ReceiveMessageCommand {
@@ -38,6 +42,15 @@ export interface ReceiveMessageCommand {
  */
 export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveMessageCommand): Promise<MessageJson> {
   const { db, relay } = deps;
+  const quota = deps.storageQuotaBytes;
+  const fileBytes = command.file?.size ?? 0;
+  // As send-message: refused before the file is stored when there is clearly no room for it, and
+  // counted (quota checked again) in the transaction that stores the message.
+  if (quota > 0 && command.file !== undefined) {
+    if ((await storageOfOrganization(db, command.organization.id)) + fileBytes > quota) {
+      throw new StorageQuotaError(quota);
+    }
+  }
   const answer = await commitWithUpload(deps, command.file, (stored) =>
     db.transaction().execute(async (trx) => {
       const { organization } = command;
@@ -59,6 +72,10 @@ export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveM
         status: 'sent',
       });
       await setLastMessage(trx, helpDeskId, created.id);
+      // After the help desk's row lock, before the organization's event ids: the order writers keep.
+      if (stored !== null && !(await addStorageBytes(trx, organization.id, stored.size, quota))) {
+        throw new StorageQuotaError(quota);
+      }
       const message = serializeMessage(created.record, command.fileBaseUrl);
       await enqueueEvents(trx, organization, [
         { type: 'new_message', payload: message },

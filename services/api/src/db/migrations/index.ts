@@ -9,6 +9,7 @@ import * as webhookDeliveries from './2026-11-25T1400-webhook-deliveries.js';
 import * as idempotencyKeys from './2026-11-25T1500-idempotency-keys.js';
 import * as idempotencyKeyOwner from './2026-11-25T1600-idempotency-key-owner.js';
 import * as helpDeskStatusActivityIndex from './2026-12-05T2300-help-desk-status-activity-index.js';
+import * as organizationStorageBytes from './2026-12-06T0200-organization-storage-bytes.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -25,4 +26,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T1500-idempotency-keys': idempotencyKeys,
   '2026-11-25T1600-idempotency-key-owner': idempotencyKeyOwner,
   '2026-12-05T2300-help-desk-status-activity-index': helpDeskStatusActivityIndex,
+  '2026-12-06T0200-organization-storage-bytes': organizationStorageBytes,
 };
