@@ -115,7 +115,9 @@ export function createHttpProxy(target: ProxyTarget, logger: Logger, trustedProx
       if (isLast) {
         held = undefined;
         setImmediate(() => {
-          if (!finished) upstream.end(data);
+          if (finished) return;
+          if (data.byteLength > 0) upstream.end(data);
+          else upstream.end();
         });
         return;
       }
