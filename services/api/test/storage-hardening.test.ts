@@ -12,14 +12,8 @@ import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest, MIGRATION_TABLE } from '../src/db/migrator.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
 import { hostTag } from '../src/storage/upload-spool.js';
-import {
-  createConversation,
-  createOrganizationKey,
-  listFiles,
-  startApi,
-  useApi,
-  type ApiHarness,
-} from './api-harness.js';
+import { createOrganization } from '../../../test/organization.js';
+import { listFiles, startApi, useApi, type ApiHarness } from './api-harness.js';
 
 // Issue 13, item 8: files at rest are the owner's alone, each process spools uploads in a folder
 // of its own, and an organization's files can be held under a quota. Spoken to over HTTP.
@@ -66,18 +60,19 @@ describe('stored files and spooled uploads are readable by their owner only (ite
   });
 
   it('a stored file is 0600 in 0700 folders', async () => {
-    const { helpDesk } = await createConversation(api.app, 'modes');
+    const { helpDesk } = await createOrganization(api, 'modes');
     const res = await sendFile(base, api.adminToken, helpDesk.uuid, 10);
     expect(res.status).toBe(201);
-    const [stored, ...others] = await listFiles(api.filesDir);
-    expect(others).toEqual([]);
+    const key = /\/api\/files\/([0-9a-f]{32})\//.exec(((await res.json()) as { file: string }).file)?.[1] ?? '';
+    const stored = `${key.slice(0, 2)}/${key}`;
+    expect(await listFiles(api.filesDir)).toContain(stored);
     expect(await modeOf(api.filesDir)).toBe(0o700);
-    expect(await modeOf(join(api.filesDir, stored!, '..'))).toBe(0o700);
-    expect(await modeOf(join(api.filesDir, stored!))).toBe(0o600);
+    expect(await modeOf(join(api.filesDir, stored, '..'))).toBe(0o700);
+    expect(await modeOf(join(api.filesDir, stored))).toBe(0o600);
   });
 
   it('an upload is spooled 0600 in the 0700 folder of this process, and gone once answered', async () => {
-    const { helpDesk } = await createConversation(api.app, 'spooled');
+    const { helpDesk } = await createOrganization(api, 'spooled');
     const boundary = 'spooled-upload';
     const head =
       `--${boundary}\r\ncontent-disposition: form-data; name="help_desk"\r\n\r\n${helpDesk.uuid}\r\n` +
@@ -216,8 +211,7 @@ describe('MAX_STORAGE_BYTES_PER_ORGANIZATION (item 8d)', () => {
     );
 
   it('a file past the quota is a 413 that writes nothing; up to it, and text, still go', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'quota');
-    const key = await createOrganizationKey(api.app, organization);
+    const { name: organization, helpDesk, key } = await createOrganization(api, 'quota');
     expect((await sendFile(base, key, helpDesk.uuid, 600)).status).toBe(201);
 
     const before = await api.traces();
@@ -240,13 +234,12 @@ describe('MAX_STORAGE_BYTES_PER_ORGANIZATION (item 8d)', () => {
     expect((await sendFile(base, key, helpDesk.uuid, 1)).status).toBe(413);
 
     // The quota is each organization's own.
-    const other = await createConversation(api.app, 'quota-other');
+    const other = await createOrganization(api, 'quota-other');
     expect((await sendFile(base, api.adminToken, other.helpDesk.uuid, 1000)).status).toBe(201);
   });
 
   it('concurrent uploads, sent and received, never take an organization past it', async () => {
-    const { organization, helpDesk } = await createConversation(api.app, 'quota-race');
-    const key = await createOrganizationKey(api.app, organization);
+    const { name: organization, helpDesk, key } = await createOrganization(api, 'quota-race');
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         i % 2 === 0 ? sendFile(base, key, helpDesk.uuid, 300) : receiveFile(base, key, `55119000001${i}`, 300),

@@ -263,7 +263,7 @@ describe('webhooks to loopback, link-local and private addresses (issue 13, item
     });
 
   it('are refused when set (400 on url), and nothing is set; public ones are accepted', async () => {
-    const { organization } = await createConversation(guarded.app, 'ssrf');
+    const { name: organization } = await createOrganization(guarded, 'ssrf');
     const refused = {
       'http://127.0.0.1:9/hook': '127.0.0.1 is a loopback address',
       'http://2130706433/hook': '127.0.0.1 is a loopback address',
@@ -309,7 +309,7 @@ describe('webhooks to loopback, link-local and private addresses (issue 13, item
     const { receiver, url } = await startReceiver([200]);
     const port = new URL(url).port;
     for (const target of [`http://localhost:${port}/hook`, `http://127.0.0.1:${port}/hook`]) {
-      const { organization, helpDesk } = await createConversation(guarded.app, 'rebind');
+      const { name: organization, helpDesk } = await createOrganization(guarded, 'rebind');
       expect((await putWebhook(organization, 'https://hooks.invalid/hook')).status).toBe(200);
       // Since it was set, the name has come to point at the api's own host.
       await guarded.app.db.updateTable('organization_webhooks').set({ url: target }).execute();

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startService, type ServiceProcess } from '../../../test/process-harness.js';
-import { bearer, createTenant, type Tenant } from '../../../test/rest.js';
+import { createOrganization, type TestOrganization } from '../../../test/organization.js';
+import { bearer } from '../../../test/rest.js';
 import { rawExchange, rawRequest, type RawExchange } from '../../api/test/raw-http.js';
 
 // Issue 13, items 6 and 8, on the embedded quick start: the built `pnpm start` process, uWS on
@@ -12,19 +13,15 @@ import { rawExchange, rawRequest, type RawExchange } from '../../api/test/raw-ht
 const ENTRY = join(REPO_ROOT, 'services/standalone/dist/main.js');
 
 let dataDir: string;
-let spoolRoot: string;
 let server: ServiceProcess;
 let adminToken: string;
 let base: string;
-let tenant: Tenant;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'hd-one-port-'));
-  spoolRoot = join(dataDir, 'spool');
-  server = await startService(ENTRY, { DATA_DIR: dataDir, UPLOAD_SPOOL_DIR: spoolRoot }, 60_000, /is up/);
+  server = await startService(ENTRY, { DATA_DIR: dataDir }, 60_000, /is up/);
   adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(join(dataDir, '.env'), 'utf8'))?.[1] ?? '';
   base = `http://127.0.0.1:${server.port}`;
-  tenant = await createTenant(base, 'one-port', adminToken);
 }, 90_000);
 
 afterAll(async () => {
@@ -70,6 +67,7 @@ describe('what the api refuses comes back through the proxy in the contract shap
 
 describe("what uWS 20.30's parser refuses natively: closed unanswered, and nothing of it runs (item 6, README)", () => {
   it('pipelined requests, the first one still in flight: the connection closes, neither runs', async () => {
+    const tenant = await createOrganization({ baseUrl: base, adminToken }, 'pipelined');
     const body = JSON.stringify({ help_desk: tenant.helpDesk.uuid, message: 'pipelined' });
     const exchange = await rawExchange(server.port, [
       rawRequest(
@@ -141,13 +139,43 @@ describe("what uWS 20.30's parser refuses natively: closed unanswered, and nothi
 });
 
 describe('files and uploads on the quick start (item 8)', () => {
+  // A process of its own: this test stops it.
+  let own: { dataDir: string; spoolRoot: string; server: ServiceProcess; base: string; tenant: TestOrganization };
+  beforeAll(async () => {
+    const ownDataDir = await mkdtemp(join(tmpdir(), 'hd-one-port-files-'));
+    const ownSpoolRoot = join(ownDataDir, 'spool');
+    const ownServer = await startService(
+      ENTRY,
+      { DATA_DIR: ownDataDir, UPLOAD_SPOOL_DIR: ownSpoolRoot },
+      60_000,
+      /is up/,
+    );
+    const ownAdmin = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(join(ownDataDir, '.env'), 'utf8'))?.[1] ?? '';
+    const ownBase = `http://127.0.0.1:${ownServer.port}`;
+    own = {
+      dataDir: ownDataDir,
+      spoolRoot: ownSpoolRoot,
+      server: ownServer,
+      base: ownBase,
+      tenant: await createOrganization({ baseUrl: ownBase, adminToken: ownAdmin }, 'files'),
+    };
+  }, 90_000);
+  afterAll(async () => {
+    await own?.server.stop();
+    if (own) await rm(own.dataDir, { recursive: true, force: true });
+  });
+
   it('stores a file 0600 in 0700 folders, and spools in a folder of the process that it removes at stop', async () => {
     const form = new FormData();
-    form.set('help_desk', String(tenant.helpDesk.uuid));
+    form.set('help_desk', String(own.tenant.helpDesk.uuid));
     form.set('file', new Blob(['hello'], { type: 'text/plain' }), 'hello.txt');
-    const sent = await fetch(`${base}/api/send-message/`, { method: 'POST', headers: bearer(tenant.key), body: form });
+    const sent = await fetch(`${own.base}/api/send-message/`, {
+      method: 'POST',
+      headers: bearer(own.tenant.key),
+      body: form,
+    });
     expect(sent.status).toBe(201);
-    const filesDir = join(dataDir, 'files');
+    const filesDir = join(own.dataDir, 'files');
     const [fanout] = await readdir(filesDir);
     const [file] = await readdir(join(filesDir, fanout!));
     const mode = async (path: string) => (await stat(path)).mode & 0o777;
@@ -156,13 +184,13 @@ describe('files and uploads on the quick start (item 8)', () => {
       await mode(join(filesDir, fanout!)),
       await mode(join(filesDir, fanout!, file!)),
     ]).toEqual([0o700, 0o700, 0o600]);
-    const spools = await readdir(spoolRoot);
+    const spools = await readdir(own.spoolRoot);
     expect(spools).toEqual([
-      expect.stringMatching(new RegExp(`^helpdesk-spool-${server.child.pid}-[0-9a-f]{8}-[A-Za-z0-9]{6}$`)),
+      expect.stringMatching(new RegExp(`^helpdesk-spool-${own.server.child.pid}-[0-9a-f]{8}-[A-Za-z0-9]{6}$`)),
     ]);
-    expect(await mode(join(spoolRoot, spools[0]!))).toBe(0o700);
+    expect(await mode(join(own.spoolRoot, spools[0]!))).toBe(0o700);
 
-    expect(await server.stop()).toBe(0);
-    expect(await readdir(spoolRoot)).toEqual([]);
+    expect(await own.server.stop()).toBe(0);
+    expect(await readdir(own.spoolRoot)).toEqual([]);
   });
 });
