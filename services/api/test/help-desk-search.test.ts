@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { listHelpDesks, listHelpDesksPage } from '../src/db/help-desk.repository.js';
-import type { DB } from '../src/db/tables.js';
 import { createClient, createHelpDesk, createOrganizationWithKey, uniqueName } from '../../../test/organization.js';
 import { useApi } from './api-harness.js';
+import { useQueryRecorder } from './query-plans.js';
 
 // GET /api/help-desks/?search=: the organization's help desks whose client's name or phone
 // contains the text, over real HTTP (the query string as a browser sends it) on Postgres.
@@ -230,19 +229,7 @@ describe('GET /api/help-desks/?search=', () => {
 });
 
 describe('a search page reads only the organization, and sorts at most its matches (EXPLAIN on real Postgres)', () => {
-  let pool: pg.Pool;
-  let db: Kysely<DB>;
-  const queries: CompiledQuery[] = [];
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: api.databaseUrl, max: 2 });
-    db = new Kysely<DB>({
-      dialect: new PostgresDialect({ pool }),
-      log: (event) => void (event.level === 'query' && queries.push(event.query)),
-    });
-  });
-  afterAll(async () => {
-    await db.destroy();
-  });
+  const recorder = useQueryRecorder(() => api.databaseUrl);
 
   /** `count` help desks, each with its own client ("client <n>", phone "55<n>") and one message. */
   async function insertHelpDesks(organization: string, count: number): Promise<void> {
@@ -262,11 +249,11 @@ describe('a search page reads only the organization, and sorts at most its match
       )
       insert into messages (uuid, organization_id, help_desk_id, message, type, status)
       select gen_random_uuid(), d.organization_id, d.id, 'hello', 'received', 'sent' from new_desks d
-    `.execute(db);
+    `.execute(recorder.db);
     await sql`
       update help_desks h set last_message_id = m.id from messages m
       where m.help_desk_id = h.id and h.organization_id = (select id from organizations where name = ${organization})
-    `.execute(db);
+    `.execute(recorder.db);
   }
 
   interface PlanNode {
@@ -283,12 +270,8 @@ describe('a search page reads only the organization, and sorts at most its match
 
   /** The last query the repository ran, run again under EXPLAIN ANALYZE: its plan's nodes. */
   async function planOfLastQuery(): Promise<PlanNode[]> {
-    const query = queries.at(-1)!;
-    const plan = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-      `explain (analyze, format json) ${query.sql}`,
-      [...query.parameters],
-    );
-    return nodesOf(plan.rows[0]!['QUERY PLAN'][0]!.Plan);
+    const plan = await recorder.planOfLastQuery<Array<{ Plan: PlanNode }>>({ analyze: true });
+    return nodesOf(plan[0]!.Plan);
   }
 
   const ALLOWED_INDEXES: Record<string, string[]> = {
@@ -305,8 +288,8 @@ describe('a search page reads only the organization, and sorts at most its match
       await createOrganizationWithKey(api, 'explain-search', { name: organization });
       await insertHelpDesks(organization, 2_000);
     }
-    await sql`analyze`.execute(db);
-    const org = await db
+    await sql`analyze`.execute(recorder.db);
+    const org = await recorder.db
       .selectFrom('organizations')
       .select('id')
       .where('name', '=', organizations[0]!)
@@ -314,8 +297,8 @@ describe('a search page reads only the organization, and sorts at most its match
 
     // Every help desk matches; about a quarter do; one phone; none.
     for (const search of ['client', '7', '551999', 'no such client']) {
-      const matches = (await listHelpDesks(db, org.id, { search })).length;
-      const page = await listHelpDesksPage(db, org.id, { limit: 50, search });
+      const matches = (await listHelpDesks(recorder.db, org.id, { search })).length;
+      const page = await listHelpDesksPage(recorder.db, org.id, { limit: 50, search });
       expect([search, page.records.length]).toEqual([search, Math.min(matches, 50)]);
       const nodes = await planOfLastQuery();
       const scans = nodes.filter((n) => n['Relation Name'] !== undefined);
@@ -333,7 +316,7 @@ describe('a search page reads only the organization, and sorts at most its match
       }
     }
     // A search most help desks match stops at the page: the list order's index, a limit, no sort.
-    await listHelpDesksPage(db, org.id, { limit: 50, search: 'client' });
+    await listHelpDesksPage(recorder.db, org.id, { limit: 50, search: 'client' });
     const common = await planOfLastQuery();
     expect(common.map((n) => n['Node Type'])).not.toContain('Sort');
     expect(common[0]!['Node Type']).toBe('Limit');

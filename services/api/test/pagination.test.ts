@@ -1,9 +1,7 @@
-import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { listHelpDesksPage } from '../src/db/help-desk.repository.js';
 import { findHistoryPage } from '../src/db/message.repository.js';
-import type { DB } from '../src/db/tables.js';
 import {
   createClient,
   createHelpDesk,
@@ -11,6 +9,7 @@ import {
   createOrganizationWithKey,
 } from '../../../test/organization.js';
 import { asKey, useApi } from './api-harness.js';
+import { useQueryRecorder } from './query-plans.js';
 
 // Issue 11, section 1: cursor pagination of the help-desk list and of histories, on real Postgres.
 
@@ -312,30 +311,12 @@ describe('GET /api/help-desks/?organization=&limit=&before=&status=', () => {
 });
 
 describe('each page is an index range scan (EXPLAIN on real Postgres)', () => {
-  let pool: pg.Pool;
-  let db: Kysely<DB>;
-  const queries: CompiledQuery[] = [];
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: api.databaseUrl, max: 2 });
-    db = new Kysely<DB>({
-      dialect: new PostgresDialect({ pool }),
-      log: (event) => void (event.level === 'query' && queries.push(event.query)),
-    });
-  });
-  afterAll(async () => {
-    await db.destroy();
-  });
-
+  const recorder = useQueryRecorder(() => api.databaseUrl);
   /** The plan of the last query the repository ran, as Postgres would run it now. */
-  async function planOfLastQuery(): Promise<string> {
-    const query = queries.at(-1)!;
-    const plan = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, [
-      ...query.parameters,
-    ]);
-    return JSON.stringify(plan.rows[0]!['QUERY PLAN']);
-  }
+  const planOfLastQuery = async (): Promise<string> => JSON.stringify(await recorder.planOfLastQuery());
 
   it('serves pages of a big organization and history from their indexes, without a sort or a seq scan', async () => {
+    const { db } = recorder;
     // Enough rows that a sequential scan would be the planner's choice were an index missing.
     const big = await createOrganization(api, 'explain');
     await insertHelpDesks(big.name, 10_000);
