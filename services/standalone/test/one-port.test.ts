@@ -105,7 +105,9 @@ describe("what uWS 20.30's parser refuses natively: closed unanswered, and nothi
     const huge = await rawExchange(server.port, [
       rawRequest('GET /healthz HTTP/1.1', [host(), `X-Padding: ${'a'.repeat(200_000)}`]),
     ]);
-    expect([huge.raw, huge.reset]).toEqual(['', true]);
+    // Unanswered. Whether the close reaches the client as a reset depends on how much of the head
+    // was still unread when uWS closed, which load changes: only the missing answer is pinned.
+    expect(huge.raw).toBe('');
     // The same long head read at once is served.
     const atOnce = await rawExchange(server.port, [longHead]);
     expect(atOnce.responses.map((r) => r.status)).toEqual([200]);
