@@ -15,11 +15,10 @@ export default defineConfig({
       'k8s/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],
-    // Files run in a random order, so no file leans on another having run first. Inside a file the
-    // tests keep their written order: several are steps over one fixture (a count of published
-    // events, the ids given so far). Vitest prints the order's seed ("Running tests with seed …");
-    // `--sequence.seed=<seed>` runs that order again (README, Tests).
-    sequence: { shuffle: { files: true, tests: false } },
+    // Files, and the tests in each, run in a random order, so no test leans on another having run
+    // first. Vitest prints the order's seed ("Running tests with seed …"); `--sequence.seed=<seed>`
+    // runs that order again (README, Tests).
+    sequence: { shuffle: true },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
