@@ -15,10 +15,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisPrefix, testEnv } from '../../../test/test-env.js';
 import {
-  envelopeWithId,
   HeldHistory,
   HeldSubscriptions,
   sampleEnvelope,
+  SequencedEvents,
   startTestGateway,
   TEST_SECRET_KEY,
   TestClient,
@@ -63,16 +63,9 @@ async function setup(wrap: (bus: HeldSubscriptions) => EventBus = (bus) => bus) 
   const relay = redisBus().publisher();
   const org = 'first-socket';
   const channel = organizationChannel(served.config.redisPrefix, org);
-  const payloads = new Map<number, string>();
-  const payload = (id: number): string => {
-    let text = payloads.get(id);
-    if (text === undefined) payloads.set(id, (text = envelopeWithId(id)));
-    return text;
-  };
-  const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const events = new SequencedEvents(channel);
   /** Events `from`..`to` as the api's relay publishes them: history and live, in order. */
-  const publish = (from: number, to: number) =>
-    relay.publishSequenced(ids(from, to).map((id) => ({ channel, id, payload: payload(id) })));
+  const publish = (from: number, to: number) => events.publish(relay, from, to);
   const stats = () => served.gateway.stats() as Record<string, unknown> & { subscribedChannels: number };
   /** Publishes an id-less marker and returns the texts the client got before it. */
   const framesBeforeMarker = async (client: TestClient): Promise<string[]> => {
@@ -88,7 +81,7 @@ async function setup(wrap: (bus: HeldSubscriptions) => EventBus = (bus) => bus) 
     org,
     channel,
     publish,
-    payloads: (from: number, to: number) => ids(from, to).map(payload),
+    payloads: (from: number, to: number) => events.payloadsOf(from, to),
     stats,
     framesBeforeMarker,
   };

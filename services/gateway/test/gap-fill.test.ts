@@ -12,7 +12,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from '../../../test/redis-server.js';
 import {
-  envelopeWithId,
+  idRange,
+  SequencedEvents,
   sampleEnvelope,
   startTestGateway,
   TestClient,
@@ -44,36 +45,18 @@ afterEach(async () => {
 let counter = 0;
 
 /** One organization's events, with the same bytes each time an id is asked for. */
-class Organization {
+class Organization extends SequencedEvents {
   readonly name: string;
-  readonly channel: string;
-  private readonly payloads = new Map<number, string>();
 
   constructor(readonly served: TestGateway) {
     counter += 1;
-    this.name = `gap-${counter}`;
-    this.channel = organizationChannel(served.config.redisPrefix, this.name);
-  }
-
-  payload(id: number): string {
-    let payload = this.payloads.get(id);
-    if (payload === undefined) this.payloads.set(id, (payload = envelopeWithId(id)));
-    return payload;
-  }
-
-  payloadsOf(from: number, to: number): string[] {
-    return range(from, to).map((id) => this.payload(id));
-  }
-
-  /** Events `from`..`to` as the api's relay publishes them: history, then live, in order. */
-  publish(publisher: EventPublisher, from: number, to: number): Promise<void> {
-    return publisher.publishSequenced(
-      range(from, to).map((id) => ({ channel: this.channel, id, payload: this.payload(id) })),
-    );
+    const name = `gap-${counter}`;
+    super(organizationChannel(served.config.redisPrefix, name));
+    this.name = name;
   }
 
   async connect(count: number): Promise<TestClient[]> {
-    return Promise.all(range(1, count).map(() => TestClient.connect(this.served.chat(this.name))));
+    return Promise.all(idRange(1, count).map(() => TestClient.connect(this.served.chat(this.name))));
   }
 
   /** Publishes an id-less marker, waits until each client got it, and returns what each got before it. */
@@ -88,10 +71,6 @@ class Organization {
       }),
     );
   }
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
 /** A private Redis, a gate in front of it, and a gateway whose bus goes through the gate. */

@@ -6,6 +6,7 @@ import {
   type BusMessageHandler,
   type EventBus,
   type EventHistory,
+  type EventPublisher,
   type EventSubscriber,
   type HistoryRead,
   type MessageJson,
@@ -210,6 +211,35 @@ export function sampleEnvelope(text = 'Olá, tudo bem? ✓'): string {
 /** An envelope with its organization's event id, as the api's relay publishes it. */
 export function envelopeWithId(id: number, text = `mensagem ${id} ✓`): string {
   return encodeEnvelope('new_message', sampleMessage(text), id);
+}
+
+/** Event ids `from`..`to`. */
+export function idRange(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+/** One channel's numbered events, the same bytes each time an id is asked for. */
+export class SequencedEvents {
+  private readonly payloads = new Map<number, string>();
+
+  constructor(readonly channel: string) {}
+
+  payload(id: number): string {
+    let payload = this.payloads.get(id);
+    if (payload === undefined) this.payloads.set(id, (payload = envelopeWithId(id)));
+    return payload;
+  }
+
+  payloadsOf(from: number, to: number): string[] {
+    return idRange(from, to).map((id) => this.payload(id));
+  }
+
+  /** Events `from`..`to` in one relay batch, as the api's relay publishes them: history, then live. */
+  publish(publisher: EventPublisher, from: number, to = from): Promise<void> {
+    return publisher.publishSequenced(
+      idRange(from, to).map((id) => ({ channel: this.channel, id, payload: this.payload(id) })),
+    );
+  }
 }
 
 /** The same bus, with reconnecting sockets' history reads going to `history` instead. */
