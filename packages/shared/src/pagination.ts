@@ -44,7 +44,8 @@ export function helpDeskListQuery(maxLimit: number = DEFAULT_PAGINATION_MAX_LIMI
         maxLength: HELP_DESK_SEARCH_MAX_LENGTH,
         description:
           "Only the help desks whose client's name or phone contains this text (case-insensitive; % _ and \\ " +
-          'match themselves; surrounding spaces ignored; empty: no filter). Works with `limit`, `before` and `status`.',
+          'match themselves; surrounding spaces ignored; empty: no filter). A number compares digits only, so ' +
+          '"+55 (11) 99999" finds 5511999990000 and the reverse. Works with `limit`, `before` and `status`.',
       }),
     ),
   });

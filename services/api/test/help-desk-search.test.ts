@@ -99,6 +99,27 @@ describe('GET /api/help-desks/?search=', () => {
     expect(await names(list(organization, '&search=ana&status=closed'))).toEqual([]);
   });
 
+  it('finds a phone number by its digits, however it or the phone was typed', async () => {
+    const { organization } = await organizationWith('search-phone', [
+      ['Plain', '5511999990000'],
+      ['Formatted', '+55 (21) 98888-7777'],
+      ['Dotted', '31.3333.4444'],
+      ['Room 12', 'none'],
+    ]);
+    // Formatting in the search is ignored against a phone stored as digits…
+    expect(await names(list(organization, `&search=${encodeURIComponent('+55 (11) 99999-0000')}`))).toEqual(['Plain']);
+    expect(await names(list(organization, `&search=${encodeURIComponent('11 99999')}`))).toEqual(['Plain']);
+    // …and formatting in the stored phone, against digits or other formatting.
+    expect(await names(list(organization, '&search=2198888'))).toEqual(['Formatted']);
+    expect(await names(list(organization, `&search=${encodeURIComponent('3333-4444')}`))).toEqual(['Dotted']);
+    expect(await names(list(organization, `&search=${encodeURIComponent('(55)')}`))).toEqual(['Formatted', 'Plain']);
+    // Text that is not a number is still matched as typed: "12" finds the name, "12 x" nothing.
+    expect(await names(list(organization, '&search=12'))).toEqual(['Room 12']);
+    expect(await names(list(organization, `&search=${encodeURIComponent('12 x')}`))).toEqual([]);
+    // Digits of the same phone split differently than the search: still the same digits.
+    expect(await names(list(organization, `&search=${encodeURIComponent('9-8-8-8-8')}`))).toEqual(['Formatted']);
+  });
+
   it('answers the whole list, byte for byte, for an empty or blank search; surrounding spaces are ignored', async () => {
     const { organization } = await organizationWith('search-blank', [
       ['Ana', '1'],
@@ -296,7 +317,7 @@ describe('a search page reads only the organization, and sorts at most its match
       .executeTakeFirstOrThrow();
 
     // Every help desk matches; about a quarter do; one phone; none.
-    for (const search of ['client', '7', '551999', 'no such client']) {
+    for (const search of ['client', '7', '551999', '+55 (19) 99', 'no such client']) {
       const matches = (await listHelpDesks(recorder.db, org.id, { search })).length;
       const page = await listHelpDesksPage(recorder.db, org.id, { limit: 50, search });
       expect([search, page.records.length]).toEqual([search, Math.min(matches, 50)]);

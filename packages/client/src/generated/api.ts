@@ -353,7 +353,7 @@ export interface paths {
           before?: string;
           /** @description Only the help desks with this status */
           status?: 'open' | 'closed';
-          /** @description Only the help desks whose client's name or phone contains this text (case-insensitive; % _ and \ match themselves; surrounding spaces ignored; empty: no filter). Works with `limit`, `before` and `status`. */
+          /** @description Only the help desks whose client's name or phone contains this text (case-insensitive; % _ and \ match themselves; surrounding spaces ignored; empty: no filter). A number compares digits only, so "+55 (11) 99999" finds 5511999990000 and the reverse. Works with `limit`, `before` and `status`. */
           search?: string;
         };
         header?: never;

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { HelpDeskRecord, HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
 import { JOINED_CLIENT_COLUMNS, joinedClient } from './client.repository.js';
 import { containsPattern } from './like-pattern.js';
+import { phoneDigits } from './phone-digits.js';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -82,9 +83,15 @@ function selectListed(db: Executor, organizationId: string, { status, search }: 
     // A help desk's client is always of its organization; said here too so that, for a search
     // few clients match, Postgres reads the organization's clients (clients_organization_idx),
     // not every organization's (a sequential scan: no index serves a substring match).
-    query = query
-      .where('c.organization_id', '=', organizationId)
-      .where((eb) => eb.or([eb('c.name', 'ilike', pattern), eb('c.phone', 'ilike', pattern)]));
+    query = query.where('c.organization_id', '=', organizationId).where((eb) => {
+      const matches = [eb('c.name', 'ilike', pattern), eb('c.phone', 'ilike', pattern)];
+      // A number typed with its formatting finds the phone stored with other (or none).
+      const digits = phoneDigits(search);
+      if (digits !== undefined) {
+        matches.push(eb(sql<string>`regexp_replace(c.phone, '[^0-9]', '', 'g')`, 'like', containsPattern(digits)));
+      }
+      return eb.or(matches);
+    });
   }
   return query;
 }
