@@ -4,7 +4,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../test-env.js';
-import { post } from '../rest.js';
+import { bearer, post } from '../rest.js';
 import { createOrganization, createOrganizationWithKey } from '../organization.js';
 import { errorsOf, launchChromium, newAgentPage, signIn } from './browser.js';
 import { startEmbedded, type EmbeddedServer } from './embedded-server.js';
@@ -338,6 +338,59 @@ describe('searching 5,000 help desks', () => {
 });
 
 describe('the keyboard in a long list', () => {
+  /** Someone else closes (or opens) client n's help desk over REST (PATCH status), as another agent would. */
+  async function changedElsewhere(name: string, key: string, n: number, status = 'closed'): Promise<void> {
+    const list = await fetch(`${server.origin}/api/help-desks/?organization=${name}`, { headers: bearer(key) });
+    const desk = ((await list.json()) as Array<{ uuid: string; client: { name: string } }>).find(
+      (d) => d.client.name === clientName(n),
+    );
+    const res = await fetch(`${server.origin}/api/help-desks/${desk!.uuid}/`, {
+      method: 'PATCH',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      body: JSON.stringify({ status }),
+    });
+    expect(res.status).toBe(200);
+  }
+
+  const focusedText = (page: Page) =>
+    page.evaluate(() => {
+      const active = document.activeElement;
+      if (active?.matches('.desk')) return active.querySelector('.client-name')?.textContent;
+      return active?.getAttribute('aria-label') ?? active?.tagName;
+    });
+
+  it('moves the focus to the row in its place when the focused help desk leaves the list, never to the page', async () => {
+    const { name, key } = await seededOrganization('focus-leaves', 3);
+    const { page } = await newAgentPage(browser, server.origin);
+    await signIn(page, key);
+    await page.getByRole('button', { name: new RegExp(clientName(2)) }).focus();
+
+    // Closed by another agent while Open is shown: its row goes, the next one takes its place and the focus.
+    await changedElsewhere(name, key, 2);
+    await expect
+      .poll(async () => (await rowsInView(page)).inView)
+      .toEqual([`1 ${clientName(1)}`, `2 ${clientName(3)}`]);
+    await expect.poll(() => focusedText(page)).toBe(clientName(3));
+    // The last row going: the focus goes to the one before it.
+    await changedElsewhere(name, key, 3);
+    await expect.poll(async () => (await rowsInView(page)).inView).toEqual([`1 ${clientName(1)}`]);
+    await expect.poll(() => focusedText(page)).toBe(clientName(1));
+    // None left: the search box.
+    await changedElsewhere(name, key, 1);
+    await page.getByText('No help desks here.').waitFor();
+    await expect.poll(() => focusedText(page)).toBe('Search by name or phone');
+
+    // Focus the agent took away on purpose (to nothing) is not brought back when that row goes.
+    await page.getByRole('combobox').selectOption('closed');
+    await page.getByRole('button', { name: new RegExp(clientName(1)) }).focus();
+    await page.evaluate(() => (document.activeElement as HTMLElement).blur());
+    await changedElsewhere(name, key, 1, 'open');
+    await expect
+      .poll(async () => (await rowsInView(page)).inView)
+      .toEqual([`1 ${clientName(3)}`, `2 ${clientName(2)}`]);
+    expect(await focusedText(page)).toBe('BODY');
+  }, 120_000);
+
   it('keeps the focus on a help desk scrolled far out of view, and when it moves to the top', async () => {
     const { key } = await seededOrganization('focus', 500);
     const { page } = await newAgentPage(browser, server.origin);

@@ -107,6 +107,15 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
     overscan: OVERSCAN_ROWS,
   });
   const focusedAt = focused.value === undefined ? -1 : desks.findIndex((desk) => desk.uuid === focused.value);
+  /**
+   * The focused help desk and its row's place, kept while its row is removed under the focus
+   * (closed by someone else while Open is shown), so the focus can go to the row in its place.
+   */
+  const lastFocus = useRef<{ uuid: string; index: number } | undefined>(undefined);
+  if (focused.value !== undefined && focusedAt >= 0) lastFocus.current = { uuid: focused.value, index: focusedAt };
+  /** The help desk whose row is to take the focus once rendered. */
+  const focusNext = useRef<string | undefined>(undefined);
+  const searchBox = useRef<HTMLInputElement>(null);
 
   const measure = () => {
     const element = list.current;
@@ -127,7 +136,15 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
       focused.value = row?.dataset.uuid;
     };
     const onFocusOut = (event: FocusEvent) => {
-      if (!element.contains(event.relatedTarget as Node | null)) focused.value = undefined;
+      if (element.contains(event.relatedTarget as Node | null)) return;
+      focused.value = undefined;
+      // Focus that left on purpose is not followed. A row removed under the focus blurs while
+      // still in the document, and the render that removed it runs its layout effects (below)
+      // before this microtask: only a row still there afterwards was left on purpose.
+      const row = event.target as Node;
+      queueMicrotask(() => {
+        if (row.isConnected) lastFocus.current = undefined;
+      });
     };
     element.addEventListener('focusin', onFocusIn);
     element.addEventListener('focusout', onFocusOut);
@@ -144,6 +161,33 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
     if (height > 0 && height !== rowHeight.value) rowHeight.value = height;
   });
 
+  // The focused help desk left the list: the keyboard user stays where they were, on the row
+  // now in its place (or the one before, at the end; the search box when none is left), instead
+  // of being sent back to the top of the page.
+  useLayoutEffect(() => {
+    const last = lastFocus.current;
+    if (last === undefined || desks.some((desk) => desk.uuid === last.uuid)) return;
+    lastFocus.current = undefined;
+    const active = document.activeElement;
+    if (active !== null && active !== document.body) return;
+    const next = desks[Math.min(last.index, desks.length - 1)];
+    if (next === undefined) {
+      searchBox.current?.focus();
+      return;
+    }
+    // Its row may be outside the rendered window: made the focused one, it is rendered, then focused.
+    focusNext.current = next.uuid;
+    focused.value = next.uuid;
+  });
+  useLayoutEffect(() => {
+    const uuid = focusNext.current;
+    if (uuid === undefined) return;
+    const row = list.current?.querySelector<HTMLElement>(`li[data-uuid="${CSS.escape(uuid)}"] button`);
+    if (!row) return;
+    focusNext.current = undefined;
+    row.focus();
+  });
+
   // Another search (or none) is another list: it starts at its top.
   useEffect(toTop, [search]);
 
@@ -157,6 +201,7 @@ export function HelpDeskList({ workspace }: { workspace: Workspace }) {
     <nav class="help-desks" aria-label="Help desks">
       <div class="list-tools">
         <input
+          ref={searchBox}
           type="search"
           aria-label="Search by name or phone"
           placeholder="Search by name or phone"
