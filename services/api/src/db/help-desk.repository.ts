@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { HelpDeskRecord, HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
 import { JOINED_CLIENT_COLUMNS, joinedClient } from './client.repository.js';
+import { compileOnce } from './compiled-query.js';
 import { containsPattern } from './like-pattern.js';
 import { phoneDigits } from './phone-digits.js';
 import type { DB } from './tables.js';
@@ -74,21 +75,39 @@ export interface HelpDeskFilter {
   search?: string | undefined;
 }
 
-/** The organization's help desks that pass `filter`, in list order (most recent activity first). */
-function selectListed(db: Executor, organizationId: string, { status, search }: HelpDeskFilter) {
+/** A filter as SQL values: `search` as ILIKE patterns (and the digits' LIKE pattern of a number). */
+interface ListedFilter {
+  status?: HelpDeskStatus | undefined;
+  pattern?: string | undefined;
+  digitsPattern?: string | undefined;
+}
+
+function listedFilter({ status, search }: HelpDeskFilter): ListedFilter {
+  if (search === undefined) return { status };
+  const digits = phoneDigits(search);
+  return {
+    status,
+    pattern: containsPattern(search),
+    // A number typed with its formatting finds the phone stored with other (or none).
+    digitsPattern: digits === undefined ? undefined : containsPattern(digits),
+  };
+}
+
+/**
+ * The organization's help desks that pass `filter`, in list order (most recent activity first).
+ * The values may be a compiled statement's parameters: only which are given shapes the SQL.
+ */
+function selectListed(db: Executor, organizationId: string, { status, pattern, digitsPattern }: ListedFilter) {
   let query = selectHelpDeskRecords(db).where('h.organization_id', '=', organizationId);
   if (status !== undefined) query = query.where('h.status', '=', status);
-  if (search !== undefined) {
-    const pattern = containsPattern(search);
+  if (pattern !== undefined) {
     // A help desk's client is always of its organization; said here too so that, for a search
     // few clients match, Postgres reads the organization's clients (clients_organization_idx),
     // not every organization's (a sequential scan: no index serves a substring match).
     query = query.where('c.organization_id', '=', organizationId).where((eb) => {
       const matches = [eb('c.name', 'ilike', pattern), eb('c.phone', 'ilike', pattern)];
-      // A number typed with its formatting finds the phone stored with other (or none).
-      const digits = phoneDigits(search);
-      if (digits !== undefined) {
-        matches.push(eb(sql<string>`regexp_replace(c.phone, '[^0-9]', '', 'g')`, 'like', containsPattern(digits)));
+      if (digitsPattern !== undefined) {
+        matches.push(eb(sql<string>`regexp_replace(c.phone, '[^0-9]', '', 'g')`, 'like', digitsPattern));
       }
       return eb.or(matches);
     });
@@ -102,7 +121,7 @@ export async function listHelpDesks(
   organizationId: string,
   filter: HelpDeskFilter = {},
 ): Promise<HelpDeskRecord[]> {
-  const rows = await selectListed(db, organizationId, filter)
+  const rows = await selectListed(db, organizationId, listedFilter(filter))
     .orderBy('h.updated_at', 'desc')
     .orderBy('h.id', 'desc')
     .execute();
@@ -113,6 +132,34 @@ export interface HelpDeskPage {
   records: HelpDeskRecord[];
   /** Where the page ended (its last help desk's updated_at, as Postgres text, and id), when more follow. */
   next: { updated_at: string; id: string } | undefined;
+}
+
+/** A page's values; those its statement's shape leaves out are not sent. */
+interface ListPageParams extends ListedFilter {
+  organizationId: string;
+  afterUpdatedAt: string | undefined;
+  afterId: string | undefined;
+  /** One more than the page's size: whether a next page exists, without an empty last page. */
+  limit: number;
+}
+
+/** A page statement per combination of the filter's parts in use (at most 16), each compiled once (issue 12). */
+const pageStatements = new Map<string, ReturnType<typeof listPageStatement>>();
+
+function listPageStatement(shape: { status: boolean; pattern: boolean; digits: boolean; after: boolean }) {
+  return compileOnce<ListPageParams, HelpDeskRow & { id: string }>((db, param) => {
+    let query = selectListed(db, param('organizationId'), {
+      status: shape.status ? param('status') : undefined,
+      pattern: shape.pattern ? param('pattern') : undefined,
+      digitsPattern: shape.digits ? param('digitsPattern') : undefined,
+    }).select('h.id');
+    if (shape.after) {
+      query = query.where(
+        sql<boolean>`(h.updated_at, h.id) < (${param('afterUpdatedAt')}::timestamptz, ${param('afterId')}::bigint)`,
+      );
+    }
+    return query.orderBy('h.updated_at', 'desc').orderBy('h.id', 'desc').limit(param('limit'));
+  });
 }
 
 /**
@@ -128,17 +175,23 @@ export async function listHelpDesksPage(
   organizationId: string,
   page: HelpDeskFilter & { limit: number; after?: { updatedAt: string; id: string } | undefined },
 ): Promise<HelpDeskPage> {
-  let query = selectListed(db, organizationId, page).select('h.id');
-  if (page.after !== undefined) {
-    const { updatedAt, id } = page.after;
-    query = query.where(sql<boolean>`(h.updated_at, h.id) < (${updatedAt}::timestamptz, ${id}::bigint)`);
-  }
-  // One more than asked: whether a next page exists, without an empty last page.
-  const rows = await query
-    .orderBy('h.updated_at', 'desc')
-    .orderBy('h.id', 'desc')
-    .limit(page.limit + 1)
-    .execute();
+  const filter = listedFilter(page);
+  const shape = {
+    status: filter.status !== undefined,
+    pattern: filter.pattern !== undefined,
+    digits: filter.digitsPattern !== undefined,
+    after: page.after !== undefined,
+  };
+  const key = `${+shape.status}${+shape.pattern}${+shape.digits}${+shape.after}`;
+  let statement = pageStatements.get(key);
+  if (statement === undefined) pageStatements.set(key, (statement = listPageStatement(shape)));
+  const rows = await statement.execute(db, {
+    ...filter,
+    organizationId,
+    afterUpdatedAt: page.after?.updatedAt,
+    afterId: page.after?.id,
+    limit: page.limit + 1,
+  });
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
   const last = kept.at(-1);
