@@ -316,7 +316,11 @@ describe('embedded: hardened against a client with a key', () => {
   it('says in its start log where the public port is, and what the inner one is (item 12)', () => {
     const lines = server.output.join('\n');
     expect(lines).not.toContain('Server listening at');
-    expect(lines).toMatch(/internal api at http:\/\/127\.0\.0\.1:\d+ \(reached through the public port below\)/);
+    expect(lines).toMatch(
+      new RegExp(
+        `one port at http://127\\.0\\.0\\.1:${server.port} \\(chat sockets go on to the internal gateway at 127\\.0\\.0\\.1:\\d+\\)`,
+      ),
+    );
     expect(lines).toContain(`helpdesk-chat is up on http://localhost:${server.port}`);
   });
 

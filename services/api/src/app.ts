@@ -53,8 +53,8 @@ export interface AppOptions {
   revocations: { bus: Pick<EventBus, 'subscriber'>; channel: string };
   /** Shares rate-limit counters across replicas; without it they are per process. */
   rateLimitRedis: Redis | Cluster | undefined;
-  /** The public origin when a proxy of ours knows it (embedded mode); see public-origin.plugin.ts. */
-  publicOrigin?: (() => string) | undefined;
+  /** Another readiness of the process (the embedded gateway's), checked first by /readyz. */
+  notReadyBecause?: (() => string | undefined) | undefined;
   /** Where the api's Prometheus metrics are registered; none without it. */
   metricsRegistry: Registry | undefined;
 }
@@ -62,7 +62,7 @@ export interface AppOptions {
 /** The api as a Fastify plugin: tests register it and call `inject`; server.ts listens. */
 const app: FastifyPluginAsync<AppOptions> = async (
   fastify,
-  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis, publicOrigin, metricsRegistry },
+  { config, db, files, publisher, keyRevocations, revocations, rateLimitRedis, notReadyBecause, metricsRegistry },
 ) => {
   installErrorHandling(fastify, config.limits);
   const registerMethodNotAllowed = collectMethodsServed(fastify);
@@ -122,7 +122,6 @@ const app: FastifyPluginAsync<AppOptions> = async (
   await fastify.register(uploadSpoolPlugin, { root: config.uploadSpoolDir });
   await fastify.register(publicOriginPlugin, {
     configured: config.publicBaseUrl,
-    resolve: publicOrigin,
     host: config.host,
     port: config.port,
   });
@@ -148,7 +147,7 @@ const app: FastifyPluginAsync<AppOptions> = async (
   });
   await fastify.register(rateLimitPlugin, { ...config.rateLimit, redis: rateLimitRedis, prefix: config.events.prefix });
 
-  await fastify.register(healthRoute, { db, redis: rateLimitRedis });
+  await fastify.register(healthRoute, { db, redis: rateLimitRedis, notReadyBecause });
   await fastify.register(whoAmIRoute);
   await fastify.register(organizationsRoute);
   await fastify.register(clientsRoute);

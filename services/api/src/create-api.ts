@@ -14,6 +14,7 @@ import { addApiFormats, AJV_OPTIONS } from './http/ajv-options.js';
 import { parseLastValues } from './http/body-parsers.js';
 import { answerRoutingError } from './http/error-handler.js';
 import { answerClientError, refuseConnectRequests, requireHostOnHttp11 } from './http/protocol-errors.js';
+import { handOverUpgrades, upgradeAwareRequests, type UpgradeRoute } from './http/socket-upgrades.js';
 import { trustedHops } from './http/trusted-proxies.js';
 import { createFileStore } from './storage/create-file-store.js';
 
@@ -24,10 +25,16 @@ export interface ApiDependencies {
   revocations: Pick<EventBus, 'keyRevocations' | 'subscriber'>;
   logger: FastifyBaseLogger;
   /**
-   * The public origin, when PUBLIC_BASE_URL is unset and the api is reached through a proxy that
-   * knows it (the embedded mode's one port). Otherwise the api's own HOST and bound port.
+   * Upgrade requests handed over instead of served (the embedded mode's chat sockets, passed on to
+   * the gateway behind the one port); none when absent.
    */
-  publicOrigin?: () => string;
+  upgrades?: UpgradeRoute;
+  /**
+   * Another readiness of the process the api runs in (the embedded gateway's): why it is not ready,
+   * or undefined when it is. /readyz answers that reason as 503 `{"status": <reason>}` before its
+   * own checks.
+   */
+  notReadyBecause?: () => string | undefined;
   /** Where the api's Prometheus metrics go (the shared `metricsRegistry`); none when absent. */
   metricsRegistry?: Registry;
 }
@@ -40,7 +47,11 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
     loggerInstance: deps.logger,
     bodyLimit: config.limits.bodyBytes,
     // Node's parser refuses a longer head (431); without Host on HTTP/1.1 we answer, not Node.
-    http: { maxHeaderSize: config.limits.headerBytes, requireHostHeader: false },
+    http: {
+      maxHeaderSize: config.limits.headerBytes,
+      requireHostHeader: false,
+      ...(deps.upgrades && { IncomingMessage: upgradeAwareRequests(deps.upgrades) }),
+    },
     clientErrorHandler: answerClientError(config.limits),
     trustProxy: trustedHops(config.trustProxy),
     routerOptions: {
@@ -64,6 +75,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   refuseConnectRequests(fastify.server);
+  if (deps.upgrades) handOverUpgrades(fastify.server, deps.upgrades);
   requireHostOnHttp11(fastify);
 
   // Closing (SIGTERM): answers to requests still in flight close their connection, so an idle
@@ -124,7 +136,7 @@ export async function createApi(config: ApiConfig, deps: ApiDependencies): Promi
       keyRevocations: deps.revocations.keyRevocations(keyRevocationsChannel(config.events.prefix)),
       revocations: { bus: deps.revocations, channel: keyRevocationsChannel(config.events.prefix) },
       rateLimitRedis,
-      publicOrigin: deps.publicOrigin,
+      notReadyBecause: deps.notReadyBecause,
       metricsRegistry: deps.metricsRegistry,
     });
     await fastify.ready();

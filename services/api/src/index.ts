@@ -1,4 +1,5 @@
 export { createApi, type ApiDependencies } from './create-api.js';
+export type { UpgradeRoute } from './http/socket-upgrades.js';
 export { loadApiConfig, type ApiConfig } from './config.js';
 export { createLogger } from './logger.js';
 export { openDatabase } from './db/database.js';

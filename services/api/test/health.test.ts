@@ -102,6 +102,33 @@ describe('GET /readyz', () => {
     }
   });
 
+  it("answers first with another readiness's reason (the embedded gateway's), then with its own checks", async () => {
+    const db = await openDatabase(
+      { kind: 'postgres', url: await createTestDatabase(), poolSize: 1, preparedStatements: false },
+      'UTC',
+    );
+    let reason: string | undefined = 'draining';
+    const app = Fastify().withTypeProvider<TypeBoxTypeProvider>();
+    await app.register(healthRoute, { db, redis: undefined, notReadyBecause: () => reason });
+    const probe = async () => {
+      const res = await app.inject({ url: '/readyz' });
+      return { status: res.statusCode, body: res.json<unknown>() };
+    };
+    try {
+      expect(await probe()).toEqual({ status: 503, body: { status: 'draining' } });
+      reason = 'events unavailable';
+      expect(await probe()).toEqual({ status: 503, body: { status: 'events unavailable' } });
+      reason = undefined;
+      expect(await probe()).toEqual({
+        status: 200,
+        body: { status: 'ok', checks: { database: 'ok', schema: 'ok', redis: 'not configured' } },
+      });
+    } finally {
+      await app.close();
+      await db.destroy();
+    }
+  });
+
   it('fails at once when the api starts closing (SIGTERM), while a request is still in flight', async () => {
     api = await startApi();
     await api.app.listen({ host: '127.0.0.1', port: 0 });

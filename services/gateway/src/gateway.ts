@@ -18,8 +18,7 @@ import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { registerGatewayMetrics } from './gateway-metrics.js';
 import { GatewayStats, logStatsPeriodically } from './gateway-stats.js';
 import { changeTimeOf } from './event-time.js';
-import { registerHealthRoutes } from './health.route.js';
-import { createHttpProxy, type ProxyTarget } from './http-proxy.js';
+import { notReadyBecause, registerHealthRoutes, type NotReadyReason } from './health.route.js';
 import { sendDetail } from './http-response.js';
 import { OrganizationTopics } from './organization-topics.js';
 import { SharedHistoryReads } from './missed-events.js';
@@ -41,8 +40,6 @@ export interface GatewayOptions {
    */
   history?: EventHistory;
   logger: Logger;
-  /** Embedded mode: every HTTP request that is not a chat socket goes to the api there. */
-  proxyHttpTo?: ProxyTarget;
   /** Wall clock in ms (ticket expiry, connection-rate buckets); Date.now unless a test steers time. */
   now?: () => number;
   /**
@@ -58,10 +55,12 @@ export interface RunningGateway {
   port: number;
   /**
    * Graceful stop: readiness fails at once, the port stops accepting, open sockets are closed
-   * with 1012 (Service Restart), every bus subscription is dropped, proxied requests in flight
-   * finish. Resolves when all of that is done; calling it again returns the same promise.
+   * with 1012 (Service Restart), every bus subscription is dropped. Resolves when all of that is
+   * done; calling it again returns the same promise.
    */
   close(): Promise<void>;
+  /** Why the gateway is not ready (what its /readyz answers with 503), or undefined when it is. */
+  notReadyBecause(): NotReadyReason | undefined;
   /** Totals since start (sockets opened and closed, refusals by reason) and current gauges. */
   stats(): Record<string, unknown>;
 }
@@ -184,7 +183,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { ratePerSecond: config.connectRatePerIp, burst: config.connectBurstPerIp },
     now,
   );
-  const proxy = options.proxyHttpTo ? createHttpProxy(options.proxyHttpTo, logger, config.trustedProxies) : undefined;
 
   app.ws<ChatSocketData>(
     CHAT_SOCKET_PATTERN,
@@ -203,11 +201,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       isDraining: () => draining,
     }),
   );
-  registerHealthRoutes(app, { isDraining: () => draining, busConnected: () => subscriber.isConnected() }, proxy);
-  app.any('/*', (res, req) => {
-    if (proxy) proxy.handle(res, req);
-    else sendDetail(res, 404, ERROR_MESSAGES.notFound);
-  });
+  const readiness = { isDraining: () => draining, busConnected: () => subscriber.isConnected() };
+  registerHealthRoutes(app, readiness);
+  app.any('/*', (res) => sendDetail(res, 404, ERROR_MESSAGES.notFound));
 
   let listenSocket: us_listen_socket;
   try {
@@ -248,7 +244,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     feed.close();
     await topics.whenIdle();
     await subscriber.close();
-    await proxy?.close();
     // Whatever is left (idle keep-alive HTTP connections, sockets still in their closing
     // handshake) would otherwise keep the port's connections alive.
     app.close();
@@ -256,10 +251,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger.info({ closedSockets: sockets.length, ...stats.snapshot() }, 'gateway closed');
   };
 
-  logger.debug({ port, proxy: proxy !== undefined }, 'gateway started');
+  logger.debug({ port }, 'gateway started');
   return {
     port,
     close: () => (closing ??= close()),
+    notReadyBecause: () => notReadyBecause(readiness),
     stats: () => ({ ...stats.snapshot(), ...gauges() }),
   };
 }

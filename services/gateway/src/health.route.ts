@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { sendJson } from './http-response.js';
 
 // Liveness and readiness for orchestrators. Readiness fails as soon as the gateway drains, so a
@@ -11,23 +11,19 @@ export interface Readiness {
   busConnected(): boolean;
 }
 
-/**
- * Embedded mode (`api` given, the proxy to the api in the same process): the one port's health
- * is the api's too (database, schema), asked once the gateway's own is fine.
- */
-export function registerHealthRoutes(
-  app: TemplatedApp,
-  readiness: Readiness,
-  api?: { handle(res: HttpResponse, req: HttpRequest): void },
-): void {
-  app.get('/healthz', (res, req) => {
-    if (api) api.handle(res, req);
-    else sendJson(res, 200, { status: 'ok' });
-  });
-  app.get('/readyz', (res, req) => {
-    if (readiness.isDraining()) sendJson(res, 503, { status: 'draining' });
-    else if (!readiness.busConnected()) sendJson(res, 503, { status: 'events unavailable' });
-    else if (api) api.handle(res, req);
-    else sendJson(res, 200, { status: 'ok' });
+/** Why the gateway is not ready, as /readyz says it; the embedded mode's api asks it too. */
+export type NotReadyReason = 'draining' | 'events unavailable';
+
+export function notReadyBecause(readiness: Readiness): NotReadyReason | undefined {
+  if (readiness.isDraining()) return 'draining';
+  if (!readiness.busConnected()) return 'events unavailable';
+  return undefined;
+}
+
+export function registerHealthRoutes(app: TemplatedApp, readiness: Readiness): void {
+  app.get('/healthz', (res) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/readyz', (res) => {
+    const reason = notReadyBecause(readiness);
+    sendJson(res, reason === undefined ? 200 : 503, { status: reason ?? 'ok' });
   });
 }

@@ -3,8 +3,8 @@ import { detailError } from '@helpdesk/shared';
 import type { HttpResponse } from 'uWebSockets.js';
 
 /** "404 Not Found": uWS wants the whole status line after the HTTP version. */
-export function statusLine(status: number, reason?: string): string {
-  return `${status} ${reason || STATUS_CODES[status] || 'Unknown'}`;
+function statusLine(status: number): string {
+  return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 }
 
 /**

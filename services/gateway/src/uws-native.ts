@@ -48,3 +48,9 @@ declare module 'uWebSockets.js' {
   }
   export const LIBUS_LISTEN_EXCLUSIVE_PORT: number;
 }
+
+/**
+ * Header lines (after the request line) this uWS build reads in a request head; it closes the
+ * connection, unanswered, on a head with more (UWS_HTTP_MAX_HEADERS_COUNT).
+ */
+export const UWS_MAX_HEADER_LINES = 48;

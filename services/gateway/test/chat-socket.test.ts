@@ -417,6 +417,7 @@ describe('health and drain', () => {
     expect([healthz.status, await healthz.json()]).toEqual([200, { status: 'ok' }]);
     const ready = await fetch(draining.http('/readyz'));
     expect([ready.status, await ready.json()]).toEqual([200, { status: 'ok' }]);
+    expect(draining.gateway.notReadyBecause()).toBeUndefined();
 
     const clients = await Promise.all([
       TestClient.connect(draining.chat('acme')),
@@ -432,6 +433,7 @@ describe('health and drain', () => {
     const closing = draining.gateway.close();
     const whileDraining = await fetchWith(keepAlive, draining.http('/readyz'));
     expect([whileDraining.status, JSON.parse(whileDraining.body)]).toEqual([503, { status: 'draining' }]);
+    expect(draining.gateway.notReadyBecause()).toBe('draining');
 
     for (const client of clients) {
       expect(await client.closed).toEqual({ code: CLOSE_CODES.serviceRestart, reason: 'Service restart' });

@@ -113,11 +113,12 @@ describe('gap fill after the gateway lost Redis', () => {
     await waitFor(() => socketsA.every((s) => s.frames.length >= 5), "a's 1–5");
     await waitFor(() => socketsB.every((s) => s.frames.length >= 3), "b's 1–3");
 
+    // What /readyz answers, and what the embedded api's /readyz asks the gateway.
     const readiness = async () => {
       const res = await fetch(served.http('/readyz'));
-      return [res.status, await res.json()] as const;
+      return [res.status, await res.json(), served.gateway.notReadyBecause()] as const;
     };
-    expect(await readiness()).toEqual([200, { status: 'ok' }]);
+    expect(await readiness()).toEqual([200, { status: 'ok' }, undefined]);
     await restartBehindShutGate();
     // On the restarted Redis, before the gateway can be back: in the history, live to nobody.
     const relay = publisher();
@@ -125,14 +126,14 @@ describe('gap fill after the gateway lost Redis', () => {
     await b.publish(relay, 4, 6);
     expect(stats().resubscribes).toBe(0);
     // No new sockets here while it has no events to give them; alive all the same.
-    expect(await readiness()).toEqual([503, { status: 'events unavailable' }]);
+    expect(await readiness()).toEqual([503, { status: 'events unavailable' }, 'events unavailable']);
     expect((await fetch(served.http('/healthz'))).status).toBe(200);
 
     gate.open();
     // Racing the gateway's return: these land before, during or after its SUBSCRIBE.
     await a.publish(relay, 11, 13);
     await waitFor(() => stats().resubscribes === 1, 'the gateway to subscribe again', 10_000);
-    expect(await readiness()).toEqual([200, { status: 'ok' }]);
+    expect(await readiness()).toEqual([200, { status: 'ok' }, undefined]);
     await a.publish(relay, 14, 20);
     await b.publish(relay, 7, 8);
 

@@ -72,7 +72,7 @@ export interface ChatUrlOptions {
   lastEventId?: number | string;
 }
 
-export type TestGatewayOptions = Pick<GatewayOptions, 'proxyHttpTo' | 'now' | 'metricsRegistry'>;
+export type TestGatewayOptions = Pick<GatewayOptions, 'now' | 'metricsRegistry'>;
 
 /** Starts a gateway; the test closes it. */
 export async function startTestGateway(

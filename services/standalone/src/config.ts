@@ -4,10 +4,11 @@ import { ConfigError, type Env } from '@helpdesk/shared';
 import { withEmbeddedSecrets } from './embedded-secrets.js';
 
 export interface StandaloneConfig {
-  /** The one public port: REST and /ws/chat/… (PORT, default 8000). */
+  /** The one public port, the api's: REST and /ws/chat/… (PORT, default 8000). */
   port: number;
   host: string;
   api: ApiConfig;
+  /** Behind the api, on a loopback port of its own, for the chat sockets the api passes it. */
   gateway: GatewayConfig;
   /** Secrets generated on this (first) start, with their values, and the file that now holds them. */
   generatedSecrets: { values: Record<string, string>; path: string };
@@ -45,9 +46,17 @@ function parseConfig(env: Env): Omit<StandaloneConfig, 'generatedSecrets' | 'sto
     }
   };
   const api = attempt(() => loadApiConfig(env));
-  // The gateway's PORT default (8001) is for distributed mode; here PORT is the api's (8000).
-  const gateway = attempt(() => loadGatewayConfig({ ...env, PORT: env.PORT ?? '8000' }));
+  // PORT and HOST are the api's: the gateway listens where only the api reaches it.
+  const gateway = attempt(() => loadGatewayConfig({ ...env, PORT: '0', HOST: '127.0.0.1' }));
   const unique = [...new Set(problems)];
   if (unique.length > 0 || !api || !gateway) throw new ConfigError(unique);
-  return { port: api.port, host: api.host, api, gateway };
+  return {
+    port: api.port,
+    host: api.host,
+    api,
+    // Every socket reaches the gateway through the api's port, which appends the address it saw to
+    // X-Forwarded-For like any proxy: the gateway trusts the proxies the api trusts (TRUST_PROXY),
+    // and that one more hop. WS_TRUST_PROXY is the distributed gateway's.
+    gateway: { ...gateway, trustedProxies: api.trustProxy + 1 },
+  };
 }

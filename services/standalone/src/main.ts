@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { createApi, createLogger, listeningOrigin, outboxHistoryOf } from '@helpdesk/api';
-import { startGateway } from '@helpdesk/gateway';
+import { createApi, createLogger, outboxHistoryOf } from '@helpdesk/api';
+import { startGateway, type RunningGateway } from '@helpdesk/gateway';
 import {
   InProcessBus,
   RedisBus,
@@ -11,10 +11,12 @@ import {
   stopWithParent,
   type EventBus,
 } from '@helpdesk/shared';
+import { createChatSocketPipe } from './chat-socket-pipe.js';
 import { loadEmbeddedConfig, type StandaloneConfig } from './config.js';
 
-// `pnpm start`: the whole system in one process. The api listens on a private loopback port; the
-// gateway owns the public PORT, serves /ws/chat/… itself and proxies every other request to the api.
+// `pnpm start`: the whole system in one process. The api (Node's HTTP server) owns the one public
+// port and answers every HTTP request there itself; the chat sockets' upgrades it passes on to the
+// gateway, which listens on a loopback port of its own (chat-socket-pipe.ts).
 async function main(): Promise<void> {
   const config = await loadEmbeddedConfig();
   try {
@@ -43,49 +45,48 @@ async function start(config: StandaloneConfig): Promise<void> {
         })
       : new InProcessBus(config.api.history);
 
-  // File URLs start with the one public port's origin (or PUBLIC_BASE_URL), known once it listens.
-  let publicPort = config.port;
-  const api = await createApi(
-    // The api's one hop is the gateway's proxy, which sends it the client's address.
-    { ...config.api, trustProxy: 1 },
-    {
-      publisher: bus.publisher(),
-      revocations: bus,
-      logger,
-      publicOrigin: () => listeningOrigin(config.host, publicPort),
-      metricsRegistry,
-    },
-  );
-  // Fastify would log "Server listening at" this private port, which is not where anyone connects.
-  await api.listen({
-    host: '127.0.0.1',
-    port: 0,
-    listenTextResolver: (address) => `internal api at ${address} (reached through the public port below)`,
+  // The gateway starts once the api exists (replays read the api's outbox), and before the api
+  // listens: no request can ask for it earlier.
+  const started: { gateway?: RunningGateway } = {};
+  const sockets = createChatSocketPipe({ gatewayPort: () => started.gateway?.port, logger });
+  const api = await createApi(config.api, {
+    publisher: bus.publisher(),
+    revocations: bus,
+    logger,
+    metricsRegistry,
+    upgrades: sockets,
+    // The one port's /readyz is the gateway's too, as the distributed gateway's own /readyz says it.
+    notReadyBecause: () => started.gateway?.notReadyBecause(),
   });
-  const apiAddress = api.server.address();
-  if (apiAddress === null || typeof apiAddress === 'string') throw new Error('api did not bind a TCP port');
-
   const gateway = await startGateway({
-    config: { ...config.gateway, port: config.port, host: config.host },
+    config: config.gateway,
     bus,
     // In one process the outbox is at hand: replays come from the database, and so survive a
     // restart, for as long as published events are kept (OUTBOX_RETENTION_SECONDS).
     history: config.api.events.kind === 'in-process' ? outboxHistoryOf(api, config.api.events.prefix) : undefined,
     logger,
-    proxyHttpTo: { host: '127.0.0.1', port: apiAddress.port },
     metricsRegistry,
   });
-  publicPort = gateway.port;
+  started.gateway = gateway;
+  await api.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) =>
+      `one port at ${address} (chat sockets go on to the internal gateway at 127.0.0.1:${gateway.port})`,
+  });
+  const address = api.server.address();
+  if (address === null || typeof address === 'string') throw new Error('the api did not bind a TCP port');
+  const publicPort = address.port;
   // One /metrics for both: they share prom-client's process-wide registry.
   const metrics =
     config.api.metrics.port > 0
       ? await startMetricsServer(config.api.metrics.host, config.api.metrics.port)
       : undefined;
 
-  const origin = `localhost:${gateway.port}`;
+  const origin = `localhost:${publicPort}`;
   logger.info(
     {
-      port: gateway.port,
+      port: publicPort,
       rest: `http://${origin}/api/`,
       docs: `http://${origin}/api/schema/docs`,
       websocket: `ws://${origin}/ws/chat/<organization>/`,
@@ -111,8 +112,17 @@ async function start(config: StandaloneConfig): Promise<void> {
 
   if (config.stopWithParent) stopWithParent(logger);
   stopOnSignals(logger, config.api.shutdownGraceSeconds, async () => {
-    await gateway.close();
-    await api.close();
+    await Promise.all([
+      // The port stops taking connections at once; api.close() waits for the requests in flight,
+      // and for every connection the port took, piped sockets included.
+      api.close(),
+      (async () => {
+        // Sockets get 1012 through their pipes, whose close frames get as long to leave as those
+        // of any socket the gateway closes.
+        await gateway.close();
+        await sockets.close(config.gateway.closeTimeoutMs);
+      })(),
+    ]);
     await bus.close();
     await metrics?.close();
   });

@@ -1,7 +1,7 @@
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyInstance } from 'fastify';
-import { detailError, ERROR_MESSAGES } from '@helpdesk/shared';
+import { closeWithDetail, detailError, ERROR_MESSAGES } from '@helpdesk/shared';
 import { DRF_MESSAGES } from './drf-messages.js';
 
 // Requests Node's HTTP parser refuses before Fastify sees them (a head over MAX_HEADER_BYTES, a
@@ -32,16 +32,16 @@ export function answerClientError(limits: ProtocolLimits) {
     this.log.debug({ err: error }, 'refused a request the HTTP parser could not read');
     switch (error.code) {
       case 'HPE_HEADER_OVERFLOW':
-        return closeWith(socket, 431, `Request header fields too large: at most ${limits.headerBytes} bytes.`);
+        return closeWithDetail(socket, 431, `Request header fields too large: at most ${limits.headerBytes} bytes.`);
       case 'ERR_HTTP_REQUEST_TIMEOUT':
-        return closeWith(socket, 408, 'Request timeout.');
+        return closeWithDetail(socket, 408, 'Request timeout.');
       case 'HPE_INVALID_METHOD': {
         const method = METHOD_TOKEN.exec(rawPacketText(error))?.[1];
-        if (method !== undefined) return closeWith(socket, 405, ERROR_MESSAGES.methodNotAllowed(method));
-        return closeWith(socket, 400, DRF_MESSAGES.malformedRequest);
+        if (method !== undefined) return closeWithDetail(socket, 405, ERROR_MESSAGES.methodNotAllowed(method));
+        return closeWithDetail(socket, 400, DRF_MESSAGES.malformedRequest);
       }
       default:
-        return closeWith(socket, 400, DRF_MESSAGES.malformedRequest);
+        return closeWithDetail(socket, 400, DRF_MESSAGES.malformedRequest);
     }
   };
 }
@@ -53,7 +53,7 @@ export function answerClientError(limits: ProtocolLimits) {
  */
 export function refuseConnectRequests(server: Server): void {
   server.on('connect', (request: IncomingMessage, socket: Socket) => {
-    closeWith(socket, 405, ERROR_MESSAGES.methodNotAllowed(request.method ?? 'CONNECT'));
+    closeWithDetail(socket, 405, ERROR_MESSAGES.methodNotAllowed(request.method ?? 'CONNECT'));
   });
 }
 
@@ -71,25 +71,4 @@ export function requireHostOnHttp11(app: FastifyInstance): void {
     }
     return undefined;
   });
-}
-
-/**
- * How long a refused connection stays open after its answer, reading (and dropping) what the
- * client still sends: closing with unread bytes would reset the connection, and a reset can
- * discard the answer before the client reads it.
- */
-const LINGER_MS = 2000;
-
-/** Writes a whole answer on a connection no HTTP response object owns, then closes it. */
-function closeWith(socket: Socket, status: number, detail: string): void {
-  const body = JSON.stringify(detailError(detail));
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Content-Type: application/json',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-  ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-  socket.resume();
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

@@ -11,21 +11,17 @@ declare module 'fastify' {
 export interface PublicOriginOptions {
   /** PUBLIC_BASE_URL, without a trailing slash. */
   configured: string | undefined;
-  /** Who else knows the public address when the api sits behind one of ours (the embedded proxy). */
-  resolve: (() => string) | undefined;
   /** Where the api itself listens (HOST, PORT): the origin when nothing else is known. */
   host: string;
   port: number;
 }
 
 export default fp<PublicOriginOptions>(
-  (app, { configured, resolve, host, port }, done) => {
+  (app, { configured, host, port }, done) => {
     const fixed = configured;
     app.decorate(
       'publicOrigin',
-      fixed !== undefined
-        ? () => fixed
-        : (resolve ?? (() => listeningOrigin(host, boundPort(app.server.address()) ?? port))),
+      fixed !== undefined ? () => fixed : () => listeningOrigin(host, boundPort(app.server.address()) ?? port),
     );
     done();
   },

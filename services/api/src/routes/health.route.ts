@@ -32,6 +32,11 @@ export interface HealthRouteOptions {
   db: Kysely<DB>;
   /** The rate-limit counters' connection, to the same Redis as the event bus; none in embedded mode. */
   redis: Redis | Cluster | undefined;
+  /**
+   * Another readiness of the process, asked first (the embedded gateway's, as its own /readyz
+   * answers: `draining`, `events unavailable`): the reason it is not ready, or undefined.
+   */
+  notReadyBecause?: (() => string | undefined) | undefined;
 }
 
 /**
@@ -47,7 +52,7 @@ export interface HealthRouteOptions {
  * probe is refused, and answers 503 to any request still arriving on an open connection, before
  * the requests in flight have finished.
  */
-const healthRoute: FastifyPluginCallbackTypebox<HealthRouteOptions> = (app, { db, redis }, done) => {
+const healthRoute: FastifyPluginCallbackTypebox<HealthRouteOptions> = (app, { db, redis, notReadyBecause }, done) => {
   // Migrations only move forward while this code runs, so once seen current the schema stays so.
   let schemaCurrent = false;
 
@@ -74,8 +79,13 @@ const healthRoute: FastifyPluginCallbackTypebox<HealthRouteOptions> = (app, { db
   }));
   app.get(
     '/readyz',
-    { schema: { hide: true, response: { 200: Readiness, 503: Readiness } }, config: { public: true } },
+    {
+      schema: { hide: true, response: { 200: Readiness, 503: Type.Union([Readiness, Status]) } },
+      config: { public: true },
+    },
     async (_request, reply) => {
+      const otherwise = notReadyBecause?.();
+      if (otherwise !== undefined) return reply.code(503).send({ status: otherwise });
       const checks: Checks = {
         ...(await checkDatabase()),
         // ioredis' own connection state: no round trip per probe.
