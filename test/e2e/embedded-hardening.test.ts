@@ -163,7 +163,7 @@ describe('embedded: hardened against a client with a key', () => {
     });
   });
 
-  describe('the client address is what the proxy saw, not what the client wrote (item 3)', () => {
+  describe('the client address is what the one port saw, not what the client wrote (item 3)', () => {
     it('bad keys with a different X-Forwarded-For each are still throttled, and logged from 127.0.0.1', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < AUTH_FAILURES + 2; i += 1) {

@@ -86,7 +86,7 @@ describe('embedded: everything in one process on one port', () => {
     kept.close();
   });
 
-  it('writes no ticket to its logs, even from a plain GET of a socket URL (proxied to the api)', async () => {
+  it('writes no ticket to its logs, even from a plain GET of a socket URL (answered by the api)', async () => {
     const base = `http://127.0.0.1:${server.port}`;
     const tenant = await createOrganization({ baseUrl: base, adminToken }, 'logs');
     const ticket = await socketTicket(base, tenant.name, tenant.key);

@@ -11,7 +11,8 @@ export function redactUrl(url: string): string {
 
 /**
  * Fastify's request fields, with the URL redacted: a socket ticket reaches the api's log when a
- * non-upgrade request for /ws/chat/…?token= is proxied to it (embedded mode) or misrouted.
+ * request for /ws/chat/…?token= that is no WebSocket upgrade reaches it (the embedded mode's one
+ * port) or is misrouted.
  */
 function serializeRequest(request: FastifyRequest) {
   return {
