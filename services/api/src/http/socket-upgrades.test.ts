@@ -22,7 +22,9 @@ let port: number;
 beforeAll(async () => {
   server = createServer({ IncomingMessage: upgradeAwareRequests(route), requireHostHeader: false }, (req, res) => {
     res.setHeader('connection', 'close');
-    res.end(`served ${req.method} ${req.url}, upgrade ${String(req.upgrade)}`);
+    res.end(
+      `served ${req.method} ${req.url}, upgrade ${String((req as IncomingMessage & { upgrade: unknown }).upgrade)}`,
+    );
   });
   server.on('connect', (_request, socket: Duplex) => socket.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'));
   handOverUpgrades(server, route);

@@ -20,10 +20,8 @@ export interface UpgradeRoute {
   handle(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
-/** What the parser said, kept for the `upgrade` accessor below. */
+/** What the parser said, kept by the `upgrade` accessor below. */
 const ASKED = Symbol('upgrade asked');
-
-type Request = IncomingMessage & { [ASKED]?: boolean };
 
 /**
  * The request class of a server that hands `route`'s upgrades over: its `upgrade` flag is what
@@ -32,20 +30,21 @@ type Request = IncomingMessage & { [ASKED]?: boolean };
  * server must ignore (RFC 9110 §7.8), and one without Host is refused like any such request.
  */
 export function upgradeAwareRequests(route: Pick<UpgradeRoute, 'accepts'>): typeof IncomingMessage {
-  class UpgradeAwareRequest extends IncomingMessage {}
-  // An accessor where IncomingMessage has a plain property, which TypeScript's class syntax refuses.
-  // IncomingMessage's constructor assigns the flag too, so it must reach the setter.
-  Object.defineProperty(UpgradeAwareRequest.prototype, 'upgrade', {
-    get(this: Request): boolean {
+  return class UpgradeAwareRequest extends IncomingMessage {
+    // Not a field that would be initialized: IncomingMessage's constructor assigns `upgrade` too,
+    // through the setter.
+    declare [ASKED]: boolean | undefined;
+
+    get upgrade(): boolean {
       if (this[ASKED] !== true) return false;
       if (this.method === 'CONNECT') return true;
       return this.httpVersion === '1.1' && this.headers.host !== undefined && route.accepts(this);
-    },
-    set(this: Request, asked: boolean) {
+    }
+
+    set upgrade(asked: boolean) {
       this[ASKED] = asked;
-    },
-  });
-  return UpgradeAwareRequest;
+    }
+  };
 }
 
 /** Hands `route`'s upgrades over; the server must have been made with upgradeAwareRequests(route). */
