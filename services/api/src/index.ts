@@ -4,5 +4,4 @@ export { loadApiConfig, type ApiConfig } from './config.js';
 export { createLogger } from './logger.js';
 export { openDatabase } from './db/database.js';
 export { migrateToLatest } from './db/migrator.js';
-export { listeningOrigin } from './http/public-origin.js';
 export { OutboxHistory, outboxHistoryOf } from './events/outbox-history.js';
