@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { UpgradeRoute } from '@helpdesk/api';
 import { UWS_MAX_HEADER_LINES } from '@helpdesk/gateway';
 import { CHAT_SOCKET_PATH_PREFIX, closeWithDetail } from '@helpdesk/shared';
@@ -9,8 +8,8 @@ import { CHAT_SOCKET_PATH_PREFIX, closeWithDetail } from '@helpdesk/shared';
 // The one port's chat sockets. Node's HTTP server (the api) owns the port; a WebSocket upgrade to
 // /ws/chat/… is passed, bytes as they come, to the gateway listening on loopback: the request head
 // rebuilt (X-Forwarded-For appended to, like any proxy), then whatever the client sends, both ways,
-// with backpressure, until either side closes. Written by hand at the TCP level because uWS cannot
-// adopt a socket that Node accepted.
+// with backpressure, until either side closes or the client stops reading. Written by hand at the
+// TCP level because uWS cannot adopt a socket that Node accepted.
 
 /** The two logger calls the pipe makes; a pino logger fits. */
 interface PipeLogger {
@@ -21,15 +20,22 @@ interface PipeLogger {
 export interface ChatSocketPipeOptions {
   /** The gateway's loopback port, once it listens. */
   gatewayPort: () => number | undefined;
+  /**
+   * How long a client may go without taking what the gateway sent, while more waits for it, or
+   * after the gateway closed its connection (a close frame, say), before the client's connection
+   * is cut: WS_CLOSE_TIMEOUT_MS, the time the gateway itself gives a client that does not read.
+   */
+  lingerMs: number;
   logger: PipeLogger;
 }
 
 export interface ChatSocketPipe extends UpgradeRoute {
   /**
-   * Takes no more sockets; waits up to `timeoutMs` for the piped ones to close (the gateway's
-   * close frames on their way out), then cuts the rest, which Node's server.close() would wait for.
+   * Takes no more sockets, and resolves once every piped one has closed (Node's server.close()
+   * waits for them too): call it once the gateway closed its connections, after which each client
+   * has at most `lingerMs` left.
    */
-  close(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
 }
 
 const DETAILS = {
@@ -75,7 +81,7 @@ function gatewayHead(request: IncomingMessage, peer: string): Buffer | undefined
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
-export function createChatSocketPipe({ gatewayPort, logger }: ChatSocketPipeOptions): ChatSocketPipe {
+export function createChatSocketPipe({ gatewayPort, lingerMs, logger }: ChatSocketPipeOptions): ChatSocketPipe {
   const open = new Set<{ client: Duplex; gateway: Socket }>();
   let closing = false;
   let allClosed: (() => void) | undefined;
@@ -126,20 +132,25 @@ export function createChatSocketPipe({ gatewayPort, logger }: ChatSocketPipeOpti
       });
       // The gateway closed and everything it sent was written: nothing more can come for the client.
       pipeline(gateway, client, cut);
+      // A client that does not read is cut after lingerMs, as the gateway cuts one: while the pipe
+      // waits for it (the gateway's side paused), the gateway's own cut cannot be seen from here.
+      let stalled: NodeJS.Timeout | undefined;
+      gateway.on('pause', () => (stalled ??= setTimeout(cut, lingerMs)));
+      gateway.on('resume', () => {
+        clearTimeout(stalled);
+        stalled = undefined;
+      });
+      gateway.once('close', () => {
+        clearTimeout(stalled);
+        // What the gateway sent last (a close frame) waits for the client, but not for ever.
+        if (!client.destroyed) setTimeout(() => client.destroy(), lingerMs).unref();
+      });
     });
   };
 
-  const close = async (timeoutMs: number): Promise<void> => {
+  const close = async (): Promise<void> => {
     closing = true;
-    if (open.size > 0) {
-      const closed = new Promise<void>((resolve) => (allClosed = resolve));
-      await Promise.race([closed, delay(timeoutMs, undefined, { ref: false })]);
-    }
-    for (const { client, gateway } of open) {
-      client.destroy();
-      gateway.destroy();
-    }
-    open.clear();
+    if (open.size > 0) await new Promise<void>((resolve) => (allClosed = resolve));
   };
 
   return { accepts: isChatSocketUpgrade, handle, close };

@@ -48,7 +48,11 @@ async function start(config: StandaloneConfig): Promise<void> {
   // The gateway starts once the api exists (replays read the api's outbox), and before the api
   // listens: no request can ask for it earlier.
   const started: { gateway?: RunningGateway } = {};
-  const sockets = createChatSocketPipe({ gatewayPort: () => started.gateway?.port, logger });
+  const sockets = createChatSocketPipe({
+    gatewayPort: () => started.gateway?.port,
+    lingerMs: config.gateway.closeTimeoutMs,
+    logger,
+  });
   const api = await createApi(config.api, {
     publisher: bus.publisher(),
     revocations: bus,
@@ -118,9 +122,9 @@ async function start(config: StandaloneConfig): Promise<void> {
       api.close(),
       (async () => {
         // Sockets get 1012 through their pipes, whose close frames get as long to leave as those
-        // of any socket the gateway closes.
+        // of any socket the gateway closes (WS_CLOSE_TIMEOUT_MS).
         await gateway.close();
-        await sockets.close(config.gateway.closeTimeoutMs);
+        await sockets.close();
       })(),
     ]);
     await bus.close();
