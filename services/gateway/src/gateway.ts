@@ -7,6 +7,7 @@ import {
   type EventHistory,
   CLOSE_CODES,
   CLOSE_REASONS,
+  waitAtMost,
 } from '@helpdesk/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -29,6 +30,9 @@ import { TicketChecker } from './socket-ticket.js';
 import type { ReplayCloseReason } from './replay.js';
 import { TopicFeed } from './topic-feed.js';
 import { assertNativeUws, uWS } from './uws-native.js';
+
+/** How long close() waits for the bus to answer its UNSUBSCRIBEs (one round trip when it is well). */
+const UNSUBSCRIBES_WAIT_MS = 1_000;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -242,7 +246,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     closer.stop();
     guard.close();
     feed.close();
-    await topics.whenIdle();
+    // The UNSUBSCRIBEs are waited for so the connection closes clean, but not for ever: a Redis
+    // that stopped answering would otherwise hold the shutdown for the whole grace.
+    await waitAtMost(topics.whenIdle(), UNSUBSCRIBES_WAIT_MS);
     await subscriber.close();
     // Whatever is left (idle keep-alive HTTP connections, sockets still in their closing
     // handshake) would otherwise keep the port's connections alive.

@@ -6,6 +6,7 @@ import {
   RedisBus,
   type EventPublisher,
   CLOSE_CODES,
+  withTimeout,
 } from '@helpdesk/shared';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -97,7 +98,7 @@ async function setup() {
     await redis.kill();
     await redis.restart();
   };
-  return { redis, gate, served, publisher, stats, restartBehindShutGate };
+  return { redis, gate, bus, served, publisher, stats, restartBehindShutGate };
 }
 
 describe('gap fill after the gateway lost Redis', () => {
@@ -248,4 +249,26 @@ describe('key revocations while the gateway lost Redis', () => {
     expect(served.gateway.stats()).toMatchObject({ open: 1, revokedKeyCloses: 1 });
     await kept.close();
   }, 30_000);
+});
+
+describe('a gateway stopping while Redis does not answer', () => {
+  it('closes its sockets with 1012 and finishes within a few seconds, not the shutdown grace', async () => {
+    const { gate, served, bus } = await setup();
+    const subscribed = new Organization(served);
+    const [early] = await subscribed.connect(1);
+    await waitFor(
+      () => (served.gateway.stats() as { subscribedChannels: number }).subscribedChannels === 1,
+      'a SUBSCRIBE',
+    );
+    // Redis hangs: connections up, no answers. A new organization's SUBSCRIBE stays unanswered.
+    gate.silence();
+    const [late] = await new Organization(served).connect(1);
+
+    // As main.ts stops: the gateway, then its bus (whose QUIT gets no answer either).
+    await withTimeout(served.gateway.close(), 5_000, 'gateway.close() waited on the silent Redis');
+    await withTimeout(bus.close(), 5_000, 'bus.close() waited on the silent Redis');
+    for (const client of [early!, late!]) {
+      expect(await client.closed).toEqual({ code: CLOSE_CODES.serviceRestart, reason: 'Service restart' });
+    }
+  });
 });

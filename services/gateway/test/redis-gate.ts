@@ -9,6 +9,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export class RedisGate {
   private shut = false;
   private readonly sockets = new Set<Socket>();
+  /** The gate's connections to Redis, whose answers silence() holds back. */
+  private readonly upstreams = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -37,6 +39,17 @@ export class RedisGate {
     this.sockets.clear();
   }
 
+  /**
+   * Redis stops answering: what it sends no longer reaches the clients, whose connections stay up
+   * (a hung Redis, or a network that drops its replies).
+   */
+  silence(): void {
+    for (const upstream of this.upstreams) {
+      upstream.unpipe();
+      upstream.pause();
+    }
+  }
+
   open(): void {
     this.shut = false;
   }
@@ -52,6 +65,8 @@ export class RedisGate {
       return;
     }
     const upstream = connect(redisPort, '127.0.0.1');
+    this.upstreams.add(upstream);
+    upstream.on('close', () => this.upstreams.delete(upstream));
     for (const [from, to] of [
       [client, upstream],
       [upstream, client],

@@ -13,6 +13,7 @@ import {
 } from './event-bus.js';
 import { encodeKeyRevoked } from '../key-revocations.js';
 import { MAX_TICKET_TTL_SECONDS } from '../tickets.js';
+import { withTimeout } from '../timeout.js';
 
 export interface RedisBusOptions {
   /** One Redis, or (cluster) one or more seed nodes separated by commas. */
@@ -269,12 +270,16 @@ function fieldOf(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** How long a close waits for Redis to answer QUIT (one round trip when it is well). */
+const QUIT_WAIT_MS = 1_000;
+
 async function quit(redis: Client): Promise<void> {
   if (redis.status === 'end') return;
   try {
-    await redis.quit();
+    await withTimeout(redis.quit(), QUIT_WAIT_MS);
   } catch {
-    // quit fails when the connection is already closed or closing; disconnect is then enough.
+    // quit fails when the connection is already closed or closing, and waits for ever on a Redis
+    // that stopped answering: disconnecting is then enough.
     redis.disconnect();
   }
 }
