@@ -43,7 +43,9 @@ async function start(config: StandaloneConfig): Promise<void> {
           connectionName: 'helpdesk-standalone',
           history: config.api.history,
         })
-      : new InProcessBus(config.api.history);
+      : // Its replays come from the outbox (below): the bus itself keeps no events (it would hold
+        // up to HISTORY_MAX_EVENTS of each organization in memory, read by nobody).
+        new InProcessBus({ maxEvents: 0, maxAgeMs: 0 });
 
   // The gateway starts once the api exists (replays read the api's outbox), and before the api
   // listens: no request can ask for it earlier.
