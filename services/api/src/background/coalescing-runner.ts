@@ -24,6 +24,14 @@ export class CoalescingRunner {
     return this.running;
   }
 
+  /**
+   * A round calls this just before it reads what there is to do: that read covers every request
+   * made so far, so none of them needs a further round of its own.
+   */
+  caughtUp(): void {
+    this.again = false;
+  }
+
   /** No further rounds start; the one running (if any) is returned to await. */
   stop(): Promise<void> {
     this.stopped = true;

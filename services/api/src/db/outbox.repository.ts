@@ -86,19 +86,38 @@ export interface UnpublishedEvent {
   ageSeconds: number;
 }
 
-const unpublishedStatement = compileOnce<{ limit: number }, unknown>((db, param) =>
+// One round trip per batch for the relay: the batch it just published is marked, and the next
+// one read, by one statement. The CTE's update and the select share one snapshot, so the select
+// still sees the rows being marked as unpublished: they are left out by id.
+const markThenReadStatement = compileOnce<{ published: string[]; limit: number }, unknown>((db, param) =>
   db
+    .with('marked', (qc) =>
+      qc
+        .updateTable('outbox_events')
+        .set({ published_at: sql<string>`now()` })
+        // One array parameter, not `in ($1, …)`: one query text whatever the batch's size.
+        .where('id', '=', sql<string>`any(${param('published')}::bigint[])`),
+    )
     .selectFrom('outbox_events')
     .select(['id', 'organization_name', 'seq', 'payload'])
     .select(sql<string>`extract(epoch from clock_timestamp() - created_at)`.as('age'))
     .where('published_at', 'is', null)
+    .where('id', '<>', sql<string>`all(${param('published')}::bigint[])`)
     .orderBy('id')
     .limit(param('limit')),
 );
 
-/** Committed events not yet published, oldest first (per organization: in id order). */
-export async function unpublishedEvents(db: Kysely<DB>, limit: number): Promise<UnpublishedEvent[]> {
-  const rows = (await unpublishedStatement.execute(db, { limit })) as Array<{
+/**
+ * Marks the events `published` (ids of events the bus has taken) as published, then answers the
+ * next committed events not yet published, oldest first (per organization: in id order); in one
+ * statement, so that a relay at work makes one database round trip per batch.
+ */
+export async function markThenReadUnpublished(
+  db: Kysely<DB>,
+  published: readonly string[],
+  limit: number,
+): Promise<UnpublishedEvent[]> {
+  const rows = (await markThenReadStatement.execute(db, { published: [...published], limit })) as Array<{
     id: string;
     organization_name: string;
     seq: string;
@@ -118,7 +137,6 @@ const markPublishedStatement = compileOnce<{ ids: string[] }, unknown>((db, para
   db
     .updateTable('outbox_events')
     .set({ published_at: sql<string>`now()` })
-    // One array parameter, not `in ($1, …)`: one query text whatever the batch's size.
     .where('id', '=', sql<string>`any(${param('ids')}::bigint[])`),
 );
 

@@ -5,9 +5,9 @@ import type { Kysely } from 'kysely';
 import { organizationChannel, waitAtMost, type EventPublisher } from '@helpdesk/shared';
 import {
   markPublished,
+  markThenReadUnpublished,
   oldestUnpublishedAgeSeconds,
   prunePublished,
-  unpublishedEvents,
 } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { RelayLeadership } from './relay-leadership.js';
@@ -15,13 +15,16 @@ import type { RelayLeadership } from './relay-leadership.js';
 // The outbox relay (issue 4, item 1; ARCHITECTURE.md, "Reliability, by design"). Changes commit
 // with their events in outbox_events; this publishes what is committed and not yet published, in
 // id order (per organization: the order ids were given), a batch per bus round trip, and only
-// then marks it published. So a bus outage or a crash between commit and publish delays events
-// but loses none; an event may be published twice (crash after publish, before the mark), which
+// then marks it published (in the statement that reads the next batch: one database round trip
+// per batch, issue 12). So a bus outage or a crash between commit and publish delays events but
+// loses none; an event may be published twice (crash after publish, before the mark), which
 // gateways drop by id.
 //
 // It runs right after each commit in this process (nudge), when another replica's commit is
 // heard (LISTEN/NOTIFY, via the leadership), on a timer as a safety net, and after a failure with
-// exponential backoff. One pass at a time: a nudge during a pass makes it go round once more.
+// exponential backoff. One pass at a time, reading until nothing is left: a commit nudged during
+// a pass is published by the pass's next read, and only a nudge after its last read makes it go
+// round once more.
 
 export interface OutboxRelayOptions {
   db: Kysely<DB>;
@@ -45,6 +48,8 @@ const PRUNE_BATCH = 10_000;
 export class OutboxRelay {
   private readonly runner = new CoalescingRunner(async () => ((await this.publishAll()) ? 'done' : 'failed'));
   private failures = 0;
+  /** Ids the bus has taken and the outbox does not yet say so: the next read marks them. */
+  private unmarked: string[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private lastPrune = 0;
@@ -121,7 +126,11 @@ export class OutboxRelay {
     const { db, publisher, channelPrefix, leadership, batchSize } = this.options;
     try {
       while (leadership.isLeader) {
-        const batch = await unpublishedEvents(db, batchSize);
+        // This read sees every commit nudged so far (they need no extra round), and marks the
+        // batch published before it: a pass is read → publish → (mark + read) → publish …
+        this.runner.caughtUp();
+        const batch = await markThenReadUnpublished(db, this.unmarked, batchSize);
+        this.unmarked = [];
         if (batch.length === 0) break;
         const publishStart = performance.now();
         await publisher.publishSequenced(
@@ -135,12 +144,11 @@ export class OutboxRelay {
           batch.map((event) => event.ageSeconds),
           (performance.now() - publishStart) / 1000,
         );
-        await markPublished(
-          db,
-          batch.map((event) => event.id),
-        );
-        if (batch.length < batchSize) break;
+        this.unmarked = batch.map((event) => event.id);
       }
+      // The lead was lost after a publish: what the bus took is marked all the same.
+      await markPublished(db, this.unmarked);
+      this.unmarked = [];
       if (this.failures > 0) this.options.log.info({ failures: this.failures }, 'outbox relay: publishing again');
       this.failures = 0;
       return true;
