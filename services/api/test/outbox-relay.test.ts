@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventPublisher, SequencedEvent } from '@helpdesk/shared';
-import { createTestDatabase } from '../../../test/test-env.js';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { organizationChannel, RedisBus, type EventPublisher, type SequencedEvent } from '@helpdesk/shared';
+import { createTestDatabase, redisPrefix, testEnv } from '../../../test/test-env.js';
 import { openDatabase } from '../src/db/database.js';
 import { createOrganization } from '../src/db/organization.repository.js';
 import { enqueueEvents } from '../src/db/outbox.repository.js';
 import type { DB } from '../src/db/tables.js';
-import { OutboxRelay } from '../src/events/outbox-relay.js';
+import { OutboxRelay, type OutboxRelayOptions } from '../src/events/outbox-relay.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership } from '../src/events/relay-leadership.js';
+import { useQueryRecorder } from './query-plans.js';
 
 // The relay against real Postgres, with a publisher the test controls: what reaches the bus, in
 // which batches, and what happens while the bus fails.
@@ -66,7 +68,7 @@ async function commitEvents(org: { id: string; name: string }, count: number): P
   }
 }
 
-function relayWith(publisher: EventPublisher, overrides: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
+function relayWith(publisher: EventPublisher, overrides: Partial<OutboxRelayOptions> = {}) {
   return new OutboxRelay({
     db,
     publisher,
@@ -172,5 +174,198 @@ describe('outbox relay', () => {
     await first.tick();
     expect(first.isLeader).toBe(false);
     await Promise.all([first.close(), second.close()]);
+  });
+});
+
+/**
+ * The real Redis publisher, watched: each call's batch, and how many relay statements had run
+ * when it was called; a hook that runs inside a call, and an outage on demand.
+ */
+class WatchedPublisher implements EventPublisher {
+  readonly calls: Array<{ ids: Array<[channel: string, id: number]>; statementsBefore: number }> = [];
+  /** While set, a publish fails as with an unreachable Redis (and publishes nothing). */
+  down = false;
+  /** Runs inside the n-th call (1-based), before the events reach Redis. */
+  during: { call: number; run: () => Promise<void> } | undefined;
+
+  constructor(
+    private readonly redis: EventPublisher,
+    private readonly statements: () => number,
+  ) {}
+
+  publish(): Promise<void> {
+    return Promise.reject(new Error('the relay publishes sequenced events only'));
+  }
+  async publishSequenced(events: readonly SequencedEvent[]): Promise<void> {
+    this.calls.push({ ids: events.map((e) => [e.channel, e.id]), statementsBefore: this.statements() });
+    if (this.during?.call === this.calls.length) await this.during.run();
+    if (this.down) throw new Error('connect ECONNREFUSED (test outage)');
+    await this.redis.publishSequenced(events);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** What subscribers of the organizations' channels receive: the ids of the envelopes, per channel. */
+async function listen(bus: RedisBus, channels: string[]): Promise<Map<string, number[]>> {
+  const received = new Map(channels.map((channel) => [channel, [] as number[]]));
+  const subscriber = bus.subscriber((channel, payload) => {
+    received.get(channel)?.push((JSON.parse(payload.toString()) as { id: number }).id);
+  });
+  await Promise.all(channels.map((channel) => subscriber.subscribe(channel)));
+  return received;
+}
+
+async function statementsWaitingForALock(): Promise<number> {
+  const { rows } = await sql<{ waiting: number }>`
+    select count(*)::int as waiting from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock'
+  `.execute(db);
+  return rows[0]?.waiting ?? 0;
+}
+
+async function unpublishedSeqs(org: { id: string }): Promise<number[]> {
+  const rows = await db
+    .selectFrom('outbox_events')
+    .select('seq')
+    .where('organization_id', '=', org.id)
+    .where('published_at', 'is', null)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => Number(r.seq));
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
+  const recorder = useQueryRecorder(() => url);
+  let bus: RedisBus;
+  let prefix: string;
+  beforeAll(() => {
+    bus = new RedisBus({ url: testEnv().redisUrl, connectionName: 'hd-test-outbox-relay' });
+  });
+  afterAll(async () => {
+    await bus?.close();
+  });
+  beforeEach(async () => {
+    prefix = redisPrefix();
+    await drainOutbox();
+  });
+
+  /** A relay that runs its statements through the recorder, publishing to Redis through `watched`. */
+  function watchedRelay(overrides: Partial<OutboxRelayOptions> = {}) {
+    const statementsBefore = recorder.queries.length;
+    const publisher = new WatchedPublisher(bus.publisher(), () => recorder.queries.length - statementsBefore);
+    const relay = relayWith(publisher, { db: recorder.db, channelPrefix: prefix, ...overrides });
+    return { relay, publisher, statements: () => recorder.queries.length - statementsBefore };
+  }
+
+  it('publishes a burst of concurrent commits from many organizations in id order per organization, each id once', async () => {
+    const orgs = await Promise.all(range(1, 12).map(() => organization()));
+    const channels = orgs.map((org) => organizationChannel(prefix, org.name));
+    const received = await listen(bus, channels);
+    const { relay, publisher } = watchedRelay({ batchSize: 7 });
+    // As the api does: each writer nudges the relay after its commit, while passes run.
+    await Promise.all(
+      orgs.flatMap((org) =>
+        range(1, 3).map(async () => {
+          for (let i = 0; i < 8; i += 1) {
+            await commitEvents(org, 1);
+            relay.nudge();
+          }
+        }),
+      ),
+    );
+    await relay.flush();
+    await expect.poll(() => [...received.values()].flat().length).toBe(12 * 24);
+    expect([...received.values()]).toEqual(channels.map(() => range(1, 24)));
+    expect(publisher.calls.length).toBeGreaterThan(1);
+    expect(await relay.lag()).toBe(0);
+    await relay.close(1000);
+  });
+
+  it('leaves the events of a failed publish unmarked, and publishes them once the bus is back', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    await commitEvents(org, 5);
+    const { relay, publisher } = watchedRelay({ batchSize: 2 });
+    // Redis goes away after the first batch: the pass fails at its second publish.
+    publisher.during = { call: 2, run: () => Promise.resolve(void (publisher.down = true)) };
+    await relay.flush();
+    expect(publisher.calls.map((call) => call.ids.map(([, id]) => id))).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    // The read of the second batch marked the first; nothing after it is marked.
+    expect(await unpublishedSeqs(org)).toEqual([3, 4, 5]);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2]);
+
+    // The bus is back: the backoff retry publishes the rest, in order, each once.
+    publisher.down = false;
+    await expect.poll(() => unpublishedSeqs(org)).toEqual([]);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2, 3, 4, 5]);
+    await relay.close(1000);
+    expect(received.get(channel)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('publishes a commit made during a pass after one more statement, without another round', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    await commitEvents(org, 1);
+    const { relay, publisher, statements } = watchedRelay();
+    // While the first event is being published, another commits and nudges the relay.
+    publisher.during = {
+      call: 1,
+      run: async () => {
+        await commitEvents(org, 1);
+        relay.nudge();
+      },
+    };
+    await relay.flush();
+    await expect.poll(() => received.get(channel)).toEqual([1, 2]);
+    // Each statement marks what the bus took and reads what is next: read [1] → publish →
+    // (mark 1, read [2]) → publish → (mark 2, read nothing). Marking and reading apart, then
+    // reading again in a round for the nudge, took two statements before the second publish and
+    // four in all.
+    expect(publisher.calls).toEqual([
+      { ids: [[channel, 1]], statementsBefore: 1 },
+      { ids: [[channel, 2]], statementsBefore: 2 },
+    ]);
+    expect(statements()).toBe(3);
+    expect(await unpublishedSeqs(org)).toEqual([]);
+    await relay.close(1000);
+  });
+
+  it('goes round again for a commit nudged while its last read is out', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    await commitEvents(org, 1);
+    // Another session holds event 1's row: the statement that marks it, and reads what is next,
+    // waits (its snapshot already taken) until that session ends.
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query('begin');
+    await locker.query('select 1 from outbox_events where organization_id = $1 and seq = 1 for update', [org.id]);
+    const { relay, publisher, statements } = watchedRelay();
+    const pass = relay.flush();
+    await expect.poll(() => statementsWaitingForALock()).toBe(1);
+    await commitEvents(org, 1);
+    relay.nudge();
+    await locker.query('commit');
+    await locker.end();
+    await pass;
+    // read [1] → publish → (mark 1, read: nothing, event 2 was not committed at its start) →
+    // a round for the nudge: read [2] → publish → (mark 2, read nothing).
+    expect(publisher.calls).toEqual([
+      { ids: [[channel, 1]], statementsBefore: 1 },
+      { ids: [[channel, 2]], statementsBefore: 3 },
+    ]);
+    expect(statements()).toBe(4);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2]);
+    await relay.close(1000);
   });
 });

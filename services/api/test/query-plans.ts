@@ -6,12 +6,14 @@ import type { DB } from '../src/db/tables.js';
 export interface QueryRecorder {
   /** A Kysely on the test database that records every query it runs (call inside a test). */
   readonly db: Kysely<DB>;
+  /** Every query `db` ran, in order. */
+  readonly queries: readonly CompiledQuery[];
   /** The last query `db` ran, run again under `EXPLAIN (format json[, analyze])`: the plan's JSON. */
   planOfLastQuery<P = unknown>(options?: { analyze?: boolean }): Promise<P>;
 }
 
 /**
- * For EXPLAIN tests: a recording Kysely on the test database, opened before the describe's tests
+ * For EXPLAIN tests and counts of round trips: a recording Kysely on the test database, opened before the describe's tests
  * and closed after them, and the plan of the last query it ran as Postgres would run it now.
  */
 export function useQueryRecorder(databaseUrl: () => string): QueryRecorder {
@@ -29,6 +31,7 @@ export function useQueryRecorder(databaseUrl: () => string): QueryRecorder {
     await db?.destroy();
   });
   return {
+    queries,
     get db() {
       if (db === undefined) throw new Error('useQueryRecorder: the database opens in beforeAll');
       return db;
