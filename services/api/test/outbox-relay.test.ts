@@ -339,6 +339,22 @@ describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
     await relay.close(1000);
   });
 
+  it('marks what it published when it loses the lead mid-pass, and publishes nothing more', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    await commitEvents(org, 3);
+    const leadership = { isLeader: true, tick: () => Promise.resolve(), close: () => Promise.resolve() };
+    const { relay, publisher } = watchedRelay({ batchSize: 1, leadership });
+    // Another replica takes the lock while the first event is being published.
+    publisher.during = { call: 1, run: () => Promise.resolve(void (leadership.isLeader = false)) };
+    await relay.flush();
+    expect(publisher.calls.map((call) => call.ids)).toEqual([[[channel, 1]]]);
+    expect(await unpublishedSeqs(org)).toEqual([2, 3]);
+    await expect.poll(() => received.get(channel)).toEqual([1]);
+    await relay.close(1000);
+  });
+
   it('goes round again for a commit nudged while its last read is out', async () => {
     const org = await organization();
     const channel = organizationChannel(prefix, org.name);
