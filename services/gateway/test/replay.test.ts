@@ -42,13 +42,22 @@ interface BusCase {
   name: string;
   /** A bus keeping at most `maxEvents` per organization. */
   make: (maxEvents?: number) => EventBus;
+  /** Whether the bus delivers the channel's messages to a subscriber (a gateway) yet. */
+  subscribed: ChannelSubscribed;
 }
+
+type ChannelSubscribed = (channel: string) => Promise<boolean>;
+
+/** Asks Redis itself how many subscribers a channel has. */
+let observer: Redis | undefined;
 
 const buses: EventBus[] = [];
 const busCases: BusCase[] = [
   {
     name: 'in-process bus',
     make: (maxEvents = 1000) => remember(new InProcessBus({ maxEvents, maxAgeMs: 3_600_000 })),
+    // Subscribing in one process takes effect at once.
+    subscribed: () => Promise.resolve(true),
   },
   {
     name: 'redis bus',
@@ -60,6 +69,11 @@ const busCases: BusCase[] = [
           history: { maxEvents, maxAgeMs: 3_600_000 },
         }),
       ),
+    subscribed: async (channel) => {
+      observer ??= new Redis(testEnv().redisUrl);
+      const [, count] = (await observer.pubsub('NUMSUB', channel)) as [string, number];
+      return count > 0;
+    },
   },
 ];
 
@@ -69,6 +83,7 @@ function remember(bus: EventBus): EventBus {
 }
 
 afterAll(async () => {
+  observer?.disconnect();
   await Promise.all(buses.map((bus) => bus.close()));
 });
 
@@ -83,6 +98,7 @@ class Organization {
   constructor(
     private readonly gateway: TestGateway,
     private readonly publisher: EventPublisher,
+    private readonly subscribed: ChannelSubscribed,
   ) {
     organizationCounter += 1;
     this.name = `replay-${organizationCounter}`;
@@ -117,6 +133,9 @@ class Organization {
    */
   async framesBeforeMarker(...clients: TestClient[]): Promise<string[][]> {
     const marker = sampleEnvelope(`marker of ${this.name}`);
+    // An id-less event is only delivered live: published before the gateway's SUBSCRIBE took
+    // effect (an organization's first socket opens before it does), it would never arrive.
+    await waitFor(() => this.subscribed(this.channel), "the gateway's subscription");
     await this.publisher.publish(this.channel, marker);
     return Promise.all(
       clients.map(async (client) => {
@@ -134,7 +153,7 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
-describe.each(busCases)('replay on the $name', ({ make }) => {
+describe.each(busCases)('replay on the $name', ({ make, subscribed }) => {
   let bus: EventBus;
   let publisher: EventPublisher;
   let served: TestGateway;
@@ -157,7 +176,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   }
 
   it('sends a reconnecting socket exactly the events it missed, in order, then live ones', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     const first = await org.connect();
     await org.publish(1, 2);
     expect(await org.framesBeforeMarker(first)).toEqual([org.payloadsOf(1, 2)]);
@@ -174,7 +193,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('replays to a browser that presents its ticket as a subprotocol', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     await org.publish(1, 3);
     const client = await TestClient.connect(
       served.ws(`${CHAT_SOCKET_PATH_PREFIX}${org.name}?${LAST_EVENT_ID_PARAM}=1`),
@@ -186,7 +205,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('replays everything kept to last_event_id=0', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     await org.publish(1, 4);
     const client = await org.connect(0);
     expect(await org.framesBeforeMarker(client)).toEqual([org.payloadsOf(1, 4)]);
@@ -194,7 +213,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('sends nothing but live events when last_event_id is the latest', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     await org.publish(1, 5);
     const client = await org.connect(5);
     await org.publish(6);
@@ -210,7 +229,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
     async (_when, readFirst) => {
       const held = new HeldHistory(bus.history(), { readFirst, afterId: 2 });
       const g = await gateway({}, withHistory(bus, held));
-      const org = new Organization(g, publisher);
+      const org = new Organization(g, publisher, subscribed);
       const watcher = await org.connect();
       await org.publish(1, 5);
 
@@ -244,7 +263,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
       latestId: (channel) => bus.history().latestId(channel),
     };
     const g = await gateway({}, withHistory(bus, ahead));
-    org.current = new Organization(g, publisher);
+    org.current = new Organization(g, publisher, subscribed);
     const watcher = await org.current.connect();
     await org.current.publish(1, 3);
 
@@ -264,7 +283,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
     // Redis trims a stream by whole nodes (MAXLEN ~), so enough events for a real trim.
     const small = make(3);
     const g = await gateway({}, small);
-    const org = new Organization(g, small.publisher());
+    const org = new Organization(g, small.publisher(), subscribed);
     await org.publish(1, 300);
     const client = await org.connect(1);
     await org.publish(301);
@@ -274,7 +293,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('sends a resync for an id the history never had, and for one past its latest', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     const unknown = await org.connect(4);
     await org.publish(1, 2);
     const ahead = await org.connect(7);
@@ -287,7 +306,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
 
   it('sends a resync when more were missed than WS_REPLAY_MAX_EVENTS, and replays up to it', async () => {
     const g = await gateway({ replayMaxEvents: 3 });
-    const org = new Organization(g, publisher);
+    const org = new Organization(g, publisher, subscribed);
     await org.publish(1, 10);
     const tooFar = await org.connect(6);
     const justEnough = await org.connect(7);
@@ -299,7 +318,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('forwards an event published twice on the bus once, and id-less envelopes unchanged', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     const live = await org.connect();
     const before = served.gateway.stats() as { duplicatesDropped: number };
     await org.publish(1, 2);
@@ -348,7 +367,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   it('sends a resync, then live events, when the history read times out', async () => {
     const held = new HeldHistory(bus.history(), { readFirst: false, afterId: 1 });
     const g = await gateway({ replayTimeoutMs: 150 }, withHistory(bus, held));
-    const org = new Organization(g, publisher);
+    const org = new Organization(g, publisher, subscribed);
     await org.publish(1, 3);
     const client = await org.connect(1);
     await org.publish(4);
@@ -364,7 +383,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
     const failure = () => Promise.reject(new Error('READONLY You cannot read'));
     const failing: EventHistory = { since: failure, latestId: failure };
     const g = await gateway({}, withHistory(bus, failing));
-    const org = new Organization(g, publisher);
+    const org = new Organization(g, publisher, subscribed);
     await org.publish(1, 3);
     const client = await org.connect(1);
     await org.publish(4);
@@ -373,7 +392,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   });
 
   it('gives each of many sockets reconnecting at once its own exact replay', async () => {
-    const org = new Organization(served, publisher);
+    const org = new Organization(served, publisher, subscribed);
     await org.publish(1, 40);
     // Different last ids, and many with the same one (their reads are shared), while live
     // events keep coming.
@@ -389,7 +408,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
 
   it('paces a long replay by drain instead of closing the socket as a slow consumer', async () => {
     const g = await gateway({ maxBackpressureBytes: 64 * 1024, replayMaxEvents: 2000 });
-    const org = new Organization(g, publisher);
+    const org = new Organization(g, publisher, subscribed);
     // ~12 MB of history (more than loopback's kernel buffers hold) against a 64 KiB limit, read
     // by a client that stalls for a while.
     const big = (id: number): string => envelopeWithId(id, `${id} `.padEnd(12 * 1024, 'x'));
@@ -413,7 +432,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   it('closes a socket with 4008 when more live events arrive during its replay than WS_REPLAY_BUFFER_BYTES', async () => {
     const held = new HeldHistory(bus.history(), { readFirst: true, afterId: 1 });
     const g = await gateway({ replayBufferBytes: 4096 }, withHistory(bus, held));
-    const org = new Organization(g, publisher);
+    const org = new Organization(g, publisher, subscribed);
     const watcher = await org.connect();
     await org.publish(1, 2);
     // The organization's first socket got them: its topic holds nothing back any more (the
@@ -434,7 +453,7 @@ describe.each(busCases)('replay on the $name', ({ make }) => {
   it('forgets a socket that leaves during its replay, and closes replaying sockets on drain with 1012', async () => {
     const held = new HeldHistory(bus.history(), { readFirst: true, afterId: 1 });
     const g = await startTestGateway(withHistory(bus, held));
-    const org = new Organization(g, publisher);
+    const org = new Organization(g, publisher, subscribed);
     await org.publish(1, 3);
     const leaving = await org.connect(1);
     const staying = await org.connect(1);
