@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { forgetRun } from './forget-run.js';
 import { EVENT_TYPES, organizationChannel } from '@helpdesk/shared';
 import { Children, type SocketWorker } from './run-children.js';
 import { Bitmap, addCounts, type DeliveryCounts } from './delivery.js';
@@ -196,7 +197,10 @@ export async function runOne(options: RunOptions, ctx: RunContext): Promise<RunR
   const redis = remote
     ? undefined
     : new Redis(ctx.redisUrl, { connectionName: 'helpdesk-bench:orchestrator', maxRetriesPerRequest: 2 });
-  const cleanup: Array<() => Promise<void>> = redis ? [() => redis.quit().then(() => undefined)] : [];
+  // Children stop first (unshifted below); then the run's keys go, then the connection.
+  const cleanup: Array<() => Promise<void>> = redis
+    ? [() => forgetRun(redis, prefix).then(() => undefined), () => redis.quit().then(() => undefined)]
+    : [];
   const children = new Children(ctx.distDir);
   cleanup.unshift(() => children.stopAll());
   try {

@@ -1,0 +1,15 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Deletes what a run left in the local Redis under its prefix (`hdbench:<run>:`, inside `{…}` hash
+ * tags too): its organizations' histories, and their last-id keys, which never expire on purpose.
+ * Without it every run leaves a few thousand keys behind.
+ */
+export async function forgetRun(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  const stream = redis.scanStream({ match: `*${prefix}*`, count: 1000 });
+  for await (const keys of stream as AsyncIterable<string[]>) {
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  }
+  return deleted;
+}
