@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { forgetRun } from '../bench/src/forget-run.js';
 import { migrateToLatest, openDatabase } from '../services/api/src/index.js';
 import { resolveTestServices } from './test-services.js';
 import { databaseUrl, type TestEnv } from './test-env.js';
@@ -40,6 +42,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ]);
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.end();
+    // The run's Redis keys too (redisPrefix): organizations' last-id keys never expire on purpose.
+    const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      await forgetRun(redis, `hdtest:${runId}:`);
+    } catch (error) {
+      console.warn(`[test services] could not delete run ${runId}'s Redis keys: ${String(error)}`);
+    } finally {
+      redis.disconnect();
+    }
     await services.stop();
   };
 }

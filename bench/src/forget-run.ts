@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 
 /**
- * Deletes what a run left in the local Redis under its prefix (`hdbench:<run>:`, inside `{…}` hash
- * tags too): its organizations' histories, and their last-id keys, which never expire on purpose.
- * Without it every run leaves a few thousand keys behind.
+ * Deletes what a run left in Redis under its prefix (a bench run's `hdbench:<run>:`, a test run's
+ * `hdtest:<run>:`), inside `{…}` hash tags too: its organizations' histories, and their last-id
+ * keys, which never expire on purpose. Without it every run leaves thousands of keys behind.
  */
 export async function forgetRun(redis: Redis, prefix: string): Promise<number> {
   let deleted = 0;
