@@ -21,4 +21,3 @@ export * from './socket-contract.js';
 export * from './process-lifecycle.js';
 export * from './metrics-server.js';
 export * from './timeout.js';
-export * from './raw-answer.js';

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
-import type { UpgradeRoute } from '@helpdesk/api';
+import { closeWithDetail, type UpgradeRoute } from '@helpdesk/api';
 import { UWS_MAX_HEADER_LINES } from '@helpdesk/gateway';
-import { CHAT_SOCKET_PATH_PREFIX, closeWithDetail } from '@helpdesk/shared';
+import { CHAT_SOCKET_PATH_PREFIX } from '@helpdesk/shared';
 
 // The one port's chat sockets. Node's HTTP server (the api) owns the port; a WebSocket upgrade to
 // /ws/chat/… is passed, bytes as they come, to the gateway listening on loopback: the request head

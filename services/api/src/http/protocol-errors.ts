@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyInstance } from 'fastify';
-import { closeWithDetail, detailError, ERROR_MESSAGES } from '@helpdesk/shared';
+import { detailError, ERROR_MESSAGES } from '@helpdesk/shared';
+import { closeWithDetail } from './raw-answer.js';
 import { DRF_MESSAGES } from './drf-messages.js';
 
 // Requests Node's HTTP parser refuses before Fastify sees them (a head over MAX_HEADER_BYTES, a

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { detailError } from './errors.js';
+import { detailError } from '@helpdesk/shared';
 
 /**
  * How long a connection stays open after its answer, reading (and dropping) what the client still
