@@ -6,4 +6,4 @@ export { MESSAGE_TYPES, MESSAGE_STATUSES, HELP_DESK_STATUSES } from './objects.j
 export { EVENT_TYPES, RESYNC_EVENT_TYPE, type EventType, type EventPayloads, type Envelope } from './events.js';
 export { CLOSE_CODES, CLOSE_REASONS } from './close-codes.js';
 export * from './socket-contract.js';
-export { HELP_DESK_SEARCH_MAX_LENGTH } from './help-desk-search.js';
+export { HELP_DESK_SEARCH_MAX_LENGTH, clientMatchesSearch, searchPhoneDigits } from './help-desk-search.js';

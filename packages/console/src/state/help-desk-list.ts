@@ -35,15 +35,6 @@ export function statusOf(desk: HelpDeskJson): HelpDeskStatus {
 }
 
 /**
- * Whether the help desk's client's name or phone contains `search` (trimmed, not empty), in any
- * case: what the api's `search` matches, so a live update is judged as the server would judge it.
- */
-export function matchesSearch(desk: HelpDeskJson, search: string): boolean {
-  const wanted = search.toLowerCase();
-  return desk.client.name.toLowerCase().includes(wanted) || desk.client.phone.toLowerCase().includes(wanted);
-}
-
-/**
  * The help desks of a list (the whole list, or a search's results): their uuids, in no order. A
  * help desk is in a list once one of its pages or a live update put it there, so a list holds the
  * top of its order without a gap, whatever other lists brought into the index.

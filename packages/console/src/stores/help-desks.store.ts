@@ -1,8 +1,8 @@
 import { batch, computed, signal, type Signal } from '@preact/signals';
 import type { HelpDeskJson, MessageJson } from '@helpdesk/shared';
+import { clientMatchesSearch } from '@helpdesk/shared/client-contract';
 import type { Backend } from '../api/backend';
 import {
-  matchesSearch,
   mergeHelpDesks,
   upsertHelpDesk,
   visibleHelpDesks,
@@ -146,7 +146,8 @@ export class HelpDesksStore {
       this.index.value = upsertHelpDesk(this.index.value, desk);
       this.listed.value = withMembers(this.listed.value, [desk.uuid]);
       const search = this.search.value;
-      if (search !== '' && matchesSearch(desk, search)) this.found.value = withMembers(this.found.value, [desk.uuid]);
+      if (search !== '' && clientMatchesSearch(desk.client, search))
+        this.found.value = withMembers(this.found.value, [desk.uuid]);
     });
   }
 

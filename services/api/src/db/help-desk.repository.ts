@@ -1,9 +1,14 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { HelpDeskRecord, HelpDeskStatus, MessageStatus, MessageType } from '@helpdesk/shared';
+import {
+  searchPhoneDigits,
+  type HelpDeskRecord,
+  type HelpDeskStatus,
+  type MessageStatus,
+  type MessageType,
+} from '@helpdesk/shared';
 import { JOINED_CLIENT_COLUMNS, joinedClient } from './client.repository.js';
 import { compileOnce } from './compiled-query.js';
 import { containsPattern } from './like-pattern.js';
-import { phoneDigits } from './phone-digits.js';
 import type { DB } from './tables.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -84,7 +89,7 @@ interface ListedFilter {
 
 function listedFilter({ status, search }: HelpDeskFilter): ListedFilter {
   if (search === undefined) return { status };
-  const digits = phoneDigits(search);
+  const digits = searchPhoneDigits(search);
   return {
     status,
     pattern: containsPattern(search),
