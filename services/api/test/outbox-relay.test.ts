@@ -7,7 +7,7 @@ import { organizationChannel, RedisBus, type EventPublisher, type SequencedEvent
 import { createTestDatabase, redisPrefix, testEnv } from '../../../test/test-env.js';
 import { openDatabase } from '../src/db/database.js';
 import { createOrganization } from '../src/db/organization.repository.js';
-import { enqueueEvents } from '../src/db/outbox.repository.js';
+import { enqueueEvents, type OutboxEvent } from '../src/db/outbox.repository.js';
 import type { DB } from '../src/db/tables.js';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/events/outbox-relay.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership } from '../src/events/relay-leadership.js';
@@ -236,6 +236,20 @@ async function unpublishedSeqs(org: { id: string }): Promise<number[]> {
   return rows.map((r) => Number(r.seq));
 }
 
+/** Commits one event and answers it as its writer hands it to the relay (as send-message does). */
+async function commitOne(org: { id: string; name: string }): Promise<OutboxEvent> {
+  const [seq] = await db
+    .transaction()
+    .execute((trx) => enqueueEvents(trx, org, [{ type: 'update_message', payload: { handed: true } as never }]));
+  const row = await db
+    .selectFrom('outbox_events')
+    .select(['id', 'organization_name', 'seq', 'payload'])
+    .where('organization_id', '=', org.id)
+    .where('seq', '=', String(seq))
+    .executeTakeFirstOrThrow();
+  return { id: row.id, organizationName: row.organization_name, seq: Number(row.seq), payload: row.payload };
+}
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
@@ -266,13 +280,16 @@ describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
     const channels = orgs.map((org) => organizationChannel(prefix, org.name));
     const received = await listen(bus, channels);
     const { relay, publisher } = watchedRelay({ batchSize: 7 });
-    // As the api does: each writer nudges the relay after its commit, while passes run.
+    // As the api does: each writer nudges the relay after its commit, or hands its events over
+    // (send-message), while passes run.
     await Promise.all(
       orgs.flatMap((org) =>
-        range(1, 3).map(async () => {
+        range(1, 3).map(async (writer) => {
           for (let i = 0; i < 8; i += 1) {
-            await commitEvents(org, 1);
-            relay.nudge();
+            if (writer === 1) {
+              await commitEvents(org, 1);
+              relay.nudge();
+            } else relay.committed([await commitOne(org)]);
           }
         }),
       ),
@@ -382,6 +399,71 @@ describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
     ]);
     expect(statements()).toBe(4);
     await expect.poll(() => received.get(channel)).toEqual([1, 2]);
+    await relay.close(1000);
+  });
+
+  it('publishes events handed over by their commit before any statement, once it knows the organization', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    const { relay, publisher, statements } = watchedRelay();
+    // The first event of an organization is read: the relay does not yet know what came before it.
+    relay.committed([await commitOne(org)]);
+    await expect.poll(() => unpublishedSeqs(org)).toEqual([]);
+    expect(publisher.calls).toEqual([{ ids: [[channel, 1]], statementsBefore: 1 }]);
+    expect(statements()).toBe(2);
+    // From then on, a handed-over event next in line goes out at once; the one statement after
+    // it marks it (and reads nothing more).
+    relay.committed([await commitOne(org)]);
+    await expect.poll(() => unpublishedSeqs(org)).toEqual([]);
+    expect(publisher.calls[1]).toEqual({ ids: [[channel, 2]], statementsBefore: 2 });
+    expect(statements()).toBe(3);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2]);
+    await relay.close(1000);
+  });
+
+  it('publishes handed-over events in id order, and leaves one after a gap to the read', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    const { relay, publisher } = watchedRelay();
+    await commitEvents(org, 1);
+    await relay.flush();
+    const second = await commitOne(org);
+    await commitEvents(org, 1); // another replica's commit: never handed over here
+    const fourth = await commitOne(org);
+    // Handed over in the order the answers came back, fourth before second.
+    relay.committed([fourth, second]);
+    await expect.poll(() => unpublishedSeqs(org)).toEqual([]);
+    // 2 follows 1 and goes out at once; 4 does not follow 2, so the read brings 3 and 4.
+    expect(publisher.calls.map((call) => call.ids.map(([, id]) => id))).toEqual([[1], [2], [3, 4]]);
+    expect(publisher.calls[1]!.statementsBefore).toBe(publisher.calls[0]!.statementsBefore + 1);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2, 3, 4]);
+    await relay.close(1000);
+  });
+
+  it('forgets what it handed over and published while another replica leads', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    const leadership = { isLeader: true, tick: () => Promise.resolve(), close: () => Promise.resolve() };
+    const { relay, publisher } = watchedRelay({ leadership });
+    relay.committed([await commitOne(org)]);
+    await relay.flush();
+    // Another replica takes the lead: this one's commit is published by that replica.
+    leadership.isLeader = false;
+    relay.committed([await commitOne(org)]);
+    await relay.flush();
+    const other = watchedRelay();
+    await other.relay.flush();
+    expect(other.publisher.calls.map((call) => call.ids)).toEqual([[[channel, 2]]]);
+    await other.relay.close(1000);
+    // The lead comes back: nothing handed over before is published again.
+    leadership.isLeader = true;
+    relay.committed([await commitOne(org)]);
+    await relay.flush();
+    expect(publisher.calls.map((call) => call.ids.map(([, id]) => id))).toEqual([[1], [3]]);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2, 3]);
     await relay.close(1000);
   });
 });

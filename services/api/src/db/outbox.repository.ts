@@ -77,11 +77,15 @@ export async function insertNumberedEvents(
   return ids;
 }
 
-export interface UnpublishedEvent {
+/** An event in the outbox: its row id, its organization, its id there and its encoded envelope. */
+export interface OutboxEvent {
   id: string;
   organizationName: string;
   seq: number;
   payload: string;
+}
+
+export interface UnpublishedEvent extends OutboxEvent {
   /** Seconds since the event committed, as the database saw it when it was read. */
   ageSeconds: number;
 }

@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { HelpDeskRecord, MessageRecord } from '@helpdesk/shared';
 import { toRecord, type HelpDeskRow } from './help-desk.repository.js';
 import type { StoredFileInfo } from './message.repository.js';
+import type { OutboxEvent } from './outbox.repository.js';
 import type { DB } from './tables.js';
 
 // send-message as one statement, a single round trip and no transaction around it: find the help
@@ -94,7 +95,7 @@ with d as (
   from j, (values (1, 'new_message'), (2, 'update_helpdesk'), (3, 'update_message')) as v (k, type)
   where v.k <= j.events
   order by v.k
-  returning id
+  returning id, seq, payload
 ), w as (
   insert into webhook_deliveries (message_id, organization_id, file_base_url)
   select m.id, d.organization_id, $10::text from m, d where d.has_webhook
@@ -105,7 +106,9 @@ select h.uuid, h.created_at, h.updated_at, h.status,
   m.uuid as message_uuid, m.created_at as message_created_at, m.updated_at as message_updated_at,
   m.message as message_message, m.file_key as message_file_key, m.file_name as message_file_name,
   m.type as message_type, m.status as message_status,
-  m.id as message_id, o.event_seq, d.organization_id, d.organization_name, d.has_webhook
+  m.id as message_id, o.event_seq, d.organization_id, d.organization_name, d.has_webhook,
+  (select array_agg(e.id::text order by e.seq) from e) as outbox_ids,
+  (select array_agg(e.payload order by e.seq) from e) as outbox_payloads
 from d, m, h, o
 `;
 
@@ -132,8 +135,8 @@ export interface SentMessage {
   message: MessageRecord;
   /** The help desk as it is now, with the message as its last_message. */
   helpDesk: HelpDeskRecord;
-  /** The ids of the events stored, in order. */
-  eventIds: number[];
+  /** The events as stored in the outbox, in order: the relay publishes them without reading them back. */
+  events: OutboxEvent[];
 }
 
 type SendRow = HelpDeskRow & {
@@ -142,6 +145,8 @@ type SendRow = HelpDeskRow & {
   organization_id: string;
   organization_name: string;
   has_webhook: boolean;
+  outbox_ids: string[];
+  outbox_payloads: string[];
 };
 
 /** Stores the message and its events (see SEND_MESSAGE_SQL); undefined when there is no such help desk. */
@@ -176,6 +181,11 @@ export async function sendMessageStatement(
     hasWebhook: row.has_webhook,
     message: { ...helpDesk.last_message },
     helpDesk,
-    eventIds: Array.from({ length: count }, (_, i) => lastId - count + 1 + i),
+    events: row.outbox_ids.map((id, i) => ({
+      id,
+      organizationName: row.organization_name,
+      seq: lastId - count + 1 + i,
+      payload: row.outbox_payloads[i]!,
+    })),
   };
 }

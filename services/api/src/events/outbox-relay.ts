@@ -8,6 +8,7 @@ import {
   markThenReadUnpublished,
   oldestUnpublishedAgeSeconds,
   prunePublished,
+  type OutboxEvent,
 } from '../db/outbox.repository.js';
 import type { DB } from '../db/tables.js';
 import type { RelayLeadership } from './relay-leadership.js';
@@ -20,11 +21,19 @@ import type { RelayLeadership } from './relay-leadership.js';
 // loses none; an event may be published twice (crash after publish, before the mark), which
 // gateways drop by id.
 //
-// It runs right after each commit in this process (nudge), when another replica's commit is
-// heard (LISTEN/NOTIFY, via the leadership), on a timer as a safety net, and after a failure with
-// exponential backoff. One pass at a time, reading until nothing is left: a commit nudged during
-// a pass is published by the pass's next read, and only a nudge after its last read makes it go
-// round once more.
+// It runs right after each commit in this process (nudge, or `committed` with the events), when
+// another replica's commit is heard (LISTEN/NOTIFY, via the leadership), on a timer as a safety
+// net, and after a failure with exponential backoff. One pass at a time, reading until nothing is
+// left: a commit nudged during a pass is published by the pass's next read, and only a nudge
+// after its last read makes it go round once more.
+//
+// Events handed over by `committed` (send-message, issue 12) are published at the start of the
+// next pass without being read back, when they are next in line: each pass remembers, per
+// organization, the newest id it published, and an event is next in line when its id follows it.
+// Then everything before it was published (by this relay, which was leading throughout), and
+// nothing after it can be: an organization's writers take ids under its row lock, so they commit
+// in id order. Any other event (a gap, an organization not yet seen, a replica that just took the
+// lead) is left to the read. Either way the mark follows the publish, as before.
 
 export interface OutboxRelayOptions {
   db: Kysely<DB>;
@@ -41,6 +50,8 @@ export interface OutboxRelayOptions {
 }
 
 const RETRY_BASE_MS = 50;
+/** Organizations whose newest published id is remembered; past it the memory starts over (reads take over). */
+const REMEMBERED_ORGANIZATIONS = 100_000;
 /** Published events are pruned at most this often, this many per statement. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 10_000;
@@ -54,6 +65,10 @@ export class OutboxRelay {
   private pollTimer: NodeJS.Timeout | undefined;
   private lastPrune = 0;
   private closed = false;
+  /** Events committed in this process, with when they were handed over (performance.now()). */
+  private handed: Array<{ event: OutboxEvent; at: number }> = [];
+  /** Per channel, the newest id this relay published while leading: every id before it is published. */
+  private readonly publishedUpTo = new Map<string, number>();
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
@@ -67,6 +82,19 @@ export class OutboxRelay {
   /** Something was committed: publish it soon. Never throws, never waits. */
   nudge(): void {
     void this.pass();
+  }
+
+  /**
+   * These events were just committed (their transaction is over): publish them soon, without
+   * reading them back when they are next in line. Never throws, never waits.
+   */
+  committed(events: readonly OutboxEvent[]): void {
+    // Bounded: while no pass takes them (the bus is down, another replica leads) the read will.
+    if (this.handed.length + events.length <= this.options.batchSize) {
+      const at = performance.now();
+      for (const event of events) this.handed.push({ event, at });
+    }
+    this.nudge();
   }
 
   /**
@@ -123,29 +151,22 @@ export class OutboxRelay {
 
   /** Publishes batches until none is left; false after a failure (a retry is then scheduled). */
   private async publishAll(): Promise<boolean> {
-    const { db, publisher, channelPrefix, leadership, batchSize } = this.options;
+    const { db, leadership, batchSize } = this.options;
     try {
       while (leadership.isLeader) {
         // This read sees every commit nudged so far (they need no extra round), and marks the
         // batch published before it: a pass is read → publish → (mark + read) → publish …
         this.runner.caughtUp();
+        await this.publishHanded();
         const batch = await markThenReadUnpublished(db, this.unmarked, batchSize);
         this.unmarked = [];
         if (batch.length === 0) break;
-        const publishStart = performance.now();
-        await publisher.publishSequenced(
-          batch.map((event) => ({
-            channel: organizationChannel(channelPrefix, event.organizationName),
-            id: event.seq,
-            payload: event.payload,
-          })),
-        );
-        this.options.onPublished?.(
+        await this.publishInOrder(
+          batch,
           batch.map((event) => event.ageSeconds),
-          (performance.now() - publishStart) / 1000,
         );
-        this.unmarked = batch.map((event) => event.id);
       }
+      if (!leadership.isLeader) this.forget();
       // The lead was lost after a publish: what the bus took is marked all the same.
       await markPublished(db, this.unmarked);
       this.unmarked = [];
@@ -153,6 +174,7 @@ export class OutboxRelay {
       this.failures = 0;
       return true;
     } catch (error) {
+      this.forget();
       this.failures += 1;
       const delay = this.retryDelay();
       // The first failure in full; while it lasts, one line per attempt is enough.
@@ -165,6 +187,51 @@ export class OutboxRelay {
       this.retryTimer.unref();
       return false;
     }
+  }
+
+  /** Publishes the handed-over events that are next in line; the others are left to the read. */
+  private async publishHanded(): Promise<void> {
+    if (this.handed.length === 0) return;
+    const handed = this.handed;
+    this.handed = [];
+    // Handed over in the order answers came back, not always in id order; per organization, ids
+    // sort it (a stable sort across organizations whose ids interleave).
+    handed.sort((a, b) => a.event.seq - b.event.seq);
+    const upTo = new Map<string, number>();
+    const ready: OutboxEvent[] = [];
+    const now = performance.now();
+    const ages: number[] = [];
+    for (const { event, at } of handed) {
+      const channel = organizationChannel(this.options.channelPrefix, event.organizationName);
+      const last = upTo.get(channel) ?? this.publishedUpTo.get(channel);
+      if (last === undefined || event.seq !== last + 1) continue;
+      upTo.set(channel, event.seq);
+      ready.push(event);
+      ages.push((now - at) / 1000);
+    }
+    if (ready.length > 0) await this.publishInOrder(ready, ages);
+  }
+
+  /** Publishes events in id order per organization, and remembers them to be marked and built on. */
+  private async publishInOrder(events: readonly OutboxEvent[], ageSeconds: readonly number[]): Promise<void> {
+    const { publisher, channelPrefix } = this.options;
+    const sequenced = events.map((event) => ({
+      channel: organizationChannel(channelPrefix, event.organizationName),
+      id: event.seq,
+      payload: event.payload,
+    }));
+    const publishStart = performance.now();
+    await publisher.publishSequenced(sequenced);
+    this.options.onPublished?.(ageSeconds, (performance.now() - publishStart) / 1000);
+    for (const event of events) this.unmarked.push(event.id);
+    if (this.publishedUpTo.size > REMEMBERED_ORGANIZATIONS) this.publishedUpTo.clear();
+    for (const { channel, id } of sequenced) this.publishedUpTo.set(channel, id);
+  }
+
+  /** The lead was lost or a publish failed: nothing remembered may be built on any more. */
+  private forget(): void {
+    this.handed = [];
+    this.publishedUpTo.clear();
   }
 
   private retryDelay(): number {

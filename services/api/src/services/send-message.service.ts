@@ -40,9 +40,9 @@ export interface SendMessageCommand {
  * new_message (`sending`), update_helpdesk (its new last_message) and, when the organization has
  * no delivery webhook, the move to `sent` (update_message). With a webhook it stays `sending` and
  * a delivery is queued with it. The answer is the message as stored. The relay publishes the
- * events after commit. A file is put in the store before the row commits and removed again if
- * the commit fails. Its bytes count against the organization's storage quota: past it, nothing is
- * stored (StorageQuotaError).
+ * events after commit, handed over as stored (it need not read them back). A file is put in the
+ * store before the row commits and removed again if the commit fails. Its bytes count against the
+ * organization's storage quota: past it, nothing is stored (StorageQuotaError).
  */
 export async function sendMessage(deps: SendMessageDeps, command: SendMessageCommand): Promise<MessageJson> {
   const { db, relay } = deps;
@@ -89,6 +89,6 @@ export async function sendMessage(deps: SendMessageDeps, command: SendMessageCom
     });
   });
   if (sent.hasWebhook) deps.deliveries.nudge();
-  relay.nudge();
+  relay.committed(sent.events);
   return answer;
 }
