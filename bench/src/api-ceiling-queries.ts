@@ -29,7 +29,7 @@ function messageJson(status: string, updatedAt: string): string {
  *
  * As the api without a delivery webhook: the message stored `sent` (its `sending` state is the
  * row as of created_at), the help desk's last message and updated_at moved, three event ids taken
- * from the organization (help desk row locked first, then the organization, as the api does) and
+ * (and the file's bytes counted) from the organization (help desk row locked first, then the organization, as the api does) and
  * three outbox rows: new_message (`sending`), update_helpdesk, update_message (`sent`). The rows
  * are stored as published: this server publishes them itself right after the commit, there is no
  * relay.
@@ -54,7 +54,8 @@ with d as (
   where id = (select id from d)
   returning updated_at
 ), o as (
-  update organizations set event_seq = event_seq + 3
+  -- As the api: the file's bytes counted against the organization's storage.
+  update organizations set event_seq = event_seq + 3, storage_bytes = storage_bytes + coalesce($7::bigint, 0)
   where id = (select organization_id from d) and exists (select 1 from h)
   returning event_seq
 ), j as (

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEnvelope, organizationChannel, type EventType, type MessageJson } from '@helpdesk/shared';
 import { REPO_ROOT, startService, type ServiceProcess } from '../../test/process-harness.js';
@@ -19,6 +20,7 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
   let filesDir: string;
   let subscriber: Redis;
   let tenant: TestOrganization;
+  let databaseUrl: string;
   const frames: string[] = [];
 
   const apiUrl = () => `http://127.0.0.1:${api.port}`;
@@ -39,7 +41,7 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
   beforeAll(async () => {
     const prefix = redisPrefix();
     filesDir = await mkdtemp(join(tmpdir(), 'hd-api-ceiling-'));
-    const databaseUrl = await createTestDatabase();
+    databaseUrl = await createTestDatabase();
     const { redisUrl } = testEnv();
     api = await startService(join(REPO_ROOT, 'services/api/dist/main.js'), {
       DATABASE_URL: databaseUrl,
@@ -120,7 +122,23 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
     expect(JSON.parse(ceilingFrames[1]!.data)).toEqual(listed[0]);
   });
 
+  /** The bytes of files the organization keeps, as the api's storage quota counts them. */
+  const storageBytes = async () => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ bytes: string }>(
+        'select storage_bytes as bytes from organizations where name = $1',
+        [tenant.name],
+      );
+      return Number(rows[0]!.bytes);
+    } finally {
+      await client.end();
+    }
+  };
+
   it('takes a multipart message with a file and stores the file where the api serves it from', async () => {
+    const bytesBefore = await storageBytes();
     const form = new FormData();
     form.append('help_desk', String(tenant.helpDesk.uuid));
     form.append('message', 'with a file');
@@ -134,6 +152,8 @@ describe('api ceiling server (bench): the same writes and envelopes as the api, 
     expect(await served.text()).toBe('attached bytes');
     const frames3 = await nextFrames(3);
     expect(JSON.parse(frames3[2]!.data)).toEqual(sent);
+    // Counted against the organization's storage, as the api counts it.
+    expect((await storageBytes()) - bytesBefore).toBe('attached bytes'.length);
   });
 
   it('serves the first page of the help-desk list and of a history byte for byte as the api does', async () => {

@@ -228,7 +228,7 @@ export function loadApiConfig(env: Env = process.env, options: LoadApiConfigOpti
     outbox: {
       // One Redis MULTI per batch; a backlog after an outage drains this many events per round trip.
       batchSize: read.int('OUTBOX_BATCH_SIZE', 500, 1, 10_000),
-      // The relay is nudged right after every commit (and over LISTEN/NOTIFY from other replicas);
+      // The relay is told right after every commit (other replicas' by a NOTIFY after theirs);
       // the poll is the safety net for a lost nudge, and the leader's liveness check.
       pollIntervalMs: read.int('OUTBOX_POLL_INTERVAL_MS', 1000, 10, 60_000),
       retryMaxMs: read.int('OUTBOX_RETRY_MAX_MS', 5000, 10, 300_000),

@@ -7,7 +7,12 @@ import { organizationChannel, RedisBus, type EventPublisher, type SequencedEvent
 import { createTestDatabase, redisPrefix, testEnv } from '../../../test/test-env.js';
 import { openDatabase } from '../src/db/database.js';
 import { createOrganization } from '../src/db/organization.repository.js';
-import { enqueueEvents, type OutboxEvent } from '../src/db/outbox.repository.js';
+import {
+  enqueueEvents,
+  notifyEventsCommitted,
+  OUTBOX_NOTIFY_CHANNEL,
+  type OutboxEvent,
+} from '../src/db/outbox.repository.js';
 import type { DB } from '../src/db/tables.js';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/events/outbox-relay.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership } from '../src/events/relay-leadership.js';
@@ -157,9 +162,9 @@ describe('outbox relay', () => {
     await second.tick();
     expect(second.isLeader).toBe(false);
 
-    // The leader hears other connections' commits (NOTIFY from the outbox trigger).
+    // The leader hears the notice another replica sends after its commit.
     const before = nudges.first;
-    await commitEvents(await organization(), 1);
+    await notifyEventsCommitted(db);
     await expect.poll(() => nudges.first).toBeGreaterThan(before);
     expect(nudges.second).toBe(0);
 
@@ -174,6 +179,52 @@ describe('outbox relay', () => {
     await first.tick();
     expect(first.isLeader).toBe(false);
     await Promise.all([first.close(), second.close()]);
+  });
+
+  it('commits that add events send no NOTIFY: it would make all of them commit one at a time', async () => {
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.channel));
+    await listener.query(`listen ${OUTBOX_NOTIFY_CHANNEL}`);
+    try {
+      await commitEvents(await organization(), 2);
+      // A notice sent after those commits: notifications arrive in commit order, so one from the
+      // commits would be heard before it.
+      await notifyEventsCommitted(db);
+      await expect.poll(() => heard.length).toBe(1);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('a replica that does not lead tells the leader of its commit, which publishes it at once', async () => {
+    await drainOutbox();
+    const org = await organization();
+    const replica = (publisher: FakePublisher) => {
+      let relay: OutboxRelay | undefined;
+      const leadership = new AdvisoryLockLeadership({
+        url,
+        log,
+        queryTimeoutMs: 5000,
+        events: { onLeader: () => relay?.nudge(), onNotify: () => relay?.nudge() },
+      });
+      // No poll within the test: only the notice can make the leader publish.
+      relay = relayWith(publisher, { leadership, pollIntervalMs: 60_000 });
+      return { relay, leadership };
+    };
+    const leading = new FakePublisher();
+    const following = new FakePublisher();
+    const first = replica(leading);
+    const second = replica(following);
+    await first.leadership.tick();
+    await second.leadership.tick();
+    expect([first.leadership.isLeader, second.leadership.isLeader]).toEqual([true, false]);
+    await commitEvents(org, 1);
+    second.relay.committed();
+    await expect.poll(() => leading.events.map((e) => e.id)).toEqual([1]);
+    expect(following.events).toEqual([]);
+    await Promise.all([first.relay.close(1000), second.relay.close(1000)]);
   });
 });
 

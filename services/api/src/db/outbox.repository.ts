@@ -3,8 +3,18 @@ import { encodeEnvelope, type EventPayloads, type EventType } from '@helpdesk/sh
 import { compileOnce } from './compiled-query.js';
 import type { DB } from './tables.js';
 
-/** What the trigger of migration 2026-11-25T1100 sends at each commit that adds events. */
+/** The channel the relay's leader LISTENs on: a replica that does not lead says there it committed events. */
 export const OUTBOX_NOTIFY_CHANNEL = 'helpdesk_outbox';
+
+/**
+ * Tells the relay's leader that events were committed, in a statement of its own: never inside the
+ * transaction that adds them (a notifying transaction holds a lock for the whole Postgres instance
+ * from its commit until it ends, so such commits would run one at a time). This one writes
+ * nothing, so it holds that lock for no WAL flush.
+ */
+export async function notifyEventsCommitted(db: Kysely<DB>): Promise<void> {
+  await sql`select pg_notify(${OUTBOX_NOTIFY_CHANNEL}, '')`.execute(db);
+}
 
 /** One event to announce, typed by its name. */
 export type OutgoingEvent = { [K in EventType]: { type: K; payload: EventPayloads[K] } }[EventType];

@@ -196,7 +196,7 @@ export class WebhookWorker {
       ]);
       moved = true;
     });
-    if (moved) relay.nudge();
+    if (moved) relay.committed();
   }
 
   private retryDelay(attempt: number): number {

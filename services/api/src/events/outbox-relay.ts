@@ -6,6 +6,7 @@ import { organizationChannel, waitAtMost, type EventPublisher } from '@helpdesk/
 import {
   markPublished,
   markThenReadUnpublished,
+  notifyEventsCommitted,
   oldestUnpublishedAgeSeconds,
   prunePublished,
   type OutboxEvent,
@@ -21,8 +22,8 @@ import type { RelayLeadership } from './relay-leadership.js';
 // loses none; an event may be published twice (crash after publish, before the mark), which
 // gateways drop by id.
 //
-// It runs right after each commit in this process (nudge, or `committed` with the events), when
-// another replica's commit is heard (LISTEN/NOTIFY, via the leadership), on a timer as a safety
+// It runs right after each commit in this process (`committed`), when another replica says it
+// committed (NOTIFY, heard by the leadership's LISTEN; see `committed`), on a timer as a safety
 // net, and after a failure with exponential backoff. One pass at a time, reading until nothing is
 // left: a commit nudged during a pass is published by the pass's next read, and only a nudge
 // after its last read makes it go round once more.
@@ -58,6 +59,17 @@ const PRUNE_BATCH = 10_000;
 
 export class OutboxRelay {
   private readonly runner = new CoalescingRunner(async () => ((await this.publishAll()) ? 'done' : 'failed'));
+  /** Tells the leader of this replica's commits while another replica leads: one notice at a time. */
+  private readonly leaderNotice = new CoalescingRunner(async () => {
+    try {
+      await notifyEventsCommitted(this.options.db);
+      return 'done';
+    } catch (error) {
+      // The leader's poll publishes the events all the same, later.
+      this.options.log.warn({ err: error }, 'outbox relay: could not tell the leading replica of a commit');
+      return 'failed';
+    }
+  });
   private failures = 0;
   /** Ids the bus has taken and the outbox does not yet say so: the next read marks them. */
   private unmarked: string[] = [];
@@ -79,17 +91,25 @@ export class OutboxRelay {
     this.poll();
   }
 
-  /** Something was committed: publish it soon. Never throws, never waits. */
+  /** There may be events to publish (a notice from another replica, the lead just taken): look soon. Never throws, never waits. */
   nudge(): void {
     void this.pass();
   }
 
   /**
-   * These events were just committed (their transaction is over): publish them soon, without
-   * reading them back when they are next in line. Never throws, never waits.
+   * The caller's transaction just committed events; `events` are they as stored, when it has
+   * them (send-message). While this replica leads they are published soon, those next in line
+   * without being read back. While another leads, it is told, by a NOTIFY of its own (a commit
+   * never notifies: a notifying transaction holds an instance-wide lock from its commit until it
+   * ends, so all such commits would run one at a time); one notice at a time, so a burst of
+   * commits costs one or two. Never throws, never waits.
    */
-  committed(events: readonly OutboxEvent[]): void {
-    // Bounded: while no pass takes them (the bus is down, another replica leads) the read will.
+  committed(events: readonly OutboxEvent[] = []): void {
+    if (!this.options.leadership.isLeader) {
+      void this.leaderNotice.run();
+      return;
+    }
+    // Bounded: while no pass takes them (the bus is down) the read will.
     if (this.handed.length + events.length <= this.options.batchSize) {
       const at = performance.now();
       for (const event of events) this.handed.push({ event, at });
@@ -128,6 +148,7 @@ export class OutboxRelay {
       this.closed = true;
       // No new rounds; one stuck on an unreachable bus is not waited for.
       void this.runner.stop();
+      void this.leaderNotice.stop();
       await this.options.leadership.close();
     }
   }

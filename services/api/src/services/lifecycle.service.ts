@@ -51,7 +51,7 @@ export async function changeMessageStatus(
     ]);
     return updated;
   });
-  relay.nudge();
+  relay.committed();
   return answer;
 }
 
@@ -75,6 +75,6 @@ export async function changeHelpDeskStatus(
     changed = true;
     return updated;
   });
-  if (changed) relay.nudge();
+  if (changed) relay.committed();
   return answer;
 }

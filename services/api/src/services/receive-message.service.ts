@@ -88,6 +88,6 @@ export async function receiveMessage(deps: ReceiveMessageDeps, command: ReceiveM
       return message;
     }),
   );
-  relay.nudge();
+  relay.committed();
   return answer;
 }

@@ -10,6 +10,7 @@ import * as idempotencyKeys from './2026-11-25T1500-idempotency-keys.js';
 import * as idempotencyKeyOwner from './2026-11-25T1600-idempotency-key-owner.js';
 import * as helpDeskStatusActivityIndex from './2026-12-05T2300-help-desk-status-activity-index.js';
 import * as organizationStorageBytes from './2026-12-06T0200-organization-storage-bytes.js';
+import * as outboxNotifyFromReplicas from './2026-12-06T0800-outbox-notify-from-replicas.js';
 
 /**
  * Every migration, by name, in the order they run. A static list (not a folder scan) so the same
@@ -27,4 +28,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25T1600-idempotency-key-owner': idempotencyKeyOwner,
   '2026-12-05T2300-help-desk-status-activity-index': helpDeskStatusActivityIndex,
   '2026-12-06T0200-organization-storage-bytes': organizationStorageBytes,
+  '2026-12-06T0800-outbox-notify-from-replicas': outboxNotifyFromReplicas,
 };
