@@ -202,15 +202,16 @@ describe('outbox relay', () => {
     await drainOutbox();
     const org = await organization();
     const replica = (publisher: FakePublisher) => {
-      let relay: OutboxRelay | undefined;
+      const wake = { relay: undefined as OutboxRelay | undefined };
       const leadership = new AdvisoryLockLeadership({
         url,
         log,
         queryTimeoutMs: 5000,
-        events: { onLeader: () => relay?.nudge(), onNotify: () => relay?.nudge() },
+        events: { onLeader: () => wake.relay?.nudge(), onNotify: () => wake.relay?.nudge() },
       });
       // No poll within the test: only the notice can make the leader publish.
-      relay = relayWith(publisher, { leadership, pollIntervalMs: 60_000 });
+      const relay = relayWith(publisher, { leadership, pollIntervalMs: 60_000 });
+      wake.relay = relay;
       return { relay, leadership };
     };
     const leading = new FakePublisher();
