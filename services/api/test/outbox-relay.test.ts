@@ -14,6 +14,7 @@ import {
   type OutboxEvent,
 } from '../src/db/outbox.repository.js';
 import type { DB } from '../src/db/tables.js';
+import { OutboxHistory } from '../src/events/outbox-history.js';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/events/outbox-relay.js';
 import { AdvisoryLockLeadership, SingleProcessLeadership } from '../src/events/relay-leadership.js';
 import { useQueryRecorder } from './query-plans.js';
@@ -142,6 +143,27 @@ describe('outbox relay', () => {
     await commitEvents(org, 2);
     await relay.close(1000);
     expect(publisher.events.map((e) => e.id)).toEqual([1, 2]);
+  });
+
+  it('the embedded history shows what the relay published before its mark', async () => {
+    await drainOutbox();
+    const org = await organization();
+    const channel = organizationChannel('p:', org.name);
+    const publisher = new FakePublisher();
+    const relay = relayWith(publisher, { markDelayMs: 60_000 });
+    await commitEvents(org, 1);
+    await relay.flush();
+    relay.committed([await commitOne(org)]);
+    await expect.poll(() => publisher.events.map((e) => e.id)).toEqual([1, 2]);
+    // Event 2 is out on the bus, its mark still waiting: a socket resuming after 1 gets it.
+    const history = new OutboxHistory(db, 'p:', (ch) => relay.publishedThrough(ch));
+    expect((await history.since(channel, 1, 10)).events.map((e) => e.id)).toEqual([2]);
+    expect(await history.latestId(channel)).toBe(2);
+    // Going by the marks alone, it would look unpublished.
+    const byMarks = new OutboxHistory(db, 'p:');
+    expect(await byMarks.since(channel, 1, 10)).toEqual({ events: [], complete: true });
+    expect(await byMarks.latestId(channel)).toBe(1);
+    await relay.close(1000);
   });
 
   it('lets one replica publish at a time (advisory lock); another takes over when it goes', async () => {
@@ -444,11 +466,12 @@ describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
     await locker.end();
     await pass;
     // read [1] → publish → (mark 1, read: nothing, event 2 was not committed at its start) →
-    // a round for the nudge: read [2] → publish → (mark 2, read nothing).
+    // a round for the nudge: read [2] → publish → (mark 2, read nothing: within MARK_DELAY_MS).
     expect(publisher.calls).toEqual([
       { ids: [[channel, 1]], statementsBefore: 1 },
       { ids: [[channel, 2]], statementsBefore: 3 },
     ]);
+    await expect.poll(() => unpublishedSeqs(org)).toEqual([]);
     expect(statements()).toBe(4);
     await expect.poll(() => received.get(channel)).toEqual([1, 2]);
     await relay.close(1000);
@@ -516,6 +539,29 @@ describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
     await relay.flush();
     expect(publisher.calls.map((call) => call.ids.map(([, id]) => id))).toEqual([[1], [3]]);
     await expect.poll(() => received.get(channel)).toEqual([1, 2, 3]);
+    await relay.close(1000);
+  });
+
+  it('marks the events it published without a read together, in one statement, within the mark delay', async () => {
+    const org = await organization();
+    const channel = organizationChannel(prefix, org.name);
+    const received = await listen(bus, [channel]);
+    const { relay, publisher, statements } = watchedRelay({ markDelayMs: 60_000 });
+    await commitEvents(org, 1);
+    await relay.flush();
+    expect(statements()).toBe(2);
+    for (let i = 0; i < 4; i += 1) {
+      relay.committed([await commitOne(org)]);
+      await expect.poll(() => publisher.calls.length).toBe(i + 2);
+    }
+    // Published at once, each without a statement; their marks wait (here for the flush).
+    expect(publisher.calls.map((call) => call.statementsBefore)).toEqual([1, 2, 2, 2, 2]);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2, 3, 4, 5]);
+    expect(await unpublishedSeqs(org)).toEqual([2, 3, 4, 5]);
+    await relay.flush();
+    expect(await unpublishedSeqs(org)).toEqual([]);
+    // One statement, the flush's, marked the four and read nothing more.
+    expect(statements()).toBe(3);
     await relay.close(1000);
   });
 });

@@ -189,13 +189,15 @@ export async function prunePublished(db: Kysely<DB>, olderThanSeconds: number, l
 /**
  * An organization's published events after `afterSeq`, oldest first: what the relay already
  * published and the outbox still keeps (OUTBOX_RETENTION_SECONDS). A range of the
- * (organization_id, seq) unique index.
+ * (organization_id, seq) unique index. `publishedThrough`: an id the caller knows every event up
+ * to was published, marked or not yet (the relay of this process).
  */
 export async function publishedEventsAfter(
   db: Kysely<DB>,
   organizationName: string,
   afterSeq: number,
   limit: number,
+  publishedThrough: number | undefined,
 ): Promise<Array<{ seq: string; payload: string }>> {
   return db
     .selectFrom('outbox_events as e')
@@ -203,7 +205,7 @@ export async function publishedEventsAfter(
     .select(['e.seq', 'e.payload'])
     .where('o.name', '=', organizationName)
     .where('e.seq', '>', String(afterSeq))
-    .where('e.published_at', 'is not', null)
+    .where((eb) => eb.or([eb('e.published_at', 'is not', null), eb('e.seq', '<=', String(publishedThrough ?? 0))]))
     .orderBy('e.seq')
     .limit(limit)
     .execute();
@@ -212,9 +214,13 @@ export async function publishedEventsAfter(
 /**
  * The newest id the relay has published for the organization: the last id given, unless some are
  * still waiting in the outbox (then the one before the first of those). Undefined for an unknown
- * organization or one without events.
+ * organization or one without events. `publishedThrough` as for publishedEventsAfter.
  */
-export async function lastPublishedSeq(db: Kysely<DB>, organizationName: string): Promise<number | undefined> {
+export async function lastPublishedSeq(
+  db: Kysely<DB>,
+  organizationName: string,
+  publishedThrough: number | undefined,
+): Promise<number | undefined> {
   const row = await db
     .selectFrom('organizations as o')
     .select([
@@ -225,6 +231,7 @@ export async function lastPublishedSeq(db: Kysely<DB>, organizationName: string)
           .select((inner) => inner.fn.min('e.seq').as('first'))
           .whereRef('e.organization_id', '=', 'o.id')
           .where('e.published_at', 'is', null)
+          .where('e.seq', '>', String(publishedThrough ?? 0))
           .as('first_unpublished'),
     ])
     .where('o.name', '=', organizationName)

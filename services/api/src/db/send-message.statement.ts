@@ -107,8 +107,10 @@ select h.uuid, h.created_at, h.updated_at, h.status,
   m.message as message_message, m.file_key as message_file_key, m.file_name as message_file_name,
   m.type as message_type, m.status as message_status,
   m.id as message_id, o.event_seq, d.organization_id, d.organization_name, d.has_webhook,
-  (select array_agg(e.id::text order by e.seq) from e) as outbox_ids,
-  (select array_agg(e.payload order by e.seq) from e) as outbox_payloads
+  -- Joined by newlines, which an encoded envelope never holds (JSON escapes them): a split, not
+  -- pg's character-by-character parse of a text[] of escaped JSON.
+  (select string_agg(e.id::text, ',' order by e.seq) from e) as outbox_ids,
+  (select string_agg(e.payload, E'\\n' order by e.seq) from e) as outbox_payloads
 from d, m, h, o
 `;
 
@@ -145,8 +147,8 @@ type SendRow = HelpDeskRow & {
   organization_id: string;
   organization_name: string;
   has_webhook: boolean;
-  outbox_ids: string[];
-  outbox_payloads: string[];
+  outbox_ids: string;
+  outbox_payloads: string;
 };
 
 /** Stores the message and its events (see SEND_MESSAGE_SQL); undefined when there is no such help desk. */
@@ -174,6 +176,7 @@ export async function sendMessageStatement(
   if (helpDesk.last_message === null) throw new Error('the message just inserted is missing');
   const lastId = Number(row.event_seq);
   const count = row.has_webhook ? 2 : 3;
+  const payloads = row.outbox_payloads.split('\n');
   return {
     messageId: row.message_id,
     organizationId: row.organization_id,
@@ -181,11 +184,11 @@ export async function sendMessageStatement(
     hasWebhook: row.has_webhook,
     message: { ...helpDesk.last_message },
     helpDesk,
-    events: row.outbox_ids.map((id, i) => ({
+    events: row.outbox_ids.split(',').map((id, i) => ({
       id,
       organizationName: row.organization_name,
       seq: lastId - count + 1 + i,
-      payload: row.outbox_payloads[i]!,
+      payload: payloads[i]!,
     })),
   };
 }

@@ -16,19 +16,25 @@ export class OutboxHistory implements EventHistory {
     private readonly db: Kysely<DB>,
     /** The channel prefix (REDIS_PREFIX): channels are `<prefix>org:<name>`. */
     private readonly channelPrefix: string,
+    /**
+     * Per channel, the id through which the relay has published: its marks may lag behind its
+     * publishes by a moment (outbox-relay.ts), and a socket resuming then must not miss those.
+     */
+    private readonly publishedThrough: (channel: string) => number | undefined = () => undefined,
   ) {}
 
   async since(channel: string, afterId: number, limit: number): ReturnType<EventHistory['since']> {
     const name = this.organizationOf(channel);
     if (name === undefined) return historyRead(afterId, [], undefined);
-    const rows = await publishedEventsAfter(this.db, name, afterId, limit);
+    const through = this.publishedThrough(channel);
+    const rows = await publishedEventsAfter(this.db, name, afterId, limit, through);
     const events = rows.map((row) => ({ id: Number(row.seq), payload: row.payload }));
-    return historyRead(afterId, events, events.length > 0 ? undefined : await lastPublishedSeq(this.db, name));
+    return historyRead(afterId, events, events.length > 0 ? undefined : await lastPublishedSeq(this.db, name, through));
   }
 
   async latestId(channel: string): Promise<number | undefined> {
     const name = this.organizationOf(channel);
-    return name === undefined ? undefined : lastPublishedSeq(this.db, name);
+    return name === undefined ? undefined : lastPublishedSeq(this.db, name, this.publishedThrough(channel));
   }
 
   private organizationOf(channel: string): string | undefined {
@@ -39,5 +45,5 @@ export class OutboxHistory implements EventHistory {
 
 /** The outbox history of a running api (its database), for the gateway beside it in one process. */
 export function outboxHistoryOf(api: FastifyInstance, channelPrefix: string): OutboxHistory {
-  return new OutboxHistory(api.db, channelPrefix);
+  return new OutboxHistory(api.db, channelPrefix, (channel) => api.relay.publishedThrough(channel));
 }

@@ -34,7 +34,11 @@ import type { RelayLeadership } from './relay-leadership.js';
 // Then everything before it was published (by this relay, which was leading throughout), and
 // nothing after it can be: an organization's writers take ids under its row lock, so they commit
 // in id order. Any other event (a gap, an organization not yet seen, a replica that just took the
-// lead) is left to the read. Either way the mark follows the publish, as before.
+// lead) is left to the read. Either way the mark follows the publish, as before, but it need not
+// follow at once: a pass that has nothing to read leaves the marks for up to MARK_DELAY_MS, so that
+// one statement marks the events of many sends (a crash meanwhile publishes them again, which
+// gateways drop by id). At a steady rate of sends, the relay then costs Postgres a statement per
+// MARK_DELAY_MS, not one per send.
 
 export interface OutboxRelayOptions {
   db: Kysely<DB>;
@@ -46,6 +50,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs: number;
   retryMaxMs: number;
   retentionSeconds: number;
+  /** How long events published without a read may wait for their mark; MARK_DELAY_MS unless a test says. */
+  markDelayMs?: number;
   /** After each batch: how long its events waited after their commits, and how long the publish took. */
   onPublished?: (ageSeconds: readonly number[], publishSeconds: number) => void;
 }
@@ -53,6 +59,8 @@ export interface OutboxRelayOptions {
 const RETRY_BASE_MS = 50;
 /** Organizations whose newest published id is remembered; past it the memory starts over (reads take over). */
 const REMEMBERED_ORGANIZATIONS = 100_000;
+/** How long events published without a read may wait for their mark (see above). */
+export const MARK_DELAY_MS = 20;
 /** Published events are pruned at most this often, this many per statement. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 10_000;
@@ -81,6 +89,11 @@ export class OutboxRelay {
   private handed: Array<{ event: OutboxEvent; at: number }> = [];
   /** Per channel, the newest id this relay published while leading: every id before it is published. */
   private readonly publishedUpTo = new Map<string, number>();
+  /** Something may be committed that was not handed over: the next round reads the outbox. */
+  private readWanted = true;
+  /** The marks may wait no longer: the next round runs its statement. */
+  private markDue = false;
+  private markTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
@@ -91,8 +104,12 @@ export class OutboxRelay {
     this.poll();
   }
 
-  /** There may be events to publish (a notice from another replica, the lead just taken): look soon. Never throws, never waits. */
+  /**
+   * There may be committed events that were not handed over (a notice from another replica, the
+   * lead just taken, a commit without its events): read the outbox soon. Never throws, never waits.
+   */
   nudge(): void {
+    this.readWanted = true;
     void this.pass();
   }
 
@@ -110,24 +127,33 @@ export class OutboxRelay {
       return;
     }
     // Bounded: while no pass takes them (the bus is down) the read will.
-    if (this.handed.length + events.length <= this.options.batchSize) {
-      const at = performance.now();
-      for (const event of events) this.handed.push({ event, at });
-    }
-    this.nudge();
+    if (events.length === 0 || this.handed.length + events.length > this.options.batchSize) return this.nudge();
+    const at = performance.now();
+    for (const event of events) this.handed.push({ event, at });
+    void this.pass();
   }
 
   /**
-   * Publishes everything committed before this call (when this process leads and the bus
-   * answers). Resolves when the pass is over, whatever its outcome: failures are retried later.
+   * Publishes and marks everything committed before this call (when this process leads and the
+   * bus answers). Resolves when that is over, whatever its outcome: failures are retried later.
    */
-  flush(): Promise<void> {
-    return this.pass();
+  async flush(): Promise<void> {
+    this.readWanted = true;
+    this.markDue = true;
+    await this.pass();
+    if (this.unmarked.length === 0) return;
+    this.markDue = true;
+    await this.pass();
   }
 
   /** Seconds since the oldest event still unpublished was committed (0: none is waiting). */
   lag(): Promise<number> {
     return oldestUnpublishedAgeSeconds(this.options.db);
+  }
+
+  /** The id through which this relay has published the channel's events (marked or not yet); undefined: not known. */
+  publishedThrough(channel: string): number | undefined {
+    return this.publishedUpTo.get(channel);
   }
 
   get isLeader(): boolean {
@@ -143,12 +169,13 @@ export class OutboxRelay {
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
     try {
-      await waitAtMost(this.pass(), timeoutMs);
+      await waitAtMost(this.flush(), timeoutMs);
     } finally {
       this.closed = true;
       // No new rounds; one stuck on an unreachable bus is not waited for.
       void this.runner.stop();
       void this.leaderNotice.stop();
+      clearTimeout(this.markTimer);
       await this.options.leadership.close();
     }
   }
@@ -175,10 +202,16 @@ export class OutboxRelay {
     const { db, leadership, batchSize } = this.options;
     try {
       while (leadership.isLeader) {
-        // This read sees every commit nudged so far (they need no extra round), and marks the
+        // A read sees every commit nudged so far (they need no extra round), and marks the
         // batch published before it: a pass is read → publish → (mark + read) → publish …
         this.runner.caughtUp();
-        await this.publishHanded();
+        if (await this.publishHanded()) this.readWanted = true;
+        if (!this.readWanted && !this.markDue && this.unmarked.length < batchSize) {
+          this.scheduleMark();
+          break;
+        }
+        this.readWanted = false;
+        this.markDue = false;
         const batch = await markThenReadUnpublished(db, this.unmarked, batchSize);
         this.unmarked = [];
         if (batch.length === 0) break;
@@ -186,11 +219,15 @@ export class OutboxRelay {
           batch,
           batch.map((event) => event.ageSeconds),
         );
+        // A full batch: more may wait. Otherwise the read took all there was; its mark may wait.
+        if (batch.length === batchSize) this.readWanted = true;
       }
-      if (!leadership.isLeader) this.forget();
-      // The lead was lost after a publish: what the bus took is marked all the same.
-      await markPublished(db, this.unmarked);
-      this.unmarked = [];
+      if (!leadership.isLeader) {
+        this.forget();
+        // The lead was lost after a publish: what the bus took is marked all the same.
+        await markPublished(db, this.unmarked);
+        this.unmarked = [];
+      }
       if (this.failures > 0) this.options.log.info({ failures: this.failures }, 'outbox relay: publishing again');
       this.failures = 0;
       return true;
@@ -210,9 +247,12 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes the handed-over events that are next in line; the others are left to the read. */
-  private async publishHanded(): Promise<void> {
-    if (this.handed.length === 0) return;
+  /**
+   * Publishes the handed-over events that are next in line; the others are left to the read.
+   * True when some were left to it.
+   */
+  private async publishHanded(): Promise<boolean> {
+    if (this.handed.length === 0) return false;
     const handed = this.handed;
     this.handed = [];
     // Handed over in the order answers came back, not always in id order; per organization, ids
@@ -222,15 +262,32 @@ export class OutboxRelay {
     const ready: OutboxEvent[] = [];
     const now = performance.now();
     const ages: number[] = [];
+    let leftToRead = false;
     for (const { event, at } of handed) {
       const channel = organizationChannel(this.options.channelPrefix, event.organizationName);
       const last = upTo.get(channel) ?? this.publishedUpTo.get(channel);
-      if (last === undefined || event.seq !== last + 1) continue;
+      if (last !== undefined && event.seq <= last) continue; // published already (by a read)
+      if (last === undefined || event.seq !== last + 1) {
+        leftToRead = true;
+        continue;
+      }
       upTo.set(channel, event.seq);
       ready.push(event);
       ages.push((now - at) / 1000);
     }
     if (ready.length > 0) await this.publishInOrder(ready, ages);
+    return leftToRead;
+  }
+
+  /** The marks of events published without a read go out within MARK_DELAY_MS, with those after them. */
+  private scheduleMark(): void {
+    if (this.unmarked.length === 0 || this.markTimer !== undefined) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = undefined;
+      this.markDue = true;
+      void this.pass();
+    }, this.options.markDelayMs ?? MARK_DELAY_MS);
+    this.markTimer.unref();
   }
 
   /** Publishes events in id order per organization, and remembers them to be marked and built on. */
@@ -241,12 +298,15 @@ export class OutboxRelay {
       id: event.seq,
       payload: event.payload,
     }));
+    // Remembered as the publish starts: an in-process bus delivers during the call, and the
+    // embedded history (publishedThrough) must show what a socket may already have. A failed
+    // publish forgets it all (publishAll).
+    if (this.publishedUpTo.size > REMEMBERED_ORGANIZATIONS) this.publishedUpTo.clear();
+    for (const { channel, id } of sequenced) this.publishedUpTo.set(channel, id);
     const publishStart = performance.now();
     await publisher.publishSequenced(sequenced);
     this.options.onPublished?.(ageSeconds, (performance.now() - publishStart) / 1000);
     for (const event of events) this.unmarked.push(event.id);
-    if (this.publishedUpTo.size > REMEMBERED_ORGANIZATIONS) this.publishedUpTo.clear();
-    for (const { channel, id } of sequenced) this.publishedUpTo.set(channel, id);
   }
 
   /** The lead was lost or a publish failed: nothing remembered may be built on any more. */

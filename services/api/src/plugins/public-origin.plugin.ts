@@ -18,11 +18,15 @@ export interface PublicOriginOptions {
 
 export default fp<PublicOriginOptions>(
   (app, { configured, host, port }, done) => {
-    const fixed = configured;
-    app.decorate(
-      'publicOrigin',
-      fixed !== undefined ? () => fixed : () => listeningOrigin(host, boundPort(app.server.address()) ?? port),
-    );
+    let fixed = configured;
+    app.decorate('publicOrigin', () => {
+      if (fixed !== undefined) return fixed;
+      const bound = boundPort(app.server.address());
+      const origin = listeningOrigin(host, bound ?? port);
+      // Once listening, the port is known for good: server.address() is a system call per request.
+      if (bound !== undefined) fixed = origin;
+      return origin;
+    });
     done();
   },
   { name: 'public-origin' },
