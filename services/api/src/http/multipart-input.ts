@@ -72,14 +72,16 @@ export async function readMultipart(
       // Made at start; made again if a temp-folder cleaner removed it while the process was idle.
       await mkdir(spoolDir, { recursive: true, mode: 0o700 });
       const path = join(spoolDir, randomBytes(16).toString('hex'));
-      file = {
+      const spooled: SpooledFile = {
         path,
         size: 0,
         name: safeFileName(part.filename),
         contentType: part.mimetype || 'application/octet-stream',
         sha256: '',
-        discard: () => rm(path, { force: true }),
+        // A file store that took the file moved or removed it: no rm (a system call per upload).
+        discard: () => (spooled.taken === true ? Promise.resolve() : rm(path, { force: true })),
       };
+      file = spooled;
       ({ size: file.size, sha256: file.sha256 } = await spool(part.file, path));
       if (part.file.truncated) throw detail(413, `File is larger than ${limits.fileBytes} bytes.`);
       if (file.size === 0) throw fieldError('file', DRF_MESSAGES.emptyFile);

@@ -17,6 +17,7 @@ export async function commitWithUpload<T>(
   if (file) {
     stored = { key: randomBytes(16).toString('hex'), name: file.name, contentType: file.contentType, size: file.size };
     await store.files.put(stored.key, file);
+    file.taken = true;
   }
   try {
     return await commit(stored);

@@ -10,6 +10,8 @@ export interface FileToStore {
 /** An upload a message keeps: the spooled bytes and the client's name for them (metadata only). */
 export interface UploadedFile extends FileToStore {
   name: string;
+  /** Set once a file store took the spooled file (its put resolved): nothing is left to remove. */
+  taken?: boolean;
 }
 
 /** Where uploaded files live: a folder on disk (embedded) or MinIO/S3 (distributed). */
