@@ -207,14 +207,15 @@ describe('outbox relay', () => {
     const listener = new pg.Client({ connectionString: url });
     await listener.connect();
     const heard: string[] = [];
-    listener.on('notification', (n) => heard.push(n.channel));
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
     await listener.query(`listen ${OUTBOX_NOTIFY_CHANNEL}`);
     try {
       await commitEvents(await organization(), 2);
-      // A notice sent after those commits: notifications arrive in commit order, so one from the
-      // commits would be heard before it.
-      await notifyEventsCommitted(db);
-      await expect.poll(() => heard.length).toBe(1);
+      // A marked notice sent after those commits: notifications arrive in commit order, so one
+      // from the commits would be heard before it.
+      await sql`select pg_notify(${OUTBOX_NOTIFY_CHANNEL}, 'after the commits')`.execute(db);
+      await expect.poll(() => heard).toContain('after the commits');
+      expect(heard).toEqual(['after the commits']);
     } finally {
       await listener.end();
     }
@@ -517,28 +518,32 @@ describe('outbox relay on Redis, one round trip per batch (issue 12)', () => {
     await relay.close(1000);
   });
 
-  it('forgets what it handed over and published while another replica leads', async () => {
+  it('forgets what was handed over when it loses the lead, so it never publishes it again', async () => {
     const org = await organization();
     const channel = organizationChannel(prefix, org.name);
     const received = await listen(bus, [channel]);
     const leadership = { isLeader: true, tick: () => Promise.resolve(), close: () => Promise.resolve() };
     const { relay, publisher } = watchedRelay({ leadership });
-    relay.committed([await commitOne(org)]);
-    await relay.flush();
-    // Another replica takes the lead: this one's commit is published by that replica.
-    leadership.isLeader = false;
-    relay.committed([await commitOne(org)]);
+    await commitEvents(org, 1);
+    // While event 1 is being published, event 2 commits here and is handed over; then another
+    // replica takes the lead (and publishes event 2 itself).
+    publisher.during = {
+      call: 1,
+      run: async () => {
+        relay.committed([await commitOne(org)]);
+        leadership.isLeader = false;
+      },
+    };
     await relay.flush();
     const other = watchedRelay();
     await other.relay.flush();
     expect(other.publisher.calls.map((call) => call.ids)).toEqual([[[channel, 2]]]);
     await other.relay.close(1000);
-    // The lead comes back: nothing handed over before is published again.
+    // The lead comes back: event 2, handed over before, is not published a second time.
     leadership.isLeader = true;
-    relay.committed([await commitOne(org)]);
     await relay.flush();
-    expect(publisher.calls.map((call) => call.ids.map(([, id]) => id))).toEqual([[1], [3]]);
-    await expect.poll(() => received.get(channel)).toEqual([1, 2, 3]);
+    expect(publisher.calls.map((call) => call.ids.map(([, id]) => id))).toEqual([[1]]);
+    await expect.poll(() => received.get(channel)).toEqual([1, 2]);
     await relay.close(1000);
   });
 

@@ -20,7 +20,7 @@ export class CoalescingRunner {
       this.again = true;
       return this.running;
     }
-    this.running = this.loop().finally(() => (this.running = undefined));
+    this.running = this.loop();
     return this.running;
   }
 
@@ -39,11 +39,18 @@ export class CoalescingRunner {
   }
 
   private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      const outcome = await this.round();
-      if (outcome === 'failed') return;
-      if (outcome === 'more') this.again = true;
-    } while (this.again && !this.stopped);
+    try {
+      do {
+        this.again = false;
+        const outcome = await this.round();
+        if (outcome === 'failed') return;
+        if (outcome === 'more') this.again = true;
+      } while (this.again && !this.stopped);
+    } finally {
+      // In the same step as the last check: a request after it starts a new loop. (Cleared in a
+      // .finally() of the promise, it would be cleared a step later, and a request in between
+      // would only set `again` on a loop that has ended.)
+      this.running = undefined;
+    }
   }
 }

@@ -89,6 +89,11 @@ export class OutboxRelay {
   private handed: Array<{ event: OutboxEvent; at: number }> = [];
   /** Per channel, the newest id this relay published while leading: every id before it is published. */
   private readonly publishedUpTo = new Map<string, number>();
+  /**
+   * Per channel, the newest id this process ever published, for the embedded history: unlike
+   * publishedUpTo it survives a failed statement (the events stay published, their marks late).
+   */
+  private readonly highestPublished = new Map<string, number>();
   /** Something may be committed that was not handed over: the next round reads the outbox. */
   private readWanted = true;
   /** The marks may wait no longer: the next round runs its statement. */
@@ -153,7 +158,7 @@ export class OutboxRelay {
 
   /** The id through which this relay has published the channel's events (marked or not yet); undefined: not known. */
   publishedThrough(channel: string): number | undefined {
-    return this.publishedUpTo.get(channel);
+    return this.highestPublished.get(channel);
   }
 
   get isLeader(): boolean {
@@ -223,6 +228,8 @@ export class OutboxRelay {
         if (batch.length === batchSize) this.readWanted = true;
       }
       if (!leadership.isLeader) {
+        // Events handed over while this replica still led: the new leader hears of them.
+        if (this.handed.length > 0) void this.leaderNotice.run();
         this.forget();
         // The lead was lost after a publish: what the bus took is marked all the same.
         await markPublished(db, this.unmarked);
@@ -299,10 +306,14 @@ export class OutboxRelay {
       payload: event.payload,
     }));
     // Remembered as the publish starts: an in-process bus delivers during the call, and the
-    // embedded history (publishedThrough) must show what a socket may already have. A failed
-    // publish forgets it all (publishAll).
+    // embedded history (publishedThrough, read only beside that bus, whose publish cannot fail)
+    // must show what a socket may already have. A failed publish forgets publishedUpTo (publishAll).
     if (this.publishedUpTo.size > REMEMBERED_ORGANIZATIONS) this.publishedUpTo.clear();
-    for (const { channel, id } of sequenced) this.publishedUpTo.set(channel, id);
+    if (this.highestPublished.size > REMEMBERED_ORGANIZATIONS) this.highestPublished.clear();
+    for (const { channel, id } of sequenced) {
+      this.publishedUpTo.set(channel, id);
+      if (id > (this.highestPublished.get(channel) ?? 0)) this.highestPublished.set(channel, id);
+    }
     const publishStart = performance.now();
     await publisher.publishSequenced(sequenced);
     this.options.onPublished?.(ageSeconds, (performance.now() - publishStart) / 1000);
