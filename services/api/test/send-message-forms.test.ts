@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createOrganization } from '../../../test/organization.js';
@@ -185,6 +186,21 @@ describe('multipart', () => {
       expect(file.headers['content-type']).toBe(served);
       expect(file.headers['content-disposition']).toMatch(/^attachment; /);
     }
+  });
+
+  it('makes the spool folder again when a temp-folder cleaner removed it while the api ran', async () => {
+    const { helpDesk } = await createOrganization(api, 'mp-cleaner');
+    await rm(api.spoolDir, { recursive: true, force: true });
+    const body = multipartBody([
+      { name: 'help_desk', value: helpDesk.uuid },
+      { name: 'file', value: 'after the cleaner', filename: 'c.txt', contentType: 'text/plain' },
+    ]);
+    const res = await api.app.inject(post(body.payload, body.headers));
+    expect(res.statusCode).toBe(201);
+    const { file } = res.json<Message>();
+    const served = await api.app.inject({ url: new URL(file!).pathname, headers: { host: HOST } });
+    expect(served.body).toBe('after the cleaner');
+    expect((await api.traces()).spoolFiles).toEqual([]);
   });
 
   it('the file part may come before the help_desk field', async () => {
