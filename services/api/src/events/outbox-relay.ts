@@ -24,9 +24,10 @@ import type { RelayLeadership } from './relay-leadership.js';
 //
 // It runs right after each commit in this process (`committed`), when another replica says it
 // committed (NOTIFY, heard by the leadership's LISTEN; see `committed`), on a timer as a safety
-// net, and after a failure with exponential backoff. One pass at a time, reading until nothing is
-// left: a commit nudged during a pass is published by the pass's next read, and only a nudge
-// after its last read makes it go round once more.
+// net, and after a failure with exponential backoff. One pass at a time; a pass reads the outbox
+// when something may wait there that was not handed over (`readWanted`), and goes on reading while
+// batches come back full. A request during a pass makes it go round once more, unless a read that
+// started after the request already covered it (`caughtUp`).
 //
 // Events handed over by `committed` (send-message, issue 12) are published at the start of the
 // next pass without being read back, when they are next in line: each pass remembers, per
@@ -55,6 +56,9 @@ export interface OutboxRelayOptions {
   /** After each batch: how long its events waited after their commits, and how long the publish took. */
   onPublished?: (ageSeconds: readonly number[], publishSeconds: number) => void;
 }
+
+/** An outbox event with the bus channel of its organization, worked out once. */
+type ChanneledEvent = OutboxEvent & { channel: string };
 
 const RETRY_BASE_MS = 50;
 /** Organizations whose newest published id is remembered; past it the memory starts over (reads take over). */
@@ -217,11 +221,17 @@ export class OutboxRelay {
         }
         this.readWanted = false;
         this.markDue = false;
+        // This statement marks what is waiting: a pending mark timer has nothing left to do.
+        clearTimeout(this.markTimer);
+        this.markTimer = undefined;
         const batch = await markThenReadUnpublished(db, this.unmarked, batchSize);
         this.unmarked = [];
         if (batch.length === 0) break;
         await this.publishInOrder(
-          batch,
+          batch.map((event) => ({
+            ...event,
+            channel: organizationChannel(this.options.channelPrefix, event.organizationName),
+          })),
           batch.map((event) => event.ageSeconds),
         );
         // A full batch: more may wait. Otherwise the read took all there was; its mark may wait.
@@ -266,7 +276,7 @@ export class OutboxRelay {
     // sort it (a stable sort across organizations whose ids interleave).
     handed.sort((a, b) => a.event.seq - b.event.seq);
     const upTo = new Map<string, number>();
-    const ready: OutboxEvent[] = [];
+    const ready: ChanneledEvent[] = [];
     const now = performance.now();
     const ages: number[] = [];
     let leftToRead = false;
@@ -279,7 +289,7 @@ export class OutboxRelay {
         continue;
       }
       upTo.set(channel, event.seq);
-      ready.push(event);
+      ready.push({ ...event, channel });
       ages.push((now - at) / 1000);
     }
     if (ready.length > 0) await this.publishInOrder(ready, ages);
@@ -298,13 +308,9 @@ export class OutboxRelay {
   }
 
   /** Publishes events in id order per organization, and remembers them to be marked and built on. */
-  private async publishInOrder(events: readonly OutboxEvent[], ageSeconds: readonly number[]): Promise<void> {
-    const { publisher, channelPrefix } = this.options;
-    const sequenced = events.map((event) => ({
-      channel: organizationChannel(channelPrefix, event.organizationName),
-      id: event.seq,
-      payload: event.payload,
-    }));
+  private async publishInOrder(events: readonly ChanneledEvent[], ageSeconds: readonly number[]): Promise<void> {
+    const { publisher } = this.options;
+    const sequenced = events.map((event) => ({ channel: event.channel, id: event.seq, payload: event.payload }));
     // Remembered as the publish starts: an in-process bus delivers during the call, and the
     // embedded history (publishedThrough, read only beside that bus, whose publish cannot fail)
     // must show what a socket may already have. A failed publish forgets publishedUpTo (publishAll).
