@@ -29,10 +29,10 @@ function messageJson(status: string, updatedAt: string): string {
  *
  * As the api without a delivery webhook: the message stored `sent` (its `sending` state is the
  * row as of created_at), the help desk's last message and updated_at moved, three event ids taken
- * (and the file's bytes counted) from the organization (help desk row locked first, then the organization, as the api does) and
- * three outbox rows: new_message (`sending`), update_helpdesk, update_message (`sent`). The rows
- * are stored as published: this server publishes them itself right after the commit, there is no
- * relay.
+ * and the file's bytes counted on the organization (help desk row locked first, then the
+ * organization, as the api does) and three outbox rows: new_message (`sending`), update_helpdesk,
+ * update_message (`sent`). The rows are stored as published: this server publishes them itself
+ * right after the commit, there is no relay.
  */
 export const SEND_MESSAGE_SQL = `
 with d as (
